@@ -1,0 +1,322 @@
+"""What ``s75docs check`` verifies once the data has loaded: references, statute, arithmetic,
+dates and open points. Each check is a plain function from a loaded agreement to findings.
+
+Statutory rules follow the NHS Bodies and Local Authorities Partnership Arrangements Regulations
+2000 (SI 2000/617); rules the domain notes mark "to confirm" are warnings, and say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from .finance import schedule_totals
+from .load import Loaded
+from .model import Agreement, Arrangement, OpenPoint, PooledFundManager, Schedule
+from .money import financial_year_of, format_money
+from .errors import Finding
+
+PathKey = tuple[str | int, ...]
+
+# Functions section 75 cannot cover (reg 3 / reg 6 of SI 2000/617), each with the words that
+# reveal it and the reason a person is given.
+EXCLUDED_FUNCTIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bsurg(ery|ical)\b", re.I), "surgery"),
+    (re.compile(r"\bradiotherapy\b", re.I), "radiotherapy"),
+    (re.compile(r"\btermination of pregnanc(y|ies)\b|\babortion", re.I), "termination of pregnancy"),
+    (re.compile(r"\bendoscop(y|ies|ic)\b", re.I), "endoscopy"),
+    (re.compile(r"\bclass (4|iv) laser", re.I), "Class 4 laser treatment"),
+    (re.compile(r"\bemergency ambulance", re.I), "emergency ambulance services"),
+]
+
+
+def _key_refs(schedule: Schedule) -> Iterator[tuple[PathKey, str]]:
+    """Every partner key a schedule names, with the field path it stands at."""
+    if isinstance(schedule.lead_commissioner, str) and schedule.lead_commissioner != "joint":
+        yield ("lead_commissioner",), schedule.lead_commissioner
+    if isinstance(schedule.host_partner, str):
+        yield ("host_partner",), schedule.host_partner
+    if isinstance(schedule.pooled_fund_manager, PooledFundManager):
+        yield ("pooled_fund_manager", "partner"), schedule.pooled_fund_manager.partner
+    for i, line in enumerate(schedule.contributions):
+        yield ("contributions", i, "partner"), line.partner
+    for i, item in enumerate(schedule.non_financial_contributions or []):
+        yield ("non_financial_contributions", i, "partner"), item.partner
+    for i, officer in enumerate(schedule.lead_officers):
+        yield ("lead_officers", i, "partner"), officer.partner
+    for i, stated in enumerate(schedule.stated_totals):
+        if stated.partner:
+            yield ("stated_totals", i, "partner"), stated.partner
+
+
+def _duplicates(keys: list[str]) -> Iterator[tuple[int, str]]:
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            yield i, key
+        seen.add(key)
+
+
+def check_references(loaded: Loaded) -> Iterator[Finding]:
+    a, o = loaded.agreement, loaded.origin
+    for collection, items in (("partners", a.partners), ("governance", a.governance),
+                              ("schedules", a.schedules)):
+        for i, key in _duplicates([item.key for item in items]):
+            yield o.finding("error", (collection, i, "key"),
+                            f"key '{key}' is used twice; keys must be unique", "references")
+    partners = {p.key for p in a.partners}
+    known = ", ".join(sorted(partners))
+
+    def unknown(path: PathKey, key: str) -> Finding:
+        return o.finding("error", path, f"'{key}' is not a partner (partners: {known})",
+                         "references")
+
+    for i, approval in enumerate(a.approvals):
+        if approval.partner not in partners:
+            yield unknown(("approvals", i, "partner"), approval.partner)
+    for key in a.risk_share.shares:
+        if key not in partners:
+            yield unknown(("risk_share", "shares", key), key)
+    for s, schedule in enumerate(a.schedules):
+        for path, key in _key_refs(schedule):
+            if key not in partners:
+                yield unknown(("schedules", s, *path), key)
+
+
+def check_partners(loaded: Loaded) -> Iterator[Finding]:
+    a, o = loaded.agreement, loaded.origin
+    if not any(p.kind.is_council for p in a.partners):
+        yield o.finding("error", ("partners",), "section 75 needs at least one local authority "
+                        "partner (county, district, unitary, metropolitan or London borough "
+                        "council, or the City of London)", "statute.partners")
+    if all(p.kind.is_council for p in a.partners):
+        yield o.finding("error", ("partners",), "section 75 needs at least one NHS body partner "
+                        "(ICB, CCG before 1 July 2022, NHS England, NHS trust or foundation trust)",
+                        "statute.partners")
+    for i, partner in enumerate(a.partners):
+        if partner.kind == "ccg" and a.commencement_date >= dt.date(2022, 7, 1):
+            yield o.finding("error", ("partners", i, "kind"), "CCGs were abolished on 1 July 2022; "
+                            "an agreement commencing after then names the ICB", "statute.partners")
+        if partner.kind.is_trust and partner.consent is None:
+            yield o.finding("error", ("partners", i, "consent"), "an NHS trust partner needs the "
+                            "consent of the commissioners it holds NHS contracts with (regs 7(2), "
+                            "8(2), 9(2)); record it in 'consent'", "statute.consent")
+        if partner.kind.is_council and partner.execution.method != "common_seal":
+            yield o.finding("warning", ("partners", i, "execution", "method"), "a council "
+                            "usually executes under its common seal", "execution")
+
+
+def check_excluded_functions(loaded: Loaded) -> Iterator[Finding]:
+    for s, schedule in enumerate(loaded.agreement.schedules):
+        for field_name in ("nhs_functions", "health_related_functions", "services"):
+            for i, text in enumerate(getattr(schedule, field_name)):
+                for pattern, name in EXCLUDED_FUNCTIONS:
+                    if pattern.search(text):
+                        yield loaded.origin.finding(
+                            "error", ("schedules", s, field_name, i),
+                            f"{name} is an excluded NHS function: section 75 arrangements cannot "
+                            "cover it (SI 2000/617 reg 3(4)); remove it from the schedule",
+                            "statute.excluded")
+
+
+def _prescribed(schedule: Schedule, agreement: Agreement) -> list[tuple[str, PathKey, bool]]:
+    """The reg 7(3) / 8(3) / 9(3) items for one scheme: (item, field, present)."""
+    return [
+        ("(a) the agreed aims and outcomes", ("aims_and_outcomes",),
+         bool(schedule.aims_and_outcomes)),
+        ("(b) the contributions (or payments) of each partner", ("contributions",),
+         bool(schedule.contributions)),
+        ("(c) the NHS functions and health-related functions", ("nhs_functions",),
+         bool(schedule.nhs_functions) and bool(schedule.health_related_functions)),
+        ("(d) the persons and the kinds of services covered", ("services",),
+         bool(schedule.services) and schedule.eligibility is not None),
+        ("(e) the staff, goods, services or accommodation provided (an empty list if none)",
+         ("non_financial_contributions",), schedule.non_financial_contributions is not None),
+        ("(f) the duration, review, variation and termination", ("phases",),
+         agreement.term is not None and agreement.termination is not None),
+        ("(g) how the arrangements are managed and monitored", ("reporting",),
+         schedule.reporting is not None and bool(agreement.governance)),
+    ]
+
+
+def check_statute(loaded: Loaded) -> Iterator[Finding]:
+    a, o = loaded.agreement, loaded.origin
+    partner_kinds = {p.key: p for p in a.partners}
+    for s, schedule in enumerate(a.schedules):
+        base: PathKey = ("schedules", s)
+        pooled = schedule.has(Arrangement.pooled_fund)
+        delegated = schedule.has(Arrangement.lead_commissioning) or schedule.has(
+            Arrangement.integrated_provision)
+        if not (pooled or delegated):
+            continue
+        regulation = "reg 7(3)" if pooled else "reg 8(3)/9(3)"
+        for item, path, present in _prescribed(schedule, a):
+            if not present:
+                yield o.finding("error", base + path, f"{regulation} requires the agreement to "
+                                f"specify {item}; this schedule does not", "statute.prescribed")
+        if delegated and schedule.lead_commissioner is None:
+            yield o.finding("error", base + ("lead_commissioner",), "a delegation (lead "
+                            "commissioning or integrated provision) must name the partner that "
+                            "exercises the functions, or mark it to be agreed", "statute.lead")
+        if not pooled:
+            continue
+        if schedule.host_partner is None:
+            yield o.finding("error", base + ("host_partner",), "reg 7(4): a pooled fund needs a "
+                            "host partner responsible for its accounts and audit",
+                            "statute.host")
+        if schedule.pooled_fund_manager is None:
+            yield o.finding("error", base + ("pooled_fund_manager",), "reg 7(4): a pooled fund "
+                            "needs a pooled fund manager", "statute.manager")
+        elif isinstance(schedule.pooled_fund_manager, PooledFundManager) and isinstance(
+                schedule.host_partner, str) and \
+                schedule.pooled_fund_manager.partner != schedule.host_partner:
+            yield o.finding("error", base + ("pooled_fund_manager", "partner"), "reg 7(4): the "
+                            "pooled fund manager must be an officer of the host partner "
+                            f"('{schedule.host_partner}'), not of "
+                            f"'{schedule.pooled_fund_manager.partner}'", "statute.manager")
+        if schedule.reporting is not None:
+            if not schedule.reporting.quarterly_reports:
+                yield o.finding("error", base + ("reporting", "quarterly_reports"), "reg 7(4): the "
+                                "pooled fund manager must give the partners quarterly reports",
+                                "statute.reporting")
+            if not schedule.reporting.annual_return:
+                yield o.finding("error", base + ("reporting", "annual_return"), "reg 7(4): the "
+                                "pooled fund manager must give the partners an annual return",
+                                "statute.reporting")
+        host = partner_kinds.get(schedule.host_partner) if isinstance(
+            schedule.host_partner, str) else None
+        if host is not None and host.kind == "nhs_england":
+            yield o.finding("warning", base + ("host_partner",), "NHS England hosting a local "
+                            "pooled fund is unusual (to confirm)", "statute.host")
+    if isinstance(a.consultation, OpenPoint):
+        return
+    if not a.consultation.description.strip():
+        yield o.finding("warning", ("consultation",), "reg 4: the partners should have jointly "
+                        "consulted those affected (to confirm)", "statute.consultation")
+
+
+def check_arithmetic(loaded: Loaded) -> Iterator[Finding]:
+    a, o = loaded.agreement, loaded.origin
+    if a.risk_share.method == "fixed":
+        total = sum(a.risk_share.shares.values(), Decimal(0))
+        if total != 100:
+            yield o.finding("error", ("risk_share", "shares"), f"risk shares add up to {total}%, "
+                            "not 100%", "arithmetic.risk_share")
+        missing = [p.key for p in a.partners if p.key not in a.risk_share.shares]
+        if missing:
+            yield o.finding("warning", ("risk_share", "shares"), "no risk share given for "
+                            f"{', '.join(missing)}: they bear none of an overspend",
+                            "arithmetic.risk_share")
+    for s, schedule in enumerate(a.schedules):
+        totals = schedule_totals(schedule)
+        for i, stated in enumerate(schedule.stated_totals):
+            actual = totals.get(stated.partner, stated.year)
+            if actual != stated.amount:
+                scope = " for ".join(filter(None, ["stated total", stated.partner, stated.year]))
+                diff = stated.amount - actual
+                yield o.finding(
+                    "error", ("schedules", s, "stated_totals", i, "amount"),
+                    f"{scope} is {format_money(stated.amount, pence=True)} but the budget lines "
+                    f"add up to {format_money(actual, pence=True)} (difference "
+                    f"{format_money(diff, pence=True)})", "arithmetic.total")
+        if schedule.has(Arrangement.pooled_fund) and schedule.contributions and totals.total <= 0:
+            yield o.finding("error", ("schedules", s, "contributions"), "a pooled fund's "
+                            "contributions must add up to more than nothing", "arithmetic.total")
+
+
+def check_dates(loaded: Loaded) -> Iterator[Finding]:
+    a, o = loaded.agreement, loaded.origin
+    end = a.term.end_date
+    if end is not None and end <= a.commencement_date:
+        yield o.finding("error", ("term", "end_date"), f"the term ends ({end}) before it "
+                        f"commences ({a.commencement_date})", "dates")
+    if isinstance(a.agreement_date, dt.date) and a.agreement_date > a.commencement_date:
+        yield o.finding("warning", ("agreement_date",), "the agreement is dated after it "
+                        "commences: make sure commencement is meant to be retrospective", "dates")
+    for s, schedule in enumerate(a.schedules):
+        base: PathKey = ("schedules", s, "phases")
+        previous = None
+        for i, phase in enumerate(schedule.phases):
+            if phase.end is not None and phase.end < phase.start:
+                yield o.finding("error", base + (i, "end"), f"phase ends ({phase.end}) before "
+                                f"it starts ({phase.start})", "dates.phases")
+            if phase.start < a.commencement_date:
+                yield o.finding("error", base + (i, "start"), f"phase starts ({phase.start}) "
+                                f"before the agreement commences ({a.commencement_date})",
+                                "dates.phases")
+            if end is not None and (phase.end is None or phase.end > end):
+                yield o.finding("error", base + (i, "end"), "phase runs past the end of the "
+                                f"term ({end})", "dates.phases")
+            if previous is not None:
+                if previous.end is None or phase.start <= previous.end:
+                    yield o.finding("error", base + (i, "start"), f"phase starting {phase.start} "
+                                    "overlaps the phase before it; phases must follow one another",
+                                    "dates.phases")
+                elif phase.start != previous.end + dt.timedelta(days=1):
+                    yield o.finding("error", base + (i, "start"), f"gap between phases: the one "
+                                    f"before ends {previous.end}, this starts {phase.start}",
+                                    "dates.phases")
+            previous = phase
+        for i, line in enumerate(schedule.contributions):
+            first, _ = financial_year_of(line.year)
+            year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
+            if year_end < a.commencement_date or (end is not None and year_start > end):
+                yield o.finding("error", ("schedules", s, "contributions", i, "year"),
+                                f"financial year {line.year} falls outside the agreement's term",
+                                "dates.years")
+
+
+def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
+    if isinstance(value, OpenPoint):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name), path + (name,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, path + (i,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, path + (key,))
+
+
+def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:
+    """Every value still to be agreed, with its field path, in document order."""
+    return list(_walk(agreement, ()))
+
+
+def check_open_points(loaded: Loaded, *, final: bool = False) -> Iterator[Finding]:
+    severity = "error" if final or loaded.agreement.status == "final" else "open"
+    for path, point in open_points(loaded.agreement):
+        message = f"to be agreed: {point.to_be_agreed}"
+        if severity == "error":
+            message += " (a final agreement has no open points)"
+        yield loaded.origin.finding(severity, path, message, "open_point")  # type: ignore[arg-type]
+    if final or loaded.agreement.status == "final":
+        for s, schedule in enumerate(loaded.agreement.schedules):
+            if schedule.illustrative:
+                yield loaded.origin.finding("error", ("schedules", s, "illustrative"), "a final "
+                                            "agreement cannot rest on illustrative figures",
+                                            "illustrative")
+
+
+CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [
+    check_references,
+    check_partners,
+    check_excluded_functions,
+    check_statute,
+    check_arithmetic,
+    check_dates,
+]
+
+
+def run_checks(loaded: Loaded, *, final: bool = False) -> list[Finding]:
+    """All findings for a loaded agreement: errors and warnings first, open points last."""
+    findings = [finding for check in CHECKS for finding in check(loaded)]
+    findings.extend(check_open_points(loaded, final=final))
+    return findings

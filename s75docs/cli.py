@@ -1,0 +1,111 @@
+"""The ``s75docs`` command: a thin layer over the library API.
+
+Exit codes: 0 success, 1 findings with errors (or differences, for ``diff``), 2 usage errors.
+A user error never prints a traceback; ``--debug`` shows one when it is wanted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import Finding, S75Error
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_findings(findings: list[Finding], *, stderr: bool = False) -> None:
+    """Findings as a table, grouped by severity, each with its file:line and field path."""
+    from rich.table import Table
+
+    console = _console(stderr)
+    if not findings:
+        console.print("No findings.")
+        return
+    table = Table(show_lines=False, expand=False)
+    table.add_column("severity")
+    table.add_column("where", overflow="fold")
+    table.add_column("field", overflow="fold")
+    table.add_column("message", overflow="fold")
+    colours = {"error": "red", "warning": "yellow", "open": "cyan"}
+    for f in findings:
+        where = (f.file or "") + (f":{f.line}" if f.line is not None else "")
+        table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", where, f.path, f.message)
+    console.print(table)
+
+
+def user_errors(func: F) -> F:
+    """Turn S75Error into findings on stderr and exit 1, unless --debug asks for the traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except S75Error as exc:
+            if click.get_current_context().obj.get("debug"):
+                raise
+            for finding in exc.findings:
+                click.echo(str(finding), err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="s75docs")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Section 75 partnership agreements from structured data.
+
+    \b
+    Example:
+      s75docs check examples/oxfordshire-2022
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=True, path_type=Path))
+@click.option("--final", is_flag=True, help="Treat every open point as an error.")
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@user_errors
+def check(path: Path, final: bool, as_json: bool) -> None:
+    """Check an agreement folder: schema, statute, arithmetic, dates and open points.
+
+    \b
+    Example:
+      s75docs check examples/haringey-2016 --final
+    """
+    from .api import check_agreement
+
+    try:
+        findings = check_agreement(path, final=final)
+    except S75Error as exc:
+        findings = exc.findings
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        print_findings(findings)
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "open")}
+        click.echo(f"{counts['error']} error(s), {counts['warning']} warning(s), "
+                   f"{counts['open']} open point(s)")
+    if any(f.severity == "error" for f in findings):
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(obj={})

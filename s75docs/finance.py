@@ -1,0 +1,89 @@
+"""Sums of budget lines and risk-share splits: the one place where money is added up.
+
+Checks compare stated totals with these sums and the templates print them, so a figure in a
+document and the figure the check verified are the same Decimal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from .model import Agreement, BudgetLine, Schedule
+
+
+@dataclass
+class Totals:
+    """Exact sums of one schedule's budget lines, by partner, year and both."""
+
+    total: Decimal = Decimal(0)
+    by_partner: dict[str, Decimal] = field(default_factory=dict)
+    by_year: dict[str, Decimal] = field(default_factory=dict)
+    by_partner_year: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[str]:
+        return sorted(self.by_year)
+
+    def get(self, partner: str | None = None, year: str | None = None) -> Decimal:
+        """The total for a partner and/or year (either may be None for all)."""
+        if partner is None and year is None:
+            return self.total
+        if partner is None:
+            return self.by_year.get(year or "", Decimal(0))
+        if year is None:
+            return self.by_partner.get(partner, Decimal(0))
+        return self.by_partner_year.get((partner, year), Decimal(0))
+
+
+def totals_of(lines: list[BudgetLine]) -> Totals:
+    by_partner: dict[str, Decimal] = defaultdict(Decimal)
+    by_year: dict[str, Decimal] = defaultdict(Decimal)
+    by_both: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    total = Decimal(0)
+    for line in lines:
+        total += line.amount
+        by_partner[line.partner] += line.amount
+        by_year[line.year] += line.amount
+        by_both[(line.partner, line.year)] += line.amount
+    return Totals(total, dict(by_partner), dict(by_year), dict(by_both))
+
+
+def schedule_totals(schedule: Schedule) -> Totals:
+    return totals_of(schedule.contributions)
+
+
+def agreement_totals(agreement: Agreement, *, pooled_only: bool = False) -> Totals:
+    lines = [
+        line
+        for schedule in agreement.schedules
+        if not pooled_only or schedule.has("pooled_fund")  # type: ignore[arg-type]
+        for line in schedule.contributions
+    ]
+    return totals_of(lines)
+
+
+def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
+    """Each partner's percentage of an over- or underspend, fixed or in proportion to pooled money."""
+    share = agreement.risk_share
+    if share.method == "fixed":
+        return dict(share.shares)
+    pooled = agreement_totals(agreement, pooled_only=True)
+    if pooled.total == 0:
+        return {}
+    return {
+        partner.key: pooled.get(partner.key) * 100 / pooled.total for partner in agreement.partners
+    }
+
+
+def split(amount: Decimal, shares: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Split an amount by percentages to the penny; the last partner takes the rounding remainder,
+    so the parts always add back to the whole."""
+    keys = list(shares)
+    parts: dict[str, Decimal] = {}
+    for key in keys[:-1]:
+        parts[key] = (amount * shares[key] / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if keys:
+        parts[keys[-1]] = amount - sum(parts.values(), Decimal(0))
+    return parts

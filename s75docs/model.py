@@ -1,0 +1,315 @@
+"""The typed model of a Section 75 agreement: what the YAML says, validated.
+
+Every field a person may not yet have agreed can be an :class:`OpenPoint` instead of a value.
+Cross-field rules that need the whole agreement (partner keys, statute, arithmetic) live in
+``checks.py``; the model only says what each field must look like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
+
+from .money import Period, parse_financial_year, parse_money, parse_period
+
+KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+Money = Annotated[Decimal, BeforeValidator(parse_money), PlainSerializer(str)]
+FinancialYear = Annotated[str, BeforeValidator(parse_financial_year)]
+NoticePeriod = Annotated[Period, PlainValidator(parse_period), PlainSerializer(str)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _percent(value: object) -> Decimal:
+    text = str(value).strip().removesuffix("%").strip()
+    amount = parse_money(text)
+    if not 0 <= amount <= 100:
+        raise ValueError(f"{value!r} is not a percentage between 0 and 100")
+    return amount
+
+
+Percent = Annotated[Decimal, BeforeValidator(_percent), PlainSerializer(lambda d: f"{d}%")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpenPoint(Strict):
+    """A value the partners have still to agree; rendered as a highlighted ``[bracketed note]``."""
+
+    to_be_agreed: Text
+
+
+class PartnerKind(StrEnum):
+    county_council = "county_council"
+    district_council = "district_council"
+    unitary_council = "unitary_council"
+    metropolitan_borough_council = "metropolitan_borough_council"
+    london_borough_council = "london_borough_council"
+    city_of_london = "city_of_london"
+    icb = "icb"
+    ccg = "ccg"
+    nhs_england = "nhs_england"
+    nhs_trust = "nhs_trust"
+    foundation_trust = "foundation_trust"
+
+    @property
+    def is_council(self) -> bool:
+        return self in COUNCIL_KINDS
+
+    @property
+    def is_trust(self) -> bool:
+        return self in (PartnerKind.nhs_trust, PartnerKind.foundation_trust)
+
+
+COUNCIL_KINDS = frozenset(
+    {
+        PartnerKind.county_council,
+        PartnerKind.district_council,
+        PartnerKind.unitary_council,
+        PartnerKind.metropolitan_borough_council,
+        PartnerKind.london_borough_council,
+        PartnerKind.city_of_london,
+    }
+)
+
+
+class Signatory(Strict):
+    post: Text
+    name: Text | OpenPoint | None = None
+
+
+class Execution(Strict):
+    """How a partner signs: a council under common seal, an NHS body by authorised signatories."""
+
+    method: Literal["common_seal", "signatories"]
+    signatories: list[Signatory] = Field(min_length=1)
+
+
+class Predecessor(Strict):
+    """A body this partner succeeded (kept so that recitals can tell the history)."""
+
+    name: Text
+    defined_term: Text
+    date: dt.date
+    transfer_scheme: Text | None = None
+
+
+class Partner(Strict):
+    key: Key
+    name: Text
+    defined_term: Text
+    kind: PartnerKind
+    address: Text | OpenPoint
+    code: Text | OpenPoint | None = None
+    execution: Execution
+    consent: Text | OpenPoint | None = Field(
+        None, description="For an NHS trust: the commissioners' consent to the arrangements"
+    )
+    history: list[Predecessor] = []
+
+
+class Term(Strict):
+    kind: Literal["fixed", "rolling"]
+    end_date: dt.date | None = None
+    review: Literal["annual"] | None = "annual"
+
+    @model_validator(mode="after")
+    def _end_date_matches_kind(self) -> Term:
+        if self.kind == "fixed" and self.end_date is None:
+            raise ValueError("a fixed term needs an end_date")
+        if self.kind == "rolling" and self.end_date is not None:
+            raise ValueError("a rolling term has no end_date (it runs until terminated)")
+        return self
+
+
+class NoticeEvent(Strict):
+    event: Text
+    notice: NoticePeriod
+
+
+class Termination(Strict):
+    notice: NoticePeriod
+    shorter_notice: list[NoticeEvent] = []
+
+
+class Consultation(Strict):
+    description: Text
+    date: dt.date | OpenPoint | None = None
+
+
+class Approval(Strict):
+    partner: Key
+    body: Text
+    date: dt.date | OpenPoint
+    reference: Text | None = None
+
+
+class GovernanceBody(Strict):
+    key: Key
+    name: Text
+    membership: list[Text] = Field(min_length=1)
+    chairs: list[Text] | OpenPoint = Field(min_length=1)
+    frequency: Text | OpenPoint
+    role: Text
+    quorum: Text | OpenPoint | None = None
+    reports_to: Text | None = None
+
+
+class RiskShare(Strict):
+    """How over- and underspends fall: fixed percentages per partner, or pro rata to contributions."""
+
+    method: Literal["fixed", "proportional"]
+    shares: dict[Key, Percent] = {}
+    overspends: Text | None = None
+    underspends: Text | None = None
+
+    @model_validator(mode="after")
+    def _shares_match_method(self) -> RiskShare:
+        if self.method == "fixed" and not self.shares:
+            raise ValueError("a fixed risk share needs 'shares' (a percentage for each partner)")
+        if self.method == "proportional" and self.shares:
+            raise ValueError("a proportional risk share takes no 'shares': they follow contributions")
+        return self
+
+
+class Arrangement(StrEnum):
+    pooled_fund = "pooled_fund"
+    aligned_budget = "aligned_budget"
+    lead_commissioning = "lead_commissioning"
+    joint_commissioning = "joint_commissioning"
+    integrated_provision = "integrated_provision"
+
+
+class PooledFundManager(Strict):
+    post: Text
+    partner: Key
+
+
+class Phase(Strict):
+    kind: Literal["aligned", "pooled"]
+    start: dt.date
+    end: dt.date | None = None
+
+
+class BudgetLine(Strict):
+    partner: Key
+    line: Text
+    year: FinancialYear
+    amount: Money
+    type: Text | None = None
+    source: str | None = Field(None, description="where the line was read: file and row")
+
+
+class NonFinancialContribution(Strict):
+    partner: Key
+    kind: Literal["staff", "goods", "services", "accommodation"]
+    description: Text
+
+
+class Reporting(Strict):
+    quarterly_reports: bool
+    annual_return: bool
+    report_to: Text | None = None
+    monitoring: Text | None = None
+    kpis: list[Text] = []
+
+
+class StatedTotal(Strict):
+    """A total the partners have written down; checked against the sum of the budget lines."""
+
+    amount: Money
+    partner: Key | None = None
+    year: FinancialYear | None = None
+    label: Text | None = None
+
+
+class LeadOfficer(Strict):
+    partner: Key
+    post: Text
+    name: Text | OpenPoint | None = None
+
+
+class Schedule(Strict):
+    """One Part 2 scheme specification: a care group or pooled fund."""
+
+    key: Key
+    title: Text
+    extends: Key | None = None
+    care_group: Text
+    overview: Text | None = None
+    eligibility: Text | OpenPoint
+    arrangements: list[Arrangement] = Field(min_length=1)
+    lead_commissioner: Key | Literal["joint"] | OpenPoint | None = None
+    host_partner: Key | OpenPoint | None = None
+    pooled_fund_manager: PooledFundManager | OpenPoint | None = None
+    nhs_functions: list[Text] = []
+    health_related_functions: list[Text] = []
+    services: list[Text] = []
+    aims_and_outcomes: list[Text] = []
+    commissioning: Text | None = None
+    phases: list[Phase] = []
+    budget_files: list[str] = []
+    contributions: list[BudgetLine] = []
+    variation_of_contributions: Text | None = None
+    non_financial_contributions: list[NonFinancialContribution] | None = None
+    staff: Text | None = None
+    reporting: Reporting | None = None
+    lead_officers: list[LeadOfficer] = []
+    exit_arrangements: Text | OpenPoint | None = None
+    stated_totals: list[StatedTotal] = []
+    illustrative: Text | None = Field(
+        None, description="Set when budget lines are illustrative, with the reason; printed"
+    )
+
+    def has(self, arrangement: Arrangement) -> bool:
+        return arrangement in self.arrangements
+
+
+class VariationRecord(Strict):
+    """An earlier deed of variation, listed in the recitals of the next one."""
+
+    date: dt.date
+    description: Text
+
+
+class Agreement(Strict):
+    reference: Key
+    title: Text
+    area: Text
+    version: Text
+    status: Literal["draft", "final"]
+    version_date: dt.date
+    agreement_date: dt.date | OpenPoint
+    commencement_date: dt.date
+    term: Term
+    termination: Termination
+    consultation: Consultation | OpenPoint
+    approvals: list[Approval] = []
+    partners: list[Partner] = Field(min_length=2)
+    governance: list[GovernanceBody] = []
+    risk_share: RiskShare
+    schedules: list[Schedule] = []
+    variations: list[VariationRecord] = []
+    keep_removed_clauses: bool = False
+    templates: str | None = None
+
+    def partner(self, key: str) -> Partner:
+        for partner in self.partners:
+            if partner.key == key:
+                return partner
+        raise KeyError(key)

@@ -1,0 +1,122 @@
+"""Pounds and pence, financial years and notice periods: parsing and formatting.
+
+Money is always :class:`~decimal.Decimal`. Strings are parsed by pattern, never via float,
+and an amount with more than two decimal places is refused rather than rounded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_MONEY = re.compile(
+    r"""^(?P<sign>-)?\s*£?\s*
+        (?P<int>\d{1,3}(?:,\d{3})+|\d+)
+        (?:\.(?P<frac>\d+))?$""",
+    re.VERBOSE,
+)
+
+
+def parse_money(value: object) -> Decimal:
+    """Read an amount such as ``"£190,585,000"``, ``"1,234.56"``, ``190585000`` or a Decimal.
+
+    Raises ValueError with a message meant for a person: thousands separators must be in the
+    right places, at most two decimal places, no exponents, no NaN, no negative zero.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected an amount of money, got true/false")
+    if isinstance(value, float):
+        raise ValueError("amounts must be written as text or whole numbers, not binary floats")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError(f"expected an amount of money, got {type(value).__name__}")
+    match = _MONEY.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not an amount of money: write pounds and pence such as "
+            "'£1,234,567' or '1234.56' (no exponents, brackets or currency codes)"
+        )
+    frac = match["frac"]
+    if frac is not None and len(frac) > 2:
+        raise ValueError(f"{text!r} has more than two decimal places; amounts are never rounded")
+    digits = match["int"].replace(",", "") + ("." + frac if frac else "")
+    try:
+        amount = Decimal(digits)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
+        raise ValueError(f"{text!r} is not an amount of money") from exc
+    if match["sign"]:
+        if amount == 0:
+            raise ValueError(f"{text!r} is a negative zero; write 0")
+        amount = -amount
+    return amount
+
+
+def format_money(amount: Decimal, *, pence: bool | None = None) -> str:
+    """``£1,234,567`` for whole pounds, ``£1,234.50`` otherwise (or always, with pence=True)."""
+    amount = Decimal(amount)
+    show_pence = pence if pence is not None else amount != amount.to_integral_value()
+    sign = "-" if amount < 0 else ""
+    quantum = Decimal("0.01") if show_pence else Decimal(1)
+    text = f"{abs(amount).quantize(quantum):,}"
+    return f"{sign}£{text}"
+
+
+_FY = re.compile(r"^(?P<start>\d{4})\s*[/-]\s*(?P<end>\d{2}|\d{4})$")
+
+
+def parse_financial_year(value: object) -> str:
+    """Normalise ``2022/23``, ``2022-23`` or ``2022/2023`` to ``2022/23``."""
+    text = str(value).strip()
+    match = _FY.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a financial year: write it as '2022/23'")
+    start = int(match["start"])
+    end = match["end"]
+    end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
+    if end_year != start + 1:
+        raise ValueError(f"{text!r} is not a financial year: the second year must follow the first")
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def financial_year_of(year: str) -> tuple[int, int]:
+    """The calendar years a financial year spans: 1 April of the first to 31 March of the second."""
+    start = int(year[:4])
+    return start, start + 1
+
+
+@dataclass(frozen=True)
+class Period:
+    """A notice or other period: a whole number of months or days."""
+
+    count: int
+    unit: str  # "months" | "days"
+
+    def __str__(self) -> str:
+        unit = self.unit[:-1] if self.count == 1 else self.unit
+        return f"{self.count} {unit}"
+
+
+_PERIOD = re.compile(r"^(?P<n>\d+)\s*(?P<unit>months?|days?|weeks?)$", re.IGNORECASE)
+
+
+def parse_period(value: object) -> Period:
+    """Read ``"6 months"``, ``"30 days"`` or ``"4 weeks"`` (weeks kept as days)."""
+    if isinstance(value, Period):
+        return value
+    text = str(value).strip()
+    match = _PERIOD.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a period: write e.g. '6 months' or '30 days'")
+    count = int(match["n"])
+    if count <= 0:
+        raise ValueError(f"{text!r}: a period must be longer than nothing")
+    unit = match["unit"].lower().rstrip("s")
+    if unit == "week":
+        return Period(count * 7, "days")
+    return Period(count, unit + "s")

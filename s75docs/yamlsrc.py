@@ -1,0 +1,140 @@
+"""YAML reading that remembers where every value came from.
+
+PyYAML composes the node graph; we build plain Python values from it ourselves so that we can
+record the line of every field path, refuse duplicate keys and aliases (no "billion laughs"),
+and keep decimal numbers as Decimal from their source text instead of passing them through float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Finding, S75Error, format_path
+
+MAX_BYTES = 5 * 1024 * 1024
+PathKey = tuple[str | int, ...]
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass
+class Source:
+    """A parsed YAML file: its data and the line of each field path in it."""
+
+    file: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """Line of the longest prefix of ``path`` that the file has (a missing field: its parent)."""
+        parts = tuple(path)
+        while True:
+            if parts in self.lines:
+                return self.lines[parts]
+            if not parts:
+                return None
+            parts = parts[:-1]
+
+
+def read_text(path: Path, *, display: str | None = None) -> str:
+    """Read a UTF-8 text input (a leading BOM is allowed), refusing huge or non-UTF-8 files."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise S75Error(Finding("error", f"cannot read file: {exc.strerror}", name)) from exc
+    if size > MAX_BYTES:
+        raise S75Error(
+            Finding("error", f"file is {size:,} bytes; inputs are limited to {MAX_BYTES:,}", name)
+        )
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise S75Error(
+            Finding("error", f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                    "save it as UTF-8", name, line=line)
+        ) from exc
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Source:
+    """Parse one YAML document into plain values plus a line map."""
+    name = display or str(path)
+    text = read_text(path, display=name)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise S75Error(Finding("error", f"YAML syntax error: {problem}", name, line=line)) from exc
+    except yaml.YAMLError as exc:
+        raise S75Error(Finding("error", f"YAML error: {exc}", name)) from exc
+    source = Source(name, None)
+    if node is None:
+        source.data = {}
+        return source
+    builder = _Builder(source)
+    source.data = builder.build(node, ())
+    return source
+
+
+class _Builder:
+    """Turns composed nodes into Python values, recording lines and refusing aliases."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.seen: set[int] = set()
+        self.constructor = yaml.SafeLoader("")
+
+    def fail(self, node: yaml.Node, path: PathKey, message: str) -> S75Error:
+        return S75Error(
+            Finding("error", message, self.source.file, format_path(path), node.start_mark.line + 1)
+        )
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        if id(node) in self.seen:
+            raise self.fail(node, path, "YAML anchors and aliases are not allowed in agreement data")
+        self.seen.add(id(node))
+        self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.fail(key_node, path, "YAML merge keys ('<<') are not allowed")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, path, "a field name must be plain text")
+            key = key_node.value
+            if key in out:
+                first = self.source.lines.get(path + (key,))
+                raise self.fail(
+                    key_node, path + (key,), f"duplicate field '{key}' (first given on line {first})"
+                )
+            self.source.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+        if node.tag == _FLOAT_TAG:
+            try:
+                number = Decimal(node.value.replace("_", ""))
+            except InvalidOperation:
+                return node.value
+            return number if number.is_finite() else node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            raise self.fail(node, path, f"cannot read value: {exc.problem}") from exc
