@@ -1,0 +1,63 @@
+"""The canonical text: the document tree written as Markdown for ``git diff``.
+
+One paragraph per line, clause numbers written out, tables as pipe tables, no timestamps.
+The text is for people and diffs; the tool never reads it back.
+"""
+
+from __future__ import annotations
+
+from .tree import Block, Cell, Document, Part, Span
+
+
+def _spans(spans: list[Span]) -> str:
+    out = []
+    for span in spans:
+        if span.kind == "strong":
+            out.append(f"**{_spans(span.children)}**")
+        elif span.kind == "em":
+            out.append(f"*{_spans(span.children)}*")
+        elif span.kind == "define":
+            out.append(f"**{span.plain()}**")
+        else:
+            out.append(span.plain())
+    return "".join(out)
+
+
+def _cell(cell: Cell) -> str:
+    return _spans(cell.spans).replace("|", "\\|")
+
+
+def _table(block: Block) -> list[str]:
+    if not block.rows:
+        return []
+    header, *body = block.rows
+    rule = ["---:" if c.align == "right" else ":---:" if c.align == "center" else "---"
+            for c in header]
+    lines = ["| " + " | ".join(_cell(c) for c in header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+    return ["\n".join(lines)]
+
+
+def _block(part: Part, block: Block) -> list[str]:
+    text = _spans(block.spans)
+    if block.kind == "clause":
+        if block.level == 1 and part.kind != "front":
+            return [f"## {block.number} {text}"]
+        return [f"{block.number} {text}"]
+    if block.kind == "heading":
+        return [f"### {text}"]
+    if block.kind == "bullet":
+        return [f"- {text}"]
+    if block.kind == "table":
+        return _table(block)
+    return [text]
+
+
+def write_markdown(document: Document) -> str:
+    """The whole document as Markdown text ending in one newline."""
+    paragraphs: list[str] = []
+    for part in document.parts:
+        paragraphs.append(f"# {part.heading.upper() if part.kind == 'front' else part.heading}")
+        for block in part.blocks:
+            paragraphs.extend(_block(part, block))
+    return "\n\n".join(paragraphs) + "\n"

@@ -1,0 +1,246 @@
+"""Jinja2 templates of clause text in, one Markdown string out.
+
+The environment is sandboxed and strict: a missing value, a ``None``, a list or a raw Decimal
+printed into the text fails the build with the template's name and line. Every value printed is
+escaped for Markdown, so data is always data: a ``{{`` or ``*`` in a party's name is printed,
+never evaluated. Our own markers (cross-references, defined terms, open points) come only from
+the helper functions below, as :class:`Safe` strings the escaper leaves alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import signal
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import Finding, S75Error
+from .money import Period, format_money
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+RENDER_SECONDS = 20.0
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                "seventeen", "eighteen", "nineteen", "twenty")
+
+_ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&:])")
+
+
+class Safe(str):
+    """Markdown produced by our helpers: printed as is."""
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape everything Markdown or our markers could read; fold newlines."""
+    return _ESCAPE.sub(r"\\\1", " ".join(text.split()))
+
+
+def long_date(value: dt.date) -> str:
+    """``1 April 2022``: locale-independent, so builds are identical everywhere."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def short_date(value: dt.date) -> str:
+    return f"{value.day:02d}.{value.month:02d}.{value.year}"
+
+
+def number_words(count: int) -> str:
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else str(count)
+
+
+def period_words(value: Period) -> str:
+    """``six months``, ``30 days``, ``one month``."""
+    unit = value.unit[:-1] if value.count == 1 else value.unit
+    return f"{number_words(value.count)} {unit}"
+
+
+def join_and(items: list[Any], conjunction: str = "and") -> Safe:
+    """``A, B and C``; each item printed through the same escaping as any value."""
+    parts = [finalize(item) for item in items]
+    if not parts:
+        raise ValueError("join_and was given an empty list")
+    if len(parts) == 1:
+        return Safe(parts[0])
+    return Safe(", ".join(parts[:-1]) + f" {conjunction} " + parts[-1])
+
+
+def percent(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if value == value.to_integral_value() else \
+        format(value.quantize(Decimal("0.01")), "f")
+    return f"{text}%"
+
+
+def open_point(note: str) -> Safe:
+    """An open point: rendered as a highlighted ``[note]`` and listed in open-points.md."""
+    return Safe("{?" + escape_markdown(note) + "}")
+
+
+def ref(label: str) -> Safe:
+    """A cross-reference to a labelled clause: becomes "clause 22.2" after numbering."""
+    _check_label(label)
+    return Safe("{@" + label + "}")
+
+
+def label(name: str) -> Safe:
+    """Gives the clause this marker stands in a label that ``ref`` can name."""
+    _check_label(name)
+    return Safe("{#" + name + "}")
+
+
+def define(term: str) -> Safe:
+    """Marks the defining occurrence of a term in the definitions clause."""
+    return Safe("{=" + escape_markdown(term) + "}")
+
+
+def _check_label(name: str) -> None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+        raise ValueError(f"label {name!r}: use lower-case letters, digits, '.', '-' or '_'")
+
+
+def finalize(value: Any) -> str:
+    """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
+    from .model import OpenPoint
+
+    if isinstance(value, Safe):
+        return value
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises here
+    if isinstance(value, OpenPoint):
+        return open_point(value.to_be_agreed)
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} cannot be printed into an agreement; test it with 'if' instead")
+    if isinstance(value, Decimal):
+        raise ValueError(f"the amount {value} must go through the 'money' or 'percent' filter")
+    if isinstance(value, dt.date):
+        return long_date(value)
+    if isinstance(value, Period):
+        return period_words(value)
+    if isinstance(value, (list, tuple, dict, set)):
+        raise ValueError("a list cannot be printed directly; loop over it or use 'join_and'")
+    if isinstance(value, (int, str)):
+        return escape_markdown(str(value))
+    raise ValueError(f"a {type(value).__name__} cannot be printed into an agreement")
+
+
+def _money_filter(value: Any, pence: bool | None = None) -> str:
+    if not isinstance(value, (Decimal, int)) or isinstance(value, bool):
+        raise ValueError(f"money filter expects an amount, got {type(value).__name__}")
+    return format_money(Decimal(value), pence=pence)
+
+
+def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
+    """A sandboxed, strict environment over the firm's folders first, then the built-in one."""
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        money=_money_filter,
+        date=long_date,
+        short_date=short_date,
+        period=period_words,
+        words=number_words,
+        join_and=join_and,
+        percent=percent,
+        md=escape_markdown,
+    )
+    env.globals.update(ref=ref, label=label, define=define, open_point=open_point)
+    return env
+
+
+_ENVIRONMENTS: dict[tuple[str, ...], SandboxedEnvironment] = {}
+
+
+def environment(template_dirs: list[Path]) -> SandboxedEnvironment:
+    """One compiled environment per template search path, reused across agreements."""
+    key = tuple(str(d.resolve()) for d in template_dirs)
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = make_environment(template_dirs)
+    return _ENVIRONMENTS[key]
+
+
+def template_dirs(extra: list[Path] | None = None) -> list[Path]:
+    return [*(extra or []), BUILTIN_TEMPLATES]
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop a runaway template (an endless loop in a firm's precedent) after ``seconds``."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"rendering took longer than {seconds:g} seconds")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _template_frame(exc: BaseException, dirs: list[Path]) -> tuple[str | None, int | None]:
+    """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
+    roots = [str(d.resolve()) for d in dirs]
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        filename = str(Path(frame.filename).resolve()) if frame.filename else ""
+        for root in roots:
+            if filename.startswith(root + "/"):
+                found = (filename[len(root) + 1:], frame.lineno)
+    return found
+
+
+def render_template(name: str, context: dict[str, Any], dirs: list[Path],
+                    seconds: float = RENDER_SECONDS) -> str:
+    """Render one template to Markdown; any failure names the template and line."""
+    env = environment(dirs)
+    try:
+        with time_limit(seconds):
+            return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise S75Error(Finding("error", f"template syntax error: {exc.message}",
+                               exc.filename and _relative_template(exc.filename, dirs) or exc.name,
+                               line=exc.lineno, code="template")) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise S75Error(Finding("error", f"template not found: {exc.name}", name,
+                               code="template")) from exc
+    except jinja2.exceptions.SecurityError as exc:
+        file, line = _template_frame(exc, dirs)
+        raise S75Error(Finding("error", f"template tried something unsafe and was stopped: {exc}",
+                               file or name, line=line, code="template")) from exc
+    except (jinja2.UndefinedError, ValueError, TypeError, KeyError, AttributeError,
+            ZeroDivisionError, TimeoutError, RecursionError) as exc:
+        file, line = _template_frame(exc, dirs)
+        raise S75Error(Finding("error", f"template failed: {exc}", file or name, line=line,
+                               code="template")) from exc
+
+
+def _relative_template(filename: str, dirs: list[Path]) -> str:
+    full = str(Path(filename).resolve())
+    for d in dirs:
+        root = str(d.resolve())
+        if full.startswith(root + "/"):
+            return full[len(root) + 1:]
+    return filename
