@@ -107,5 +107,48 @@ def check(path: Path, final: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=True, path_type=Path))
+@click.option("-o", "--output", "out_dir", default="build", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
+@click.option("--format", "formats", default="md,docx", show_default=True,
+              help="Comma-separated output formats: md, docx.")
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
+@user_errors
+def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
+          template_dirs: tuple[Path, ...]) -> None:
+    """Check and build agreements into OUTPUT/<reference>/ (.md, .docx, schedules, open points).
+
+    A failed build leaves earlier outputs untouched.
+
+    \b
+    Example:
+      s75docs build examples/haringey-2016 examples/oxfordshire-2022 -o build
+    """
+    from .build import build_agreement
+
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    failures = 0
+    for path in paths:
+        try:
+            destination, findings = build_agreement(path, out_dir, formats=chosen,
+                                                    templates=list(template_dirs))
+        except S75Error as exc:
+            if click.get_current_context().obj.get("debug"):
+                raise
+            failures += 1
+            click.echo(f"{path}: build failed", err=True)
+            for finding in exc.findings:
+                click.echo(str(finding), err=True)
+            continue
+        opens = sum(1 for f in findings if f.severity == "open")
+        click.echo(f"{path}: built {destination} ({opens} open point(s))")
+    if failures:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(obj={})

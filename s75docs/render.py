@@ -66,6 +66,11 @@ def period_words(value: Period) -> str:
     return f"{number_words(value.count)} {unit}"
 
 
+def notice_words(value: Period) -> str:
+    """``six months'``, ``one month's``, ``30 days'``: ready to be followed by "notice"."""
+    return period_words(value) + ("'s" if value.count == 1 else "'")
+
+
 def join_and(items: list[Any], conjunction: str = "and") -> Safe:
     """``A, B and C``; each item printed through the same escaping as any value."""
     parts = [finalize(item) for item in items]
@@ -157,12 +162,14 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
         date=long_date,
         short_date=short_date,
         period=period_words,
+        notice=notice_words,
         words=number_words,
         join_and=join_and,
         percent=percent,
         md=escape_markdown,
     )
-    env.globals.update(ref=ref, label=label, define=define, open_point=open_point)
+    env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
+                       join_and=join_and)
     return env
 
 

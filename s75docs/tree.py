@@ -426,11 +426,14 @@ def _uses(text: str, term: str) -> bool:
 
 def prune_definitions(document: Document) -> None:
     """Keep only the definitions the document uses (directly, or through a used definition)."""
-    defining = [b for p in document.parts for b in p.blocks if b.defines]
+    defining = [b for p in document.parts if p.kind in NUMBERED_PARTS for b in p.blocks
+                if b.defines]
     if not defining:
         return
-    others = " ".join(b.plain() for p in document.parts for b in p.blocks if not b.defines) + \
-        " ".join(rc.plain() for p in document.parts for b in p.blocks for r in b.rows for rc in r)
+    chosen = {id(b) for b in defining}
+    others = " ".join(b.plain() for p in document.parts for b in p.blocks if id(b) not in chosen)
+    others += " ".join(c.plain() for p in document.parts for b in p.blocks for r in b.rows
+                       for c in r)
     others += " ".join(plain_text(p.title) for p in document.parts)
     used = {b.defines for b in defining if b.defines and _uses(others, b.defines)}
     changed = True
@@ -444,7 +447,7 @@ def prune_definitions(document: Document) -> None:
                         used.add(other.defines)
                         changed = True
     for part in document.parts:
-        part.blocks = [b for b in part.blocks if not b.defines or b.defines in used]
+        part.blocks = [b for b in part.blocks if id(b) not in chosen or b.defines in used]
 
 
 def number(document: Document) -> None:

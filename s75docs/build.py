@@ -1,0 +1,184 @@
+"""Build an agreement: check, render once into the document tree, write every output atomically.
+
+Outputs go to a temporary folder beside the destination and are swapped into place only when
+all of them have been written, so a failed or killed build leaves the previous outputs as they
+were. A lock file stops two builds of one agreement from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .checks import run_checks
+from .context import template_context
+from .errors import Finding, S75Error
+from .load import Loaded, load_agreement
+from .md_writer import write_markdown
+from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
+from .tree import Document, Part, build_tree, select_parts
+
+FORMATS = ("md", "docx")
+AGREEMENT_TEMPLATE = "agreement.md.j2"
+
+
+def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[Path]:
+    """The firm's template folders (command line first, then agreement.yaml), then ours."""
+    dirs = list(extra or [])
+    if loaded.agreement.templates:
+        dirs.append(loaded.root / loaded.agreement.templates)
+    for folder in dirs:
+        if not folder.is_dir():
+            raise S75Error(Finding("error", f"template folder {folder} does not exist",
+                                   loaded.origin.agreement.file, "templates",
+                                   loaded.origin.agreement.line_of(("templates",))))
+    return template_dirs(dirs)
+
+
+def render_agreement(loaded: Loaded, templates: list[Path] | None = None) -> Document:
+    """Templates -> Markdown -> one finished document tree (numbered, references resolved)."""
+    dirs = user_template_dirs(loaded, templates)
+    markdown = render_template(AGREEMENT_TEMPLATE, template_context(loaded.agreement), dirs)
+    document = build_tree(markdown, source=AGREEMENT_TEMPLATE)
+    document.meta = document_meta(loaded)
+    return document
+
+
+def document_meta(loaded: Loaded) -> dict[str, str]:
+    a = loaded.agreement
+    marking = "" if a.status == "final" else \
+        f"{a.version} \u2014 {short_date(a.version_date)} \u2014 subject to contract"
+    return {"title": a.title, "reference": a.reference, "draft_marking": marking,
+            "version": a.version}
+
+
+def scheme_parts(document: Document) -> list[Part]:
+    return [part for part in document.parts if part.kind == "scheme"]
+
+
+def open_points_markdown(document: Document) -> str:
+    points = document.open_points()
+    lines = [f"# Open points: {document.meta.get('title', '')}", ""]
+    if not points:
+        lines.append("None.")
+    lines += [f"{i}. [{p.note}] \u2014 {p.where}" for i, p in enumerate(points, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
+                reference_docx: Path) -> dict[str, bytes]:
+    """Every output file of a build, by path relative to build/<reference>/."""
+    files: dict[str, bytes] = {}
+    docs: dict[str, Document] = {"agreement": document}
+    for number, part in enumerate(scheme_parts(document), 1):
+        docs[f"schedules/{number:02d}-{part.key or number}"] = select_parts(document, [part])
+    for stem, doc in docs.items():
+        if "md" in formats:
+            files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
+        if "docx" in formats:
+            files[f"{stem}.docx"] = _docx(loaded, doc, reference_docx, stem)
+    files["open-points.md"] = open_points_markdown(document).encode("utf-8")
+    return files
+
+
+def _docx(loaded: Loaded, doc: Document, reference: Path, stem: str) -> bytes:
+    from .docx_writer import DocxMeta, write_docx
+
+    a = loaded.agreement
+    title = a.title if stem == "agreement" else doc.parts[0].heading
+    meta = DocxMeta(
+        title=title,
+        parties=[(p.name, p.defined_term) for p in a.partners],
+        draft_marking=doc.meta.get("draft_marking", ""),
+        core_date=a.version_date,
+        subject=a.reference,
+    )
+    return write_docx(doc, meta, reference)
+
+
+def reference_docx(dirs: list[Path]) -> Path:
+    for folder in dirs:
+        candidate = folder / "reference.docx"
+        if candidate.is_file():
+            return candidate
+    return BUILTIN_TEMPLATES / "reference.docx"
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, reference: str) -> Iterator[None]:
+    """One build of an agreement at a time; a second one is told so instead of interleaving."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = out_dir / f".{reference}.lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise S75Error(Finding("error", f"another build of '{reference}' is writing to "
+                                   f"{out_dir} right now; try again when it has finished",
+                                   str(lock_path))) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_atomically(destination: Path, files: dict[str, bytes]) -> None:
+    """Write all files into a fresh folder, then swap it for ``destination`` in one rename."""
+    parent = destination.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))
+    try:
+        for relative, data in sorted(files.items()):
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        _swap(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, destination: Path) -> None:
+    if not destination.exists():
+        os.rename(staging, destination)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
+    os.rmdir(retired)
+    os.rename(destination, retired)
+    try:
+        os.rename(staging, destination)
+    except BaseException:
+        os.rename(retired, destination)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def build_agreement(path: Path | str, out_dir: Path | str = "build", *,
+                    formats: tuple[str, ...] = FORMATS, templates: list[Path] | None = None,
+                    ) -> tuple[Path, list[Finding]]:
+    """Check, render and write one agreement; returns its output folder and the findings.
+
+    Errors in the checks stop the build before anything is written.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
+                               f"choose from {', '.join(FORMATS)}"))
+    loaded = load_agreement(path)
+    findings = run_checks(loaded)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise S75Error(errors)
+    dirs = user_template_dirs(loaded, templates)
+    document = render_agreement(loaded, templates)
+    files = outputs_for(loaded, document, formats, reference_docx(dirs))
+    out = Path(out_dir)
+    destination = out / loaded.agreement.reference
+    with locked(out, loaded.agreement.reference):
+        write_atomically(destination, files)
+    return destination, findings

@@ -1,0 +1,117 @@
+"""What the templates see: the agreement model plus the figures and groupings derived from it.
+
+Derived values (totals, which flexibilities apply, a worked risk-share illustration) are computed
+here once, in Python, so templates only choose wording; they never add up money themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .finance import Totals, agreement_totals, risk_shares, schedule_totals, split
+from .model import Agreement, Arrangement, OpenPoint, Partner, Schedule
+from .money import Period
+
+ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
+
+
+@dataclass
+class ContributionRow:
+    partner: Partner
+    line: str
+    year: str
+    amount: Decimal
+    type: str | None
+
+
+@dataclass
+class Scheme:
+    """One Part 2 scheme specification with its figures."""
+
+    schedule: Schedule
+    index: int
+    totals: Totals
+    rows: list[ContributionRow]
+    partners: list[Partner]  # partners contributing, in agreement order
+    pooled: bool
+    aligned: bool
+    lead_partner: Partner | None
+    host: Partner | None
+    manager_partner: Partner | None
+
+    def __getattr__(self, name: str) -> Any:
+        # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
+        return getattr(self.schedule, name)
+
+
+def _partner_or_none(agreement: Agreement, key: object) -> Partner | None:
+    if isinstance(key, str) and key != "joint":
+        try:
+            return agreement.partner(key)
+        except KeyError:
+            return None
+    return None
+
+
+def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
+    totals = schedule_totals(schedule)
+    keys = {line.partner for line in schedule.contributions}
+    partners = [p for p in agreement.partners if p.key in keys]
+    rows = [
+        ContributionRow(agreement.partner(line.partner), line.line, line.year, line.amount,
+                        line.type)
+        for line in schedule.contributions
+    ]
+    manager = schedule.pooled_fund_manager
+    return Scheme(
+        schedule=schedule,
+        index=index,
+        totals=totals,
+        rows=rows,
+        partners=partners,
+        pooled=schedule.has(Arrangement.pooled_fund),
+        aligned=schedule.has(Arrangement.aligned_budget) or any(
+            p.kind == "aligned" for p in schedule.phases),
+        lead_partner=_partner_or_none(agreement, schedule.lead_commissioner),
+        host=_partner_or_none(agreement, schedule.host_partner),
+        manager_partner=None if manager is None or isinstance(manager, OpenPoint)
+        else _partner_or_none(agreement, manager.partner),
+    )
+
+
+def template_context(agreement: Agreement) -> dict[str, Any]:
+    """Everything a template may use, by name."""
+    schemes = [scheme_view(agreement, s, i + 1) for i, s in enumerate(agreement.schedules)]
+    shares = risk_shares(agreement)
+    arrangements = {a for s in agreement.schedules for a in s.arrangements}
+    by_key = {p.key: p for p in agreement.partners}
+
+    def term(key: object) -> object:
+        """A partner's defined term from its key; open points and 'joint' pass through."""
+        if isinstance(key, OpenPoint):
+            return key
+        if key == "joint":
+            return "the Partners jointly"
+        return by_key[str(key)].defined_term
+
+    return {
+        "a": agreement,
+        "partners": agreement.partners,
+        "partner": by_key,
+        "term": term,
+        "councils": [p for p in agreement.partners if p.kind.is_council],
+        "nhs_bodies": [p for p in agreement.partners if not p.kind.is_council],
+        "schemes": schemes,
+        "pooled_schemes": [s for s in schemes if s.pooled],
+        "aligned_schemes": [s for s in schemes if s.aligned],
+        "has": {a.value: a in arrangements for a in Arrangement},
+        "totals": agreement_totals(agreement),
+        "pooled_totals": agreement_totals(agreement, pooled_only=True),
+        "risk_shares": shares,
+        "illustrative_overspend": ILLUSTRATIVE_OVERSPEND,
+        "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, shares) if shares else {},
+        "is_open": lambda value: isinstance(value, OpenPoint),
+        "is_period": lambda value: isinstance(value, Period),
+    }

@@ -1,0 +1,123 @@
+"""The document tree: numbering, cross-references, definitions and open points."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s75docs.errors import S75Error
+from s75docs.md_writer import write_markdown
+from s75docs.render import escape_markdown
+from s75docs.tree import build_tree, format_number
+
+BODY = """\
+# Agreed Terms {.body}
+
+## Definitions {#definitions}
+
+1. In this Agreement:
+   1. {=Host Partner} means the Partner hosting the Pooled Fund;
+   1. {=Pooled Fund} means the fund in {@fund};
+   1. {=Unused Term} means something never used.
+
+## The Fund
+
+1. The Host Partner keeps the fund. {#fund}
+1. Second.
+   1. Nested.
+      1. Lettered. {#deep}
+         1. Roman.
+1. See {@deep} and {@gov.one} and {@sched}.
+
+# Governance {.schedule} {#sched}
+
+## Board
+
+1. The board meets. {#gov.one}
+"""
+
+
+def numbers(md: str) -> list[str]:
+    return [line.split(" ", 1)[0] for line in md.splitlines() if line[:1].isdigit() or
+            line.startswith("(")]
+
+
+def test_numbering_levels_and_formats() -> None:
+    doc = build_tree(BODY)
+    md = write_markdown(doc)
+    assert "## 1 Definitions" in md and "## 2 The Fund" in md
+    assert numbers(md) == ["1.1", "1.1.1", "1.1.2", "2.1", "2.2", "2.2.1", "(a)", "(i)", "2.3",
+                           "1.1"]
+
+
+def test_references_resolve_to_computed_numbers() -> None:
+    md = write_markdown(build_tree(BODY))
+    assert "See clause 2.2.1(a) and paragraph 1.1 of Schedule 1 and Schedule 1." in md
+    assert "the fund in clause 2.1;" in md
+
+
+def test_inserting_a_clause_renumbers_every_reference() -> None:
+    inserted = BODY.replace("## The Fund\n", "## New Clause\n\n1. Inserted.\n\n## The Fund\n")
+    md = write_markdown(build_tree(inserted))
+    assert "See clause 3.2.1(a)" in md
+    assert "the fund in clause 3.1;" in md
+
+
+def test_unknown_label_fails_the_build() -> None:
+    with pytest.raises(S75Error, match="unknown label 'nowhere'"):
+        build_tree(BODY + "\n1. See {@nowhere}.\n")
+
+
+def test_duplicate_label_fails() -> None:
+    with pytest.raises(S75Error, match="given to two clauses"):
+        build_tree(BODY + "\n1. Again. {#fund}\n")
+
+
+def test_unused_definitions_are_dropped_and_used_ones_kept() -> None:
+    doc = build_tree(BODY)
+    # "Pooled Fund" is used only inside the Host Partner definition, which is used in clause 2.
+    assert doc.defined_terms() == ["Host Partner", "Pooled Fund"]
+    md = write_markdown(doc)
+    assert '**\u201cHost Partner\u201d**' in md
+    assert "Unused Term" not in md
+
+
+def test_open_points_are_bracketed_and_listed() -> None:
+    doc = build_tree(BODY + "\n1. The lead is {?lead commissioner to be agreed}.\n")
+    assert "[lead commissioner to be agreed]" in write_markdown(doc)
+    [point] = doc.open_points()
+    assert point.note == "lead commissioner to be agreed"
+    assert point.where == "Schedule 1: Governance, paragraph 1.2"
+
+
+def test_part_without_kind_is_refused() -> None:
+    with pytest.raises(S75Error, match="needs a kind"):
+        build_tree("# Untitled\n\nText.\n")
+
+
+def test_front_matter_lists_use_party_and_recital_numbering() -> None:
+    doc = build_tree("# Agreement {.front}\n\n## Parties {.parties}\n\n1. A\n1. B\n\n"
+                     "## Background {.recitals}\n\n1. One\n1. Two\n")
+    md = write_markdown(doc)
+    assert "(1) A" in md and "(2) B" in md and "(A) One" in md and "(B) Two" in md
+
+
+@pytest.mark.parametrize(("counters", "level", "expected"), [
+    ([3, 0, 0, 0, 0], 1, ("3", "3")),
+    ([3, 2, 1, 0, 0], 3, ("3.2.1", "3.2.1")),
+    ([3, 2, 1, 27, 0], 4, ("(aa)", "3.2.1(aa)")),
+    ([3, 2, 1, 1, 14], 5, ("(xiv)", "3.2.1(a)(xiv)")),
+])
+def test_format_number(counters: list[int], level: int, expected: tuple[str, str]) -> None:
+    assert format_number(counters, level) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1,
+               max_size=80).filter(lambda s: s.strip()))
+def test_escaped_data_comes_out_literally(text: str) -> None:
+    """Whatever a party's name holds, it is printed as written (whitespace folded)."""
+    doc = build_tree(f"# Title {{.body}}\n\n## Clause\n\n1. Name: {escape_markdown(text)}\n")
+    [_, item] = doc.parts[0].blocks
+    assert item.plain() == "Name: " + " ".join(text.split())
