@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks import run_checks
+from .build import build_agreement, prepare, render_agreement
 from .errors import Finding
 from .load import Loaded, load_agreement
 
 
-def check_agreement(path: Path | str, *, final: bool = False) -> list[Finding]:
-    """Load and check an agreement folder. Raises S75Error if it cannot even be loaded."""
-    return run_checks(load_agreement(path), final=final)
+def check_agreement(path: Path | str, *, final: bool = False,
+                    templates: list[Path] | None = None) -> list[Finding]:
+    """Every finding for an agreement folder: data checks, then (when the data has no errors)
+    the statutory items and defined terms of the rendered agreement.
+
+    Raises S75Error if the folder cannot even be loaded.
+    """
+    return prepare(path, final=final, templates=templates).findings
 
 
-__all__ = ["Loaded", "check_agreement", "load_agreement"]
+__all__ = ["Loaded", "build_agreement", "check_agreement", "load_agreement", "render_agreement"]

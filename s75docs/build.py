@@ -13,18 +13,60 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checks import run_checks
+from .compliance import Row, compliance, compliance_findings, compliance_markdown, load_map
 from .context import template_context
 from .errors import Finding, S75Error
 from .load import Loaded, load_agreement
 from .md_writer import write_markdown
 from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
+from .terms import undefined_terms
 from .tree import Document, Part, build_tree, select_parts
 
 FORMATS = ("md", "docx")
 AGREEMENT_TEMPLATE = "agreement.md.j2"
+
+
+@dataclass
+class Prepared:
+    """An agreement checked and, when the data allowed, rendered and proved against the statute."""
+
+    loaded: Loaded
+    findings: list[Finding]
+    dirs: list[Path]
+    document: Document | None = None
+    compliance: list[Row] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.document is not None and not any(
+            f.severity == "error" for f in self.findings)
+
+
+def prepare(path: Path | str, *, final: bool = False,
+            templates: list[Path] | None = None) -> Prepared:
+    """Load, check, render and prove compliance: the work ``check`` and ``build`` share.
+
+    Rendering is skipped when the data has errors (the templates would only fail on them).
+    """
+    loaded = load_agreement(path)
+    findings = run_checks(loaded, final=final)
+    dirs = user_template_dirs(loaded, templates)
+    prepared = Prepared(loaded, findings, dirs)
+    if any(f.severity == "error" for f in findings):
+        return prepared
+    document = render_with(loaded, dirs)
+    rows = compliance(loaded.agreement, document, load_map(dirs))
+    findings.extend(compliance_findings(rows, AGREEMENT_TEMPLATE))
+    findings.extend(
+        Finding("warning", f"'{term}' is used as a defined term but not defined",
+                AGREEMENT_TEMPLATE, code="terms")
+        for term in undefined_terms(document, loaded.agreement))
+    prepared.document, prepared.compliance = document, rows
+    return prepared
 
 
 def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[Path]:
@@ -42,7 +84,10 @@ def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[
 
 def render_agreement(loaded: Loaded, templates: list[Path] | None = None) -> Document:
     """Templates -> Markdown -> one finished document tree (numbered, references resolved)."""
-    dirs = user_template_dirs(loaded, templates)
+    return render_with(loaded, user_template_dirs(loaded, templates))
+
+
+def render_with(loaded: Loaded, dirs: list[Path]) -> Document:
     markdown = render_template(AGREEMENT_TEMPLATE, template_context(loaded.agreement), dirs)
     document = build_tree(markdown, source=AGREEMENT_TEMPLATE)
     document.meta = document_meta(loaded)
@@ -169,16 +214,16 @@ def build_agreement(path: Path | str, out_dir: Path | str = "build", *,
     if unknown:
         raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
                                f"choose from {', '.join(FORMATS)}"))
-    loaded = load_agreement(path)
-    findings = run_checks(loaded)
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
+    prepared = prepare(path, templates=templates)
+    errors = [f for f in prepared.findings if f.severity == "error"]
+    if errors or prepared.document is None:
         raise S75Error(errors)
-    dirs = user_template_dirs(loaded, templates)
-    document = render_agreement(loaded, templates)
-    files = outputs_for(loaded, document, formats, reference_docx(dirs))
+    loaded, document = prepared.loaded, prepared.document
+    files = outputs_for(loaded, document, formats, reference_docx(prepared.dirs))
+    files["compliance.md"] = compliance_markdown(loaded.agreement.title,
+                                                 prepared.compliance).encode("utf-8")
     out = Path(out_dir)
     destination = out / loaded.agreement.reference
     with locked(out, loaded.agreement.reference):
         write_atomically(destination, files)
-    return destination, findings
+    return destination, prepared.findings

@@ -82,8 +82,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=True, path_type=Path))
 @click.option("--final", is_flag=True, help="Treat every open point as an error.")
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
-def check(path: Path, final: bool, as_json: bool) -> None:
+def check(path: Path, final: bool, as_json: bool, template_dirs: tuple[Path, ...]) -> None:
     """Check an agreement folder: schema, statute, arithmetic, dates and open points.
 
     \b
@@ -93,7 +96,7 @@ def check(path: Path, final: bool, as_json: bool) -> None:
     from .api import check_agreement
 
     try:
-        findings = check_agreement(path, final=final)
+        findings = check_agreement(path, final=final, templates=list(template_dirs))
     except S75Error as exc:
         findings = exc.findings
     if as_json:
