@@ -153,5 +153,34 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--rev", "rev", help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
+              "A single revision compares it with the working tree.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@user_errors
+def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
+    """Show what changed between two versions of an agreement: data, then clauses.
+
+    Exit status 0 when nothing changed, 1 when something did (like diff).
+
+    \b
+    Examples:
+      s75docs diff old-folder/ new-folder/
+      s75docs diff examples/oxfordshire-2022 --rev v1..HEAD
+    """
+    from .versions import compare, print_comparison
+
+    if (new is None) == (rev is None):
+        raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
+    comparison = compare(old, new, rev)
+    if as_json:
+        click.echo(json.dumps(comparison.as_dict(), indent=2))
+    else:
+        print_comparison(comparison, _console())
+    sys.exit(1 if comparison.changed else 0)
+
+
 def main() -> None:
     cli(obj={})
