@@ -23,7 +23,7 @@ from .errors import Finding, S75Error
 from .load import Loaded, load_agreement
 from .md_writer import write_markdown
 from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
-from .terms import undefined_terms
+from .terms import proper_names, undefined_terms
 from .tree import Document, Part, build_tree, select_parts
 
 FORMATS = ("md", "docx")
@@ -64,7 +64,7 @@ def prepare(path: Path | str, *, final: bool = False,
     findings.extend(
         Finding("warning", f"'{term}' is used as a defined term but not defined",
                 AGREEMENT_TEMPLATE, code="terms")
-        for term in undefined_terms(document, loaded.agreement))
+        for term in undefined_terms(document, loaded.agreement, proper_names(dirs)))
     prepared.document, prepared.compliance = document, rows
     return prepared
 

@@ -27,23 +27,12 @@ def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
 
 
 def print_findings(findings: list[Finding], *, stderr: bool = False) -> None:
-    """Findings as a table, grouped by severity, each with its file:line and field path."""
-    from rich.table import Table
-
+    """One finding a line, ``severity file:line: path: message``: readable, and grep-able."""
     console = _console(stderr)
-    if not findings:
-        console.print("No findings.")
-        return
-    table = Table(show_lines=False, expand=False)
-    table.add_column("severity")
-    table.add_column("where", overflow="fold")
-    table.add_column("field", overflow="fold")
-    table.add_column("message", overflow="fold")
     colours = {"error": "red", "warning": "yellow", "open": "cyan"}
     for f in findings:
-        where = (f.file or "") + (f":{f.line}" if f.line is not None else "")
-        table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", where, f.path, f.message)
-    console.print(table)
+        console.print(f"[{colours[f.severity]}]{f.severity:7}[/] ", end="")
+        console.print(f"{f.location()}: {f.message}", markup=False)
 
 
 def user_errors(func: F) -> F:

@@ -2,14 +2,16 @@
 
 A term used as a defined term reads "the Host Partner": "the" and capitalised words. Such a
 phrase is reported when no definition covers it and it is not a name from the data (a board, a
-service) or the title of an Act ("the Care Act 2014"). Definitions the document does not use need
-no report: the tree drops them, so the definitions clause holds exactly the terms in use.
+service), the title of an Act ("the Care Act 2014") or a proper name listed in the templates'
+``names.txt`` ("the Information Commissioner"). Definitions the document does not use need no
+report: the tree drops them, so the definitions clause holds exactly the terms in use.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,6 +19,9 @@ from pydantic import BaseModel
 from .tree import NUMBERED_PARTS, Document
 
 _CANDIDATE = re.compile(r"\bthe ([A-Z][\w-]*+(?: [A-Z][\w-]*+)*+)(?!\s*\d{4})")
+_LEGISLATION = re.compile(
+    r"(?:[A-Z][\w-]*\s(?:(?:of|and|for|the|in|to|on|with)\s)*)+"
+    r"(?:Act|Regulations|Order|Rules)(?:\s\d{4})?")
 _STRUCTURE = {"Schedule", "Schedules", "Scheme", "Schemes", "Part", "Regulations"}
 
 
@@ -34,10 +39,29 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def undefined_terms(document: Document, data: BaseModel) -> list[str]:
+NAMES_FILE = "names.txt"
+
+
+def proper_names(dirs: list[Path]) -> set[str]:
+    """Names that read like defined terms but are not (one a line; '#' starts a comment)."""
+    names: set[str] = set()
+    for folder in dirs:
+        path = folder / NAMES_FILE
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    names.add(line)
+    return names
+
+
+def undefined_terms(document: Document, data: BaseModel, names: set[str] = frozenset()
+                    ) -> list[str]:  # type: ignore[assignment]
     """Capitalised terms used after "the" that no definition covers, in order of first use."""
     defined = set(document.defined_terms())
     data_text = "\n".join(_strings(data))
+    known = sorted(defined | set(names), key=len, reverse=True)
+    covered = re.compile("|".join(rf"\b{re.escape(t)}s?\b" for t in known)) if known else None
     found: dict[str, None] = {}
     for part in document.parts:
         if part.kind not in NUMBERED_PARTS:
@@ -45,9 +69,11 @@ def undefined_terms(document: Document, data: BaseModel) -> list[str]:
         for block in part.blocks:
             if block.kind == "heading" or (block.kind == "clause" and block.level == 1):
                 continue
-            for match in _CANDIDATE.finditer(block.plain()):
+            text = _LEGISLATION.sub("\u00a7", block.plain())
+            text = covered.sub("\u00a7", text) if covered else text
+            for match in _CANDIDATE.finditer(text):
                 term = match.group(1).strip()
-                if term in _STRUCTURE or term in defined or term.rstrip("s") in defined:
+                if term in _STRUCTURE:
                     continue
                 if term in data_text:
                     continue

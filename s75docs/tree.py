@@ -447,7 +447,27 @@ def prune_definitions(document: Document) -> None:
                         used.add(other.defines)
                         changed = True
     for part in document.parts:
-        part.blocks = [b for b in part.blocks if id(b) not in chosen or b.defines in used]
+        part.blocks = _alphabetical([b for b in part.blocks
+                                     if id(b) not in chosen or b.defines in used])
+
+
+def _alphabetical(blocks: list[Block]) -> list[Block]:
+    """Each run of consecutive definitions at one level, sorted by term (case ignored)."""
+    out: list[Block] = []
+    run: list[Block] = []
+    for block in [*blocks, None]:
+        if block is not None and block.defines and block.kind == "clause" and (
+                not run or run[-1].level == block.level):
+            run.append(block)
+            continue
+        out.extend(sorted(run, key=lambda b: (b.defines or "").casefold()))
+        run = []
+        if block is not None:
+            if block.defines and block.kind == "clause":
+                run.append(block)
+            else:
+                out.append(block)
+    return out
 
 
 def number(document: Document) -> None:
