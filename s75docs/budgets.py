@@ -78,7 +78,15 @@ def _csv_rows(path: Path, display: str) -> list[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[Row] = []
     header: list[str] | None = None
-    for record in reader:
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+            raise S75Error(Finding("error", f"cannot read CSV row: {exc}", display,
+                                   line=reader.line_num)) from exc
         number = reader.line_num
         if header is None:
             if not any(cell.strip() for cell in record):
@@ -115,15 +123,18 @@ def _xlsx_rows(path: Path, display: str) -> list[Row]:
 
     try:
         book = load_workbook(path, read_only=False, data_only=False)
+        sheet = book.worksheets[0]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise S75Error(Finding("error", f"cannot open workbook: {exc}", display)) from exc
-    sheet = book.worksheets[0]
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails deep inside openpyxl/lxml
+        raise S75Error(Finding("error", "cannot open workbook: it is damaged or not an Excel "
+                               f"workbook ({type(exc).__name__}: {exc})", display)) from exc
     where = f"{display}[{sheet.title}]"
     if sheet.merged_cells.ranges:
-        first = sorted(str(r) for r in sheet.merged_cells.ranges)[0]
+        first = min(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
         raise S75Error(
             Finding("error", f"merged cells ({first}) are not allowed in a budget table; "
-                    "unmerge them so every row stands alone", where)
+                    "unmerge them so every row stands alone", where, line=first.min_row)
         )
     for letter, dim in sheet.column_dimensions.items():
         if dim.hidden:

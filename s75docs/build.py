@@ -118,32 +118,35 @@ def open_points_markdown(document: Document) -> str:
 def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
                 reference_docx: Path) -> dict[str, bytes]:
     """Every output file of a build, by path relative to build/<reference>/."""
-    files: dict[str, bytes] = {}
-    docs: dict[str, Document] = {"agreement": document}
+    files = document_files(loaded, document, "agreement", formats, reference_docx)
     for number, part in enumerate(scheme_parts(document), 1):
-        docs[f"schedules/{number:02d}-{part.key or number}"] = select_parts(document, [part])
-    for stem, doc in docs.items():
-        if "md" in formats:
-            files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
-        if "docx" in formats:
-            files[f"{stem}.docx"] = _docx(loaded, doc, reference_docx, stem)
+        scheme = select_parts(document, [part])
+        scheme.meta = {**document.meta, "title": part.heading}
+        files.update(document_files(loaded, scheme, f"schedules/{number:02d}-{part.key or number}",
+                                    formats, reference_docx))
     files["open-points.md"] = open_points_markdown(document).encode("utf-8")
     return files
 
 
-def _docx(loaded: Loaded, doc: Document, reference: Path, stem: str) -> bytes:
-    from .docx_writer import DocxMeta, write_docx
+def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str, ...],
+                   reference: Path) -> dict[str, bytes]:
+    """One document written in each format asked for: ``{stem}.md``, ``{stem}.docx``."""
+    files: dict[str, bytes] = {}
+    if "md" in formats:
+        files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
+    if "docx" in formats:
+        from .docx_writer import DocxMeta, write_docx
 
-    a = loaded.agreement
-    title = a.title if stem == "agreement" else doc.parts[0].heading
-    meta = DocxMeta(
-        title=title,
-        parties=[(p.name, p.defined_term) for p in a.partners],
-        draft_marking=doc.meta.get("draft_marking", ""),
-        core_date=a.version_date,
-        subject=a.reference,
-    )
-    return write_docx(doc, meta, reference)
+        a = loaded.agreement
+        meta = DocxMeta(
+            title=doc.meta.get("title", a.title),
+            parties=[(p.name, p.defined_term) for p in a.partners],
+            draft_marking=doc.meta.get("draft_marking", ""),
+            core_date=a.version_date,
+            subject=a.reference,
+        )
+        files[f"{stem}.docx"] = write_docx(doc, meta, reference)
+    return files
 
 
 def reference_docx(dirs: list[Path]) -> Path:

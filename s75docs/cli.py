@@ -122,7 +122,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     """
     from .build import build_agreement
 
-    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    chosen = _formats(formats)
     failures = 0
     for path in paths:
         try:
@@ -169,6 +169,36 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
     else:
         print_comparison(comparison, _console())
     sys.exit(1 if comparison.changed else 0)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--date", "variation_date", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The Variation Date, YYYY-MM-DD.")
+@click.option("--reason", default="to reflect the changes set out in this deed",
+              show_default=True, help="Why the agreement is varied (a recital).")
+@click.option("-o", "--output", "out_dir", default="build/variation", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "formats", default="md,docx", show_default=True)
+@user_errors
+def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
+         formats: str) -> None:
+    """Write a deed of variation turning agreement OLD into NEW, and NEW as varied.
+
+    \b
+    Example:
+      s75docs vary old/ new/ --date 2023-04-01 --reason "to set the 2023/24 contributions"
+    """
+    from .variation import write_variation
+
+    written = write_variation(old, new, variation_date.date(), reason, out_dir,
+                              formats=_formats(formats))
+    click.echo(f"wrote {written}")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip())
 
 
 def main() -> None:

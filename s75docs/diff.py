@@ -135,14 +135,29 @@ class Located:
 
     @property
     def citation(self) -> str:
+        """How a deed names this block: "clause 22.2", or the unnumbered text after one."""
         if self.block.full_number:
-            before, number, after = reference_parts(self.part, self.block)
-            return f"{before}{number}{after}"
-        return f"a paragraph of {self.part.name or self.part.heading}"
+            return _cite(self.part, self.block)
+        for earlier in reversed(self.part.blocks[: self.index]):
+            if earlier.full_number:
+                return f"the {_kind_word(self.block)} after {_cite(self.part, earlier)}"
+        return f"the {_kind_word(self.block)} at the start of {self.part.name or 'the clauses'}"
 
     @property
     def text(self) -> str:
+        if self.block.kind == "table":
+            return " / ".join(" | ".join(c.plain() for c in row) for row in self.block.rows)
         return self.block.plain()
+
+
+def _cite(part: Part, block: Block) -> str:
+    before, number, after = reference_parts(part, block)
+    return f"{before}{number}{after}"
+
+
+def _kind_word(block: Block) -> str:
+    return {"table": "table", "heading": "heading", "bullet": "list item"}.get(block.kind,
+                                                                              "paragraph")
 
 
 @dataclass
@@ -172,6 +187,7 @@ def part_key(part: Part) -> str:
 def _block_text(block: Block) -> str:
     rows = " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
     return f"{block.kind}:{block.level}:{block.plain()}{rows}"
+
 
 
 def clause_changes(old: Document, new: Document) -> list[ClauseChange]:

@@ -8,6 +8,7 @@ keeps its origin (file and line) so that any finding, here or in ``checks.py``, 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,11 +75,16 @@ def _inside(root: Path, relative: object, display: str, path: PathKey, source: S
         raise S75Error(_with(where, f"{display} {relative!r} must be a path inside the agreement "
                                     "folder (no absolute paths or '..')"))
     full = root / candidate
-    if full.is_symlink() or not full.resolve().is_relative_to(root.resolve()):
-        raise S75Error(_with(where, f"{display} {relative!r} is a link or leaves the agreement "
-                                    "folder; copy the file into the folder instead"))
-    if not full.is_file():
-        raise S75Error(_with(where, f"{display} {relative!r} does not exist"))
+    try:
+        if full.is_symlink() or not full.resolve().is_relative_to(root.resolve()):
+            raise S75Error(_with(where, f"{display} {relative!r} is a link or leaves the "
+                                        "agreement folder; copy the file into the folder instead"))
+        if not full.is_file():
+            raise S75Error(_with(where, f"{display} {relative!r} does not exist"))
+    except (OSError, ValueError) as exc:  # a name too long, or holding a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise S75Error(_with(where, f"{display} {relative[:80]!r} cannot be opened: "
+                                    f"{reason}")) from None
     return full
 
 
@@ -135,8 +141,8 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
         merged = dict(own.data)
         preset_name = own.data.get("extends")
         if preset_name is not None:
-            preset_path = find_preset(str(preset_name), search) if isinstance(
-                preset_name, str) and "/" not in preset_name and "\\" not in preset_name else None
+            preset_path = find_preset(preset_name, search) if isinstance(preset_name, str) \
+                and re.fullmatch(model.KEY_PATTERN, preset_name) else None  # no paths, NULs
             if preset_path is None:
                 known = sorted(p.stem for folder in search if folder.is_dir()
                                for p in folder.glob("*.yaml"))

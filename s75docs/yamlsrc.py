@@ -77,12 +77,17 @@ def load_yaml(path: Path, *, display: str | None = None) -> Source:
         raise S75Error(Finding("error", f"YAML syntax error: {problem}", name, line=line)) from exc
     except yaml.YAMLError as exc:
         raise S75Error(Finding("error", f"YAML error: {exc}", name)) from exc
+    except RecursionError:
+        raise S75Error(Finding("error", "YAML is nested too deeply to read", name)) from None
     source = Source(name, None)
     if node is None:
         source.data = {}
         return source
     builder = _Builder(source)
-    source.data = builder.build(node, ())
+    try:
+        source.data = builder.build(node, ())
+    except RecursionError:
+        raise S75Error(Finding("error", "YAML is nested too deeply to read", name)) from None
     return source
 
 
@@ -101,7 +106,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         if id(node) in self.seen:
-            raise self.fail(node, path, "YAML anchors and aliases are not allowed in agreement data")
+            # An alias is the anchored node itself, whose mark is the anchor's line: name the
+            # line of the field that holds the alias instead.
+            raise S75Error(Finding(
+                "error", "YAML anchors and aliases are not allowed in agreement data",
+                self.source.file, format_path(path),
+                self.source.line_of(path) or node.start_mark.line + 1))
         self.seen.add(id(node))
         self.source.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
@@ -138,3 +148,5 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise self.fail(node, path, f"cannot read value: {exc.problem}") from exc
+        except (ValueError, OverflowError) as exc:  # e.g. a timestamp such as 2024-02-30
+            raise self.fail(node, path, f"cannot read value {node.value!r}: {exc}") from exc
