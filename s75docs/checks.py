@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .finance import schedule_totals
-from .load import Loaded
-from .model import Agreement, Arrangement, OpenPoint, PooledFundManager, Schedule
+from .finance import schedule_totals, totals_of
+from .load import Loaded, Origin
+from .model import (Agreement, Arrangement, BudgetLine, OpenPoint, PooledFundManager, Schedule,
+                    StatedTotal)
 from .money import financial_year_of, format_money
 from .errors import Finding
 
@@ -45,7 +46,8 @@ def _key_refs(schedule: Schedule) -> Iterator[tuple[PathKey, str]]:
         yield ("pooled_fund_manager", "partner"), schedule.pooled_fund_manager.partner
     for i, line in enumerate(schedule.contributions):
         yield ("contributions", i, "partner"), line.partner
-    for i, item in enumerate(schedule.non_financial_contributions or []):
+    nfc = schedule.non_financial_contributions
+    for i, item in enumerate(nfc if isinstance(nfc, list) else []):
         yield ("non_financial_contributions", i, "partner"), item.partner
     for i, officer in enumerate(schedule.lead_officers):
         yield ("lead_officers", i, "partner"), officer.partner
@@ -213,20 +215,42 @@ def check_arithmetic(loaded: Loaded) -> Iterator[Finding]:
                             f"{', '.join(missing)}: they bear none of an overspend",
                             "arithmetic.risk_share")
     for s, schedule in enumerate(a.schedules):
-        totals = schedule_totals(schedule)
         for i, stated in enumerate(schedule.stated_totals):
-            actual = totals.get(stated.partner, stated.year)
-            if actual != stated.amount:
-                scope = " for ".join(filter(None, ["stated total", stated.partner, stated.year]))
-                diff = stated.amount - actual
-                yield o.finding(
-                    "error", ("schedules", s, "stated_totals", i, "amount"),
-                    f"{scope} is {format_money(stated.amount, pence=True)} but the budget lines "
-                    f"add up to {format_money(actual, pence=True)} (difference "
-                    f"{format_money(diff, pence=True)})", "arithmetic.total")
-        if schedule.has(Arrangement.pooled_fund) and schedule.contributions and totals.total <= 0:
+            yield from _compare_total(o, ("schedules", s, "stated_totals", i, "amount"), stated,
+                                      schedule.contributions)
+        if schedule.has(Arrangement.pooled_fund) and schedule.contributions and \
+                schedule_totals(schedule).total <= 0:
             yield o.finding("error", ("schedules", s, "contributions"), "a pooled fund's "
                             "contributions must add up to more than nothing", "arithmetic.total")
+    for i, stated in enumerate(a.stated_totals):
+        schedules = [s for s in a.schedules if stated.fund is None or (
+            s.has(Arrangement.pooled_fund) and s.fund_name == stated.fund)]
+        if stated.fund is not None and not schedules:
+            funds = sorted({s.fund_name for s in a.schedules if s.has(Arrangement.pooled_fund)})
+            yield o.finding("error", ("stated_totals", i, "fund"), f"no pooled fund named "
+                            f"{stated.fund!r} (pooled funds: {', '.join(funds) or 'none'})",
+                            "references")
+            continue
+        yield from _compare_total(o, ("stated_totals", i, "amount"), stated,
+                                  [line for s in schedules for line in s.contributions])
+
+
+def _compare_total(o: Origin, path: PathKey, stated: StatedTotal, lines: list[BudgetLine]
+                   ) -> Iterator[Finding]:
+    """A stated total against the exact sum of the budget lines it covers."""
+    covered = [line for line in lines
+               if (stated.partner is None or line.partner == stated.partner)
+               and (stated.year is None or line.year == stated.year)
+               and (stated.type is None or line.type == stated.type)]
+    actual = totals_of(covered).total
+    if actual != stated.amount:
+        scope = " for ".join(filter(None, ["stated total", stated.label, stated.partner,
+                                           stated.year, stated.type]))
+        yield o.finding(
+            "error", path,
+            f"{scope} is {format_money(stated.amount, pence=True)} but the budget lines "
+            f"add up to {format_money(actual, pence=True)} (difference "
+            f"{format_money(stated.amount - actual, pence=True)})", "arithmetic.total")
 
 
 def check_dates(loaded: Loaded) -> Iterator[Finding]:

@@ -139,11 +139,11 @@ class Term(Strict):
 
 class NoticeEvent(Strict):
     event: Text
-    notice: NoticePeriod
+    notice: NoticePeriod | OpenPoint
 
 
 class Termination(Strict):
-    notice: NoticePeriod
+    notice: NoticePeriod | OpenPoint
     shorter_notice: list[NoticeEvent] = []
 
 
@@ -162,8 +162,8 @@ class Approval(Strict):
 class GovernanceBody(Strict):
     key: Key
     name: Text
-    membership: list[Text] = Field(min_length=1)
-    chairs: list[Text] | OpenPoint = Field(min_length=1)
+    membership: Annotated[list[Text], Field(min_length=1)]
+    chairs: Annotated[list[Text], Field(min_length=1)] | OpenPoint
     frequency: Text | OpenPoint
     role: Text
     quorum: Text | OpenPoint | None = None
@@ -230,11 +230,14 @@ class Reporting(Strict):
 
 
 class StatedTotal(Strict):
-    """A total the partners have written down; checked against the sum of the budget lines."""
+    """A total the partners have written down; checked against the sum of the budget lines it
+    covers: all of them, or those of one partner, year, budget-line type or pooled fund."""
 
     amount: Money
     partner: Key | None = None
     year: FinancialYear | None = None
+    type: Text | None = None
+    fund: Text | None = Field(None, description="Agreement-level totals: one pooled fund's lines")
     label: Text | None = None
 
 
@@ -257,6 +260,9 @@ class Schedule(Strict):
     lead_commissioner: Key | Literal["joint"] | OpenPoint | None = None
     host_partner: Key | OpenPoint | None = None
     pooled_fund_manager: PooledFundManager | OpenPoint | None = None
+    fund: Text | None = Field(
+        None, description="The pooled fund this scheme pays into; schemes naming the same fund "
+        "share one pooled fund. Defaults to a fund of the scheme's own.")
     nhs_functions: list[Text] = []
     health_related_functions: list[Text] = []
     services: list[Text] = []
@@ -266,7 +272,7 @@ class Schedule(Strict):
     budget_files: list[str] = []
     contributions: list[BudgetLine] = []
     variation_of_contributions: Text | None = None
-    non_financial_contributions: list[NonFinancialContribution] | None = None
+    non_financial_contributions: list[NonFinancialContribution] | OpenPoint | None = None
     staff: Text | None = None
     reporting: Reporting | None = None
     lead_officers: list[LeadOfficer] = []
@@ -278,6 +284,11 @@ class Schedule(Strict):
 
     def has(self, arrangement: Arrangement) -> bool:
         return arrangement in self.arrangements
+
+    @property
+    def fund_name(self) -> str:
+        """The pooled fund this scheme pays into (its own title unless ``fund`` names another)."""
+        return self.fund or self.title
 
 
 class VariationRecord(Strict):
@@ -304,6 +315,8 @@ class Agreement(Strict):
     governance: list[GovernanceBody] = []
     risk_share: RiskShare
     schedules: list[Schedule] = []
+    stated_totals: list[StatedTotal] = Field(
+        [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
     variations: list[VariationRecord] = []
     keep_removed_clauses: bool = False
     templates: str | None = None

@@ -12,10 +12,13 @@ from decimal import Decimal, InvalidOperation
 
 _MONEY = re.compile(
     r"""^(?P<sign>-)?\s*£?\s*
-        (?P<int>\d{1,3}(?:,\d{3})+|\d+)
-        (?:\.(?P<frac>\d+))?$""",
+        (?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)
+        (?:\.(?P<frac>[0-9]+))?$""",
     re.VERBOSE,
 )
+
+
+MAX_AMOUNT = Decimal("999999999999.99")  # under a trillion pounds: sums stay exact in Decimal
 
 
 def parse_money(value: object) -> Decimal:
@@ -50,6 +53,8 @@ def parse_money(value: object) -> Decimal:
         amount = Decimal(digits)
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
         raise ValueError(f"{text!r} is not an amount of money") from exc
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"{text!r} is more than {format_money(MAX_AMOUNT)}; check the figure")
     if match["sign"]:
         if amount == 0:
             raise ValueError(f"{text!r} is a negative zero; write 0")
@@ -67,7 +72,7 @@ def format_money(amount: Decimal, *, pence: bool | None = None) -> str:
     return f"{sign}£{text}"
 
 
-_FY = re.compile(r"^(?P<start>\d{4})\s*[/-]\s*(?P<end>\d{2}|\d{4})$")
+_FY = re.compile(r"^(?P<start>[0-9]{4})\s*[/-]\s*(?P<end>[0-9]{2}|[0-9]{4})$")
 
 
 def parse_financial_year(value: object) -> str:
@@ -78,8 +83,8 @@ def parse_financial_year(value: object) -> str:
         raise ValueError(f"{text!r} is not a financial year: write it as '2022/23'")
     start = int(match["start"])
     end = match["end"]
-    end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
-    if end_year != start + 1:
+    follows = int(end) == start + 1 if len(end) == 4 else int(end) == (start + 1) % 100
+    if not follows:
         raise ValueError(f"{text!r} is not a financial year: the second year must follow the first")
     return f"{start}/{(start + 1) % 100:02d}"
 
@@ -102,7 +107,7 @@ class Period:
         return f"{self.count} {unit}"
 
 
-_PERIOD = re.compile(r"^(?P<n>\d+)\s*(?P<unit>months?|days?|weeks?)$", re.IGNORECASE)
+_PERIOD = re.compile(r"^(?P<n>[0-9]+)\s*(?P<unit>months?|days?|weeks?)$", re.IGNORECASE)
 
 
 def parse_period(value: object) -> Period:

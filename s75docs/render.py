@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from .errors import Finding, S75Error
 from .money import Period, format_money
@@ -38,8 +39,12 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 _ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&:])")
 
 
-class Safe(str):
-    """Markdown produced by our helpers: printed as is."""
+class Safe(Markup):
+    """Markdown that is already safe: our helpers' markers, escaped values, macro output.
+
+    The environment autoescapes, so Jinja itself keeps such text from being escaped twice
+    (a macro's or ``caller()``'s output is safe too); ``finalize`` escapes everything else.
+    """
 
 
 def escape_markdown(text: str) -> str:
@@ -82,9 +87,9 @@ def join_and(items: list[Any], conjunction: str = "and") -> Safe:
 
 
 def percent(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral_value() else \
-        format(value.quantize(Decimal("0.01")), "f")
-    return f"{text}%"
+    """``51%``, ``45.5%``, ``37.42%``: at most two decimal places, no trailing zeros."""
+    rounded = Decimal(value).quantize(Decimal("0.01")).normalize()
+    return f"{format(rounded, 'f')}%"
 
 
 def open_point(note: str) -> Safe:
@@ -114,11 +119,11 @@ def _check_label(name: str) -> None:
         raise ValueError(f"label {name!r}: use lower-case letters, digits, '.', '-' or '_'")
 
 
-def finalize(value: Any) -> str:
+def finalize(value: Any) -> Markup:
     """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
     from .model import OpenPoint
 
-    if isinstance(value, Safe):
+    if isinstance(value, Markup):
         return value
     if isinstance(value, jinja2.Undefined):
         return str(value)  # StrictUndefined raises here
@@ -129,13 +134,13 @@ def finalize(value: Any) -> str:
     if isinstance(value, Decimal):
         raise ValueError(f"the amount {value} must go through the 'money' or 'percent' filter")
     if isinstance(value, dt.date):
-        return long_date(value)
+        return Safe(long_date(value))
     if isinstance(value, Period):
-        return period_words(value)
+        return Safe(period_words(value))
     if isinstance(value, (list, tuple, dict, set)):
         raise ValueError("a list cannot be printed directly; loop over it or use 'join_and'")
     if isinstance(value, (int, str)):
-        return escape_markdown(str(value))
+        return Safe(escape_markdown(str(value)))
     raise ValueError(f"a {type(value).__name__} cannot be printed into an agreement")
 
 
@@ -151,7 +156,7 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
-        autoescape=False,
+        autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

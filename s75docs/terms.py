@@ -60,7 +60,8 @@ def undefined_terms(document: Document, data: BaseModel, names: set[str] = froze
     """Capitalised terms used after "the" that no definition covers, in order of first use."""
     defined = set(document.defined_terms())
     data_text = "\n".join(_strings(data))
-    known = sorted(defined | set(names), key=len, reverse=True)
+    singulars = {t[:-1] for t in defined if t.endswith("s")}
+    known = sorted(defined | singulars | set(names), key=len, reverse=True)
     covered = re.compile("|".join(rf"\b{re.escape(t)}s?\b" for t in known)) if known else None
     found: dict[str, None] = {}
     for part in document.parts:

@@ -447,8 +447,9 @@ def prune_definitions(document: Document) -> None:
                         used.add(other.defines)
                         changed = True
     for part in document.parts:
-        part.blocks = _alphabetical([b for b in part.blocks
-                                     if id(b) not in chosen or b.defines in used])
+        if part.kind in NUMBERED_PARTS:
+            part.blocks = _alphabetical([b for b in part.blocks
+                                         if id(b) not in chosen or b.defines in used])
 
 
 def _alphabetical(blocks: list[Block]) -> list[Block]:
