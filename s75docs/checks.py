@@ -195,11 +195,30 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
         if host is not None and host.kind == "nhs_england":
             yield o.finding("warning", base + ("host_partner",), "NHS England hosting a local "
                             "pooled fund is unusual (to confirm)", "statute.host")
+    yield from _shared_funds(loaded)
     if isinstance(a.consultation, OpenPoint):
         return
     if not a.consultation.description.strip():
         yield o.finding("warning", ("consultation",), "reg 4: the partners should have jointly "
                         "consulted those affected (to confirm)", "statute.consultation")
+
+
+def _shared_funds(loaded: Loaded) -> Iterator[Finding]:
+    """Schemes paying into one pooled fund must agree on its host and manager."""
+    first: dict[str, tuple[int, Schedule]] = {}
+    for s, schedule in enumerate(loaded.agreement.schedules):
+        if not schedule.has(Arrangement.pooled_fund):
+            continue
+        if schedule.fund_name not in first:
+            first[schedule.fund_name] = (s, schedule)
+            continue
+        _, leader = first[schedule.fund_name]
+        for name in ("host_partner", "pooled_fund_manager"):
+            if getattr(schedule, name) != getattr(leader, name):
+                yield loaded.origin.finding(
+                    "error", ("schedules", s, name), f"this scheme shares the pooled fund "
+                    f"'{schedule.fund_name}' with '{leader.title}' but names a different "
+                    f"{name.replace('_', ' ')}; one pooled fund has one", "statute.fund")
 
 
 def check_arithmetic(loaded: Loaded) -> Iterator[Finding]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .finance import Totals, agreement_totals, risk_shares, schedule_totals, split
+from .finance import Totals, agreement_totals, risk_shares, schedule_totals, split, totals_of
 from .model import Agreement, Arrangement, OpenPoint, Partner, Schedule
 from .money import Period
 
@@ -44,6 +44,34 @@ class Scheme:
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
         return getattr(self.schedule, name)
+
+
+@dataclass
+class Fund:
+    """A pooled fund: one or more schemes paying into it, one host, one manager."""
+
+    name: str
+    schemes: list[Scheme]
+    totals: Totals
+
+    @property
+    def host(self) -> Partner | None:
+        return self.schemes[0].host
+
+    @property
+    def host_partner(self) -> object:
+        return self.schemes[0].host_partner
+
+
+def pooled_funds(schemes: list[Scheme]) -> list[Fund]:
+    """Pooled schemes grouped by the fund they pay into, in order of first appearance."""
+    groups: dict[str, list[Scheme]] = {}
+    for scheme in schemes:
+        if scheme.pooled:
+            groups.setdefault(scheme.schedule.fund_name, []).append(scheme)
+    return [Fund(name, members, totals_of([line for m in members
+                                           for line in m.schedule.contributions]))
+            for name, members in groups.items()]
 
 
 def _partner_or_none(agreement: Agreement, key: object) -> Partner | None:
@@ -105,6 +133,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "nhs_bodies": [p for p in agreement.partners if not p.kind.is_council],
         "schemes": schemes,
         "pooled_schemes": [s for s in schemes if s.pooled],
+        "funds": pooled_funds(schemes),
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),

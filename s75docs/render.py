@@ -36,6 +36,7 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
                 "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
                 "seventeen", "eighteen", "nineteen", "twenty")
 
+_SPACE = re.compile(r"\s+")
 _ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&:])")
 
 
@@ -48,8 +49,9 @@ class Safe(Markup):
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape everything Markdown or our markers could read; fold newlines."""
-    return _ESCAPE.sub(r"\\\1", " ".join(text.split()))
+    """Backslash-escape everything Markdown or our markers could read; fold line breaks and
+    runs of white space into single spaces (a value never breaks a paragraph)."""
+    return _ESCAPE.sub(r"\\\1", _SPACE.sub(" ", text))
 
 
 def long_date(value: dt.date) -> str:
