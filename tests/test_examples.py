@@ -1,0 +1,170 @@
+"""The worked examples: they check clean, build into complete agreements, and build/ is fresh."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from s75docs.build import build_agreement, prepare
+from s75docs.errors import S75Error
+from s75docs.md_writer import write_markdown
+from s75docs.money import parse_money
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/agreement.yaml"))
+HEADINGS = [
+    "Definitions and Interpretation", "Term", "General Principles", "Partnership Flexibilities",
+    "Functions", "Commissioning Arrangements", "Financial Contributions",
+    "Non-Financial Contributions", "Risk Share, Overspends and Underspends",
+    "Capital Expenditure", "VAT", "Audit and Right of Access",
+    "Liabilities, Insurance and Indemnity", "Standards of Conduct and Service",
+    "Conflicts of Interest", "Governance", "Review", "Complaints", "Termination and Default",
+    "Dispute Resolution", "Force Majeure", "Confidentiality", "Freedom of Information",
+    "Ombudsmen", "Information Sharing and Data Protection", "Notices", "Variation", "Change in Law", "Waiver",
+    "Severance", "Assignment and Sub-contracting", "Exclusion of Partnership and Agency",
+    "Third Party Rights", "Entire Agreement", "Counterparts", "Governing Law and Jurisdiction",
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("build")
+    return {folder.name: build_agreement(folder, out, formats=("md",))[0] for folder in EXAMPLES}
+
+
+def test_there_are_two_examples() -> None:
+    assert [p.name for p in EXAMPLES] == ["haringey-2016", "oxfordshire-2022"]
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_example_checks_clean_and_lists_open_points(folder: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "s75docs", "check", str(folder)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s), 0 warning(s)" in result.stdout
+    assert "open point(s)" in result.stdout and "to be agreed:" in result.stdout
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_committed_build_is_fresh(folder: Path, built: dict[str, Path]) -> None:
+    """build/ is committed; a change to data, templates or code must be rebuilt (make demo)."""
+    fresh = built[folder.name]
+    committed = ROOT / "build" / fresh.name
+    assert committed.is_dir(), f"build/{fresh.name} is missing: run make demo"
+
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                      if p.is_file() and p.name != ".inputs")
+
+    assert files(committed) == files(fresh), "outputs added or removed: run make demo"
+    stale = [n for n in files(fresh) if (committed / n).read_bytes() != (fresh / n).read_bytes()]
+    assert not stale, f"stale outputs in build/{fresh.name}: {stale}; run make demo"
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_every_heading_and_no_stray_output(folder: Path, built: dict[str, Path]) -> None:
+    text = (built[folder.name] / "agreement.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## \d+ (.+)$", text, re.M)
+    for heading in HEADINGS:
+        assert heading in headings, heading
+    for stray in ("None", "[]", "{{", "}}", "{%", "%}", "{#", "{@", "{?", "{=", "\\", "  "):
+        lines = [line for line in text.splitlines() if stray in line and not
+                 (stray == "  " and line.startswith("|"))]
+        assert not lines, f"{stray!r} in {lines[:2]}"
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_every_contributions_total_is_the_sum_of_its_lines(folder: Path,
+                                                           built: dict[str, Path]) -> None:
+    """Each Part 2 schedule's lines table ends in a total equal, to the penny, to its lines."""
+    for path in sorted((built[folder.name] / "schedules").glob("*.md")):
+        tables = _tables(path.read_text(encoding="utf-8"))
+        lines_table = next(t for t in tables if t[0][:2] == ["Partner", "Budget line"])
+        amounts = [parse_money(row[-1]) for row in lines_table[1:-1]]
+        assert parse_money(lines_table[-1][-1].strip("*")) == sum(amounts, Decimal(0)), path
+
+
+def _tables(text: str) -> list[list[list[str]]]:
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_haringey_has_five_schemes_an_open_lead_and_two_phases(built: dict[str, Path]) -> None:
+    out = built["haringey-2016"]
+    schemes = sorted(p.name for p in (out / "schedules").glob("*.md"))
+    assert len(schemes) == 5
+    text = (out / "agreement.md").read_text(encoding="utf-8")
+    assert "[lead commissioner to be agreed" in text
+    assert "aligned from 1 September 2016 to 31 March 2017" in text
+    assert "pooled from 1 April 2017" in text
+    assert "lead commissioner to be agreed" in (out / "open-points.md").read_text()
+
+
+def test_oxfordshire_pool_risk_share_and_notice(built: dict[str, Path]) -> None:
+    out = built["oxfordshire-2022"]
+    text = (out / "agreement.md").read_text(encoding="utf-8")
+    assert text.count("the single pooled budget, for Live Well") == 1
+    assert "51%" in text and "49%" in text
+    assert "six months' written notice" in text
+    schemes = {p.name: p.read_text(encoding="utf-8") for p in (out / "schedules").glob("*.md")}
+    start_well = next(t for n, t in schemes.items() if "start-well" in n)
+    assert "Aligned Budget" in start_well and "paid into the Pooled Fund" not in start_well
+    totals = [m for t in schemes.values() for m in re.findall(r"\*\*(£[\d,]+)\*\* \|$", t, re.M)]
+    for figure in ("£190,585,000", "£208,530,000", "£60,987,000", "£29,333,000"):
+        assert figure in totals
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_compliance_shows_every_item_satisfied(folder: Path, built: dict[str, Path]) -> None:
+    text = (built[folder.name] / "compliance.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| reg")]
+    assert rows and all(line.endswith("| satisfied |") for line in rows)
+
+
+def test_removing_any_satisfying_clause_fails_the_check(tmp_path: Path) -> None:
+    """Each clause file that carries a statutory label, replaced by one without it, fails."""
+    folder = ROOT / "examples" / "oxfordshire-2022"
+    assert prepare(folder).ok
+    templates = ROOT / "templates"
+    files = sorted(p for p in (templates / "body").glob("*.md.j2")
+                   if any(f'label("{n}' in p.read_text() for n in _statute_labels()))
+    assert files
+    for clause in files:
+        firm = tmp_path / clause.stem
+        (firm / "body").mkdir(parents=True)
+        (firm / "body" / clause.name).write_text("", encoding="utf-8")
+        try:
+            result = prepare(folder, templates=[firm])
+        except S75Error as exc:  # other clauses refer to it: the build stops outright
+            assert any("unknown label" in f.message for f in exc.findings)
+            continue
+        failed = [f for f in result.findings if f.code == "compliance"]
+        assert failed, f"removing {clause.name} went unnoticed"
+
+
+def _statute_labels() -> set[str]:
+    import yaml
+
+    entries = yaml.safe_load((ROOT / "templates" / "statute-map.yaml").read_text())
+    return {label.split("{key}")[0].rstrip(".") for e in entries for label in e["labels"]}
+
+
+def test_markdown_is_deterministic(tmp_path: Path) -> None:
+    folder = EXAMPLES[0]
+    first = write_markdown(prepare(folder).document)  # type: ignore[arg-type]
+    second = write_markdown(prepare(folder).document)  # type: ignore[arg-type]
+    assert first == second
