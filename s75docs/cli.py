@@ -197,6 +197,48 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
     click.echo(f"wrote {written}")
 
 
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--partner", "partners", multiple=True, required=True,
+              help="Key of the partner succeeded; twice for two partners merging into one.")
+@click.option("--successor", "successor", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file describing the successor body (fields of a partner).")
+@click.option("--date", "date", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The date the transfer took effect, YYYY-MM-DD.")
+@click.option("--scheme", "scheme", default=None,
+              help='The transfer scheme, e.g. "the NHS England transfer scheme of 2022".')
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the new agreement data (default: beside PATH).")
+@click.option("--deed-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the deed of variation (default: build/deeds/<folder>).")
+@click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--format", "formats", default="md,docx", show_default=True)
+@user_errors
+def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
+            scheme: str | None, out: Path | None, deed_dir: Path | None, force: bool,
+            formats: str) -> None:
+    """Put a successor body in a partner's place: new agreement data, then the deed.
+
+    \b
+    Example:
+      s75docs succeed examples/oxfordshire-2022 --partner ccg \\
+        --successor bob-icb.yaml --date 2022-07-01 -o oxfordshire-2022-icb
+    """
+    from .succession import succeed as run_succession
+    from .variation import write_variation
+
+    when = date.date()
+    target = out or path.parent / f"{path.name}-{when.isoformat()}"
+    succession = run_succession(path, list(partners), successor, when, target,
+                                transfer_scheme=scheme, force=force)
+    names = " and ".join(p.name for p in succession.predecessors)
+    reason = f"to record that {succession.successor.name} has succeeded {names}"
+    deeds = deed_dir or Path("build") / "deeds" / target.name
+    write_variation(path, target, when, reason, deeds, formats=_formats(formats))
+    click.echo(f"wrote the new agreement data to {target} and the deed to {deeds}")
+
+
 def _formats(text: str) -> tuple[str, ...]:
     return tuple(f.strip() for f in text.split(",") if f.strip())
 

@@ -157,6 +157,8 @@ class Approval(Strict):
     body: Text
     date: dt.date | OpenPoint
     reference: Text | None = None
+    by_predecessor: bool = Field(
+        False, description="Given by the body this partner succeeded (set by `succeed`)")
 
 
 class GovernanceBody(Strict):
