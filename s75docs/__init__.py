@@ -1,6 +1,21 @@
 """s75docs: Section 75 partnership agreements, schedules and deeds of variation from data."""
 
-from .api import check_agreement, load_agreement
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import Finding, S75Error
 
+if TYPE_CHECKING:
+    from .api import check_agreement, load_agreement
+
 __all__ = ["Finding", "S75Error", "check_agreement", "load_agreement"]
+
+
+def __getattr__(name: str) -> Any:
+    """The API is imported on first use, so ``s75docs --help`` does not load Jinja, pydantic..."""
+    if name in ("check_agreement", "load_agreement"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 's75docs' has no attribute {name!r}")

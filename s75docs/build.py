@@ -20,6 +20,7 @@ from .checks import run_checks
 from .compliance import Row, compliance, compliance_findings, compliance_markdown, load_map
 from .context import template_context
 from .errors import Finding, S75Error
+from .inputs import INPUTS_FILE, inputs_json, inputs_record
 from .load import Loaded, load_agreement
 from .md_writer import write_markdown
 from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
@@ -46,13 +47,14 @@ class Prepared:
             f.severity == "error" for f in self.findings)
 
 
-def prepare(path: Path | str, *, final: bool = False,
+def prepare(path: Path | str | Loaded, *, final: bool = False,
             templates: list[Path] | None = None) -> Prepared:
     """Load, check, render and prove compliance: the work ``check`` and ``build`` share.
 
     Rendering is skipped when the data has errors (the templates would only fail on them).
+    ``path`` may be an agreement already loaded (a batch build loads it first to hash it).
     """
-    loaded = load_agreement(path)
+    loaded = path if isinstance(path, Loaded) else load_agreement(path)
     findings = run_checks(loaded, final=final)
     dirs = user_template_dirs(loaded, templates)
     prepared = Prepared(loaded, findings, dirs)
@@ -206,7 +208,7 @@ def _swap(staging: Path, destination: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def build_agreement(path: Path | str, out_dir: Path | str = "build", *,
+def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
                     formats: tuple[str, ...] = FORMATS, templates: list[Path] | None = None,
                     ) -> tuple[Path, list[Finding]]:
     """Check, render and write one agreement; returns its output folder and the findings.
@@ -217,7 +219,11 @@ def build_agreement(path: Path | str, out_dir: Path | str = "build", *,
     if unknown:
         raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
                                f"choose from {', '.join(FORMATS)}"))
-    prepared = prepare(path, templates=templates)
+    loaded = path if isinstance(path, Loaded) else load_agreement(path)
+    # Hashed before rendering: an input edited during the build makes the next one rebuild.
+    record = inputs_record(loaded.files, loaded.root, user_template_dirs(loaded, templates),
+                           formats)
+    prepared = prepare(loaded, templates=templates)
     errors = [f for f in prepared.findings if f.severity == "error"]
     if errors or prepared.document is None:
         raise S75Error(errors)
@@ -225,6 +231,7 @@ def build_agreement(path: Path | str, out_dir: Path | str = "build", *,
     files = outputs_for(loaded, document, formats, reference_docx(prepared.dirs))
     files["compliance.md"] = compliance_markdown(loaded.agreement.title,
                                                  prepared.compliance).encode("utf-8")
+    files[INPUTS_FILE] = inputs_json(record, list(files))
     out = Path(out_dir)
     destination = out / loaded.agreement.reference
     with locked(out, loaded.agreement.reference):

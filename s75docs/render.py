@@ -10,8 +10,12 @@ the helper functions below, as :class:`Safe` strings the escaper leaves alone.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
 import signal
+import stat
+import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -163,6 +167,7 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=bytecode_cache(),
     )
     env.filters.update(
         money=_money_filter,
@@ -178,6 +183,45 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
                        join_and=join_and)
     return env
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's on-disk cache, but a cache that cannot be read or written is just not used."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - a damaged cache file: compile afresh
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs, so a one-off ``build`` does not compile ~50 files.
+
+    Entries are keyed by template file and source checksum (Jinja's own scheme), in a private
+    folder named after this module, the Jinja version and the Python version, since the compiled
+    code depends on the environment set up here. ``S75DOCS_NO_CACHE=1`` turns it off.
+    """
+    if os.environ.get("S75DOCS_NO_CACHE") or not hasattr(os, "getuid"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = hashlib.sha256(f"{jinja2.__version__}\0{sys.version}\0".encode()
+                         + Path(__file__).read_bytes()).hexdigest()[:16]
+    folder = Path(base) / "s75docs" / f"jinja-{key}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o077:
+        return None  # a folder others can write to could hand us code to run
+    return _QuietBytecodeCache(str(folder), "%s.cache")
 
 
 _ENVIRONMENTS: dict[tuple[str, ...], SandboxedEnvironment] = {}

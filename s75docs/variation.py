@@ -163,8 +163,10 @@ def _texts(part: Part) -> list[str]:
 
 
 def _block_line(block: Block) -> str:
+    """A block as a deed states it: its level and text. Numbers are left out because they
+    follow from the structure: the deed renumbers consequentially."""
     rows = " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
-    return f"{block.full_number} {block.plain()}{rows}".strip()
+    return f"{block.kind}:{block.level} {block.plain()}{rows}"
 
 
 def document_lines(document: Document) -> dict[str, list[str]]:
@@ -264,7 +266,8 @@ def write_variation(old_path: Path, new_path: Path, variation_date: dt.date, rea
                     out_dir: Path, *, formats: tuple[str, ...] = FORMATS,
                     templates: list[Path] | None = None) -> Path:
     """Write the deed, the agreement as varied, and NEW's data with the deed recorded."""
-    old, new = load_version(old_path, templates), load_version(new_path, templates)
+    old = load_version(old_path, templates, checked=True)
+    new = load_version(new_path, templates, checked=True)
     document, _ = render_deed(old, new, variation_date, reason, templates)
     dirs = user_template_dirs(new.loaded, templates)
     files: dict[str, bytes] = {}

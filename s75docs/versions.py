@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import render_agreement
+from .build import prepare, render_agreement
+from .errors import S75Error
 from .diff import Change, ClauseChange, clause_changes, model_changes
 from .gitrev import folder_at, parse_range
 from .load import Loaded, load_agreement
@@ -37,7 +38,16 @@ class Comparison:
                 "clauses": [c.as_dict() for c in self.clauses]}
 
 
-def load_version(path: Path, templates: list[Path] | None = None) -> Version:
+def load_version(path: Path, templates: list[Path] | None = None, *,
+                 checked: bool = False) -> Version:
+    """An agreement loaded and rendered. ``checked`` also refuses data with errors (a deed is
+    only drawn between versions that pass ``check``); ``diff`` compares whatever loads."""
+    if checked:
+        prepared = prepare(path, templates=templates)
+        errors = [f for f in prepared.findings if f.severity == "error"]
+        if errors or prepared.document is None:
+            raise S75Error(errors)
+        return Version(prepared.loaded, prepared.document)
     loaded = load_agreement(path)
     return Version(loaded, render_agreement(loaded, templates))
 

@@ -1,0 +1,552 @@
+"""The Word writer: the document tree as a .docx on the firm's reference document.
+
+``reference.docx`` (``templates/make_reference_docx.py`` writes ours) supplies the page set-up,
+the styles, the multilevel clause numbering, the cover page, the contents field, the header
+with the draft marking and the footer with page numbers. Its few tags (``{{ title }}``,
+``{{ draft_marking }}``, the parties) are filled in by docxtpl from :class:`DocxMeta`, escaped.
+
+The agreement itself never goes through docxtpl or Jinja: docxtpl renders only a placeholder
+paragraph where ``{{p body }}`` stands, and this module then builds the agreement's paragraphs
+directly in the rendered document's XML and puts them in the placeholder's place. (docxtpl's
+sub-documents would have been copied through its whole-document string rendering, which turns
+tabs and line feeds inside text into Word markup and ``{_{`` into ``{{``, and they need the
+optional docxcompose package.) So a party's name is printed exactly as written, whatever it holds.
+
+Numbers are real Word numbering, not typed text: every clause paragraph has a ``Clause N``
+style linked to one multilevel list, and each numbered part gets its own list instance
+(``w:num`` with a ``startOverride`` on every level) so that each part counts from 1, as the tree
+does. Cross-references are ``REF`` fields to bookmarks round the clauses they name, with the
+tree's number as the field's text, so updating the fields in Word shows the same numbers.
+
+The output is deterministic: the same tree, meta and reference give the same bytes (fixed zip
+dates and order, fixed core properties, no revision ids or random paragraph ids).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from lxml import etree
+
+from .errors import Finding, S75Error
+from .tree import NUMBERED_PARTS, Block, Cell, Document, Part, Span, iter_spans, walk_spans
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+
+PLACEHOLDER_STYLE = "S75BodyPlaceholder"
+BOOKMARK_PREFIX = "_Ref_s75_"
+AUTHOR = "s75docs"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+# Style names the writer uses; a firm's reference.docx must keep them.
+PART_HEADING = "Part Heading"
+AGREEMENT_TITLE = "Agreement Title"
+FRONT_HEADING = "Front Heading"
+SUB_HEADING = "Sub Heading"
+CLAUSE = "Clause {}"
+BODY = "Body {}"
+PARTIES = "Parties"
+RECITALS = "Recitals"
+LIST_BULLET = "List Bullet"
+TABLE_TEXT = "Table Text"
+TABLE_STYLE = "Agreement Table"
+MAX_STYLE_LEVEL = 5
+REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
+                   *(CLAUSE.format(n) for n in range(1, MAX_STYLE_LEVEL + 1)),
+                   *(BODY.format(n) for n in range(1, MAX_STYLE_LEVEL + 1)),
+                   PARTIES, RECITALS, LIST_BULLET, TABLE_TEXT, TABLE_STYLE)
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class DocxMeta:
+    """What the reference document's tags and the file's properties show."""
+
+    title: str
+    core_date: dt.date  # created/modified date in the file's properties (midnight UTC)
+    parties: list[tuple[str, str]] = field(default_factory=list)  # (name, defined term)
+    draft_marking: str = ""  # "Draft (3) — 12.09.2016 — subject to contract"; empty when final
+    subject: str = ""
+
+
+def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
+    """The document as .docx bytes, on the styles and cover of ``reference``."""
+    from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
+    from jinja2 import StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+    from markupsafe import Markup
+
+    reference = Path(reference)
+    where = str(reference)
+    try:
+        template = DocxTemplate(str(reference))
+        template.init_docx()
+    except Exception as exc:  # a missing, damaged or non-Word file
+        raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
+                               code="template")) from exc
+    context = {
+        "title": _template_text(meta.title),
+        "subject": _template_text(meta.subject),
+        "draft_marking": _template_text(meta.draft_marking),
+        "parties": [{"name": _template_text(name), "defined_term": _template_text(term)}
+                    for name, term in meta.parties],
+        "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
+    }
+    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    try:
+        template.render(context, jinja_env=env, autoescape=True)
+    except TemplateError as exc:
+        raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
+                               "use title, subject, draft_marking, parties and body)", where,
+                               code="template")) from exc
+    docx = template.docx
+    _BodyWriter(docx, where).write(document)
+    _core_properties(docx, meta)
+    _strip_ids(docx)
+    out = io.BytesIO()
+    docx.save(out)
+    return _deterministic_zip(out.getvalue())
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def _clean(text: str) -> str:
+    """Text as Word can hold it: characters XML 1.0 forbids dropped, tabs and line ends spaced."""
+    return _INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _template_text(text: str) -> Any:
+    """A value for docxtpl's context: XML-escaped, and safe from its post-processing.
+
+    docxtpl rewrites ``{_{`` to ``{{`` and line feeds to breaks in its rendered output, so
+    braces go in as character references and whitespace is folded.
+    """
+    from markupsafe import Markup, escape
+
+    folded = " ".join(_INVALID_XML.sub("", text).split())
+    return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+# --- XML helpers --------------------------------------------------------------------------------
+
+def _el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
+    element = OxmlElement(tag)
+    for key, value in attrs.items():
+        element.set(qn(f"w:{key}"), str(value))
+    for child in children:
+        element.append(child)
+    return element
+
+
+@dataclass(frozen=True)
+class _Format:
+    bold: bool = False
+    italic: bool = False
+    highlight: bool = False
+
+
+def _run(text: str, fmt: _Format) -> Any:
+    run = _el("w:r")
+    props = []
+    if fmt.bold:
+        props += [_el("w:b"), _el("w:bCs")]
+    if fmt.italic:
+        props += [_el("w:i"), _el("w:iCs")]
+    if fmt.highlight:
+        props.append(_el("w:highlight", val="yellow"))
+    if props:
+        run.append(_el("w:rPr", props))
+    t = _el("w:t")
+    t.text = text
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.append(t)
+    return run
+
+
+def _field_runs(instruction: str, result: str, fmt: _Format) -> list[Any]:
+    def char(kind: str) -> Any:
+        run = _el("w:r")
+        if fmt.bold or fmt.italic or fmt.highlight:
+            run.append(_run("", fmt)[0])  # the same run properties
+        run.append(_el("w:fldChar", fldCharType=kind))
+        return run
+
+    instr_run = _el("w:r")
+    instr = _el("w:instrText")
+    instr.text = f" {instruction} "
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    instr_run.append(instr)
+    return [char("begin"), instr_run, char("separate"), _run(result, fmt), char("end")]
+
+
+# --- the body -----------------------------------------------------------------------------------
+
+class _BodyWriter:
+    def __init__(self, docx: Any, where: str) -> None:
+        self.docx = docx
+        self.where = where
+        self.body = docx.element.body
+        self.style_ids = self._style_ids()
+        missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
+        if missing:
+            self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
+        try:
+            self.numbering = docx.part.numbering_part.element
+        except Exception as exc:  # pragma: no cover - python-docx adds an empty part if missing
+            raise S75Error(Finding("error", f"the reference document has no numbering: {exc}",
+                                   where, code="template")) from exc
+        self.clause_list = self._linked_list(CLAUSE.format(1))
+        self.clause_levels = {level: self._level_of(self.clause_list, CLAUSE.format(level),
+                                                    level - 1)
+                              for level in range(1, MAX_STYLE_LEVEL + 1)}
+        self.text_at = {0: 0, **{level: self._indent(self.clause_list,
+                                                     self.clause_levels[level])[0]
+                                 for level in self.clause_levels}}
+        self.lists = {"clause": self.clause_list, "parties": self._linked_list(PARTIES),
+                      "recitals": self._linked_list(RECITALS)}
+        bullet_list = self._linked_list(LIST_BULLET)
+        self.bullet_hanging = self._indent(bullet_list, self._level_of(bullet_list, LIST_BULLET,
+                                                                       0))[1] or 360
+        section = docx.sections[-1]
+        try:
+            self.text_width = int((section.page_width - section.left_margin
+                                   - section.right_margin) / 635)
+        except TypeError:  # a section without page size or margins
+            self.text_width = 9026
+        self.bookmark_names: dict[str, str] = {}
+        self.part_targets: dict[str, bool] = {}
+        ids = [int(v) for v in self.body.xpath(".//w:bookmarkStart/@w:id") if v.isdigit()]
+        self.next_bookmark_id = max(ids, default=-1) + 1
+
+    def _fail(self, message: str) -> None:
+        raise S75Error(Finding("error", message, self.where, code="template"))
+
+    # styles and lists of the reference document
+
+    def _style_ids(self) -> dict[str, str]:
+        styles = self.docx.styles.element
+        out: dict[str, str] = {}
+        for style in styles.xpath("w:style"):
+            names = style.xpath("w:name/@w:val")
+            style_id = style.get(qn("w:styleId"))
+            if names and style_id and names[0].casefold() not in out:
+                out[names[0].casefold()] = style_id
+        return out
+
+    def style(self, name: str) -> str:
+        return self.style_ids[name.casefold()]
+
+    def _linked_list(self, style_name: str) -> str:
+        """The abstractNumId of the list the style is linked to."""
+        style_id = self.style(style_name)
+        style = self.docx.styles.element.xpath(f'w:style[@w:styleId="{style_id}"]')[0]
+        num_ids = style.xpath("w:pPr/w:numPr/w:numId/@w:val")
+        abstract = self.numbering.xpath(f'w:num[@w:numId="{num_ids[0]}"]/w:abstractNumId/@w:val'
+                                        ) if num_ids else []
+        if not abstract:
+            self._fail(f"style {style_name!r} of the reference document is not linked to a "
+                       "numbered list (Word: Define New Multilevel List, Link level to style)")
+        return str(abstract[0])
+
+    def _level_of(self, abstract_id: str, style_name: str, default: int) -> int:
+        levels = self.numbering.xpath(
+            f'w:abstractNum[@w:abstractNumId="{abstract_id}"]/w:lvl'
+            f'[w:pStyle/@w:val="{self.style(style_name)}"]/@w:ilvl')
+        return int(levels[0]) if levels else default
+
+    def _indent(self, abstract_id: str, ilvl: int) -> tuple[int, int]:
+        """(left, hanging) of a list level, in twips."""
+        ind = self.numbering.xpath(f'w:abstractNum[@w:abstractNumId="{abstract_id}"]'
+                                   f'/w:lvl[@w:ilvl="{ilvl}"]/w:pPr/w:ind')
+        if not ind:
+            return 0, 0
+
+        def twips(name: str) -> int:
+            value = ind[0].get(qn(f"w:{name}"))
+            return int(value) if value and value.lstrip("-").isdigit() else 0
+
+        return twips("left") or twips("start"), twips("hanging")
+
+    def _new_num(self, abstract_id: str) -> int:
+        """A new instance of a list, counting from 1 on every level."""
+        num = self.numbering.add_num(int(abstract_id))
+        for ilvl in range(9):
+            num.add_lvlOverride(ilvl=ilvl).add_startOverride(1)
+        return int(num.numId)
+
+    # paragraphs
+
+    def paragraph(self, style_name: str, *, num: tuple[int, int] | None = None,
+                  ind: tuple[int, int] | None = None, page_break: bool = False,
+                  keep_next: bool = False, jc: str | None = None) -> Any:
+        props = [_el("w:pStyle", val=self.style(style_name))]
+        if keep_next:
+            props.append(_el("w:keepNext"))
+        if page_break:
+            props.append(_el("w:pageBreakBefore"))
+        if num is not None:
+            num_id, ilvl = num
+            props.append(_el("w:numPr", [_el("w:ilvl", val=ilvl), _el("w:numId", val=num_id)]))
+        if ind is not None:
+            left, hanging = ind
+            props.append(_el("w:ind", left=left, hanging=hanging) if hanging else
+                         _el("w:ind", left=left))
+        if jc:
+            props.append(_el("w:jc", val=jc))
+        return _el("w:p", [_el("w:pPr", props)])
+
+    def bookmark(self, paragraph: Any, label: str | None, start_at: int | None = None,
+                 end_at: int | None = None) -> None:
+        """Bookmark the paragraph's content (or the runs ``start_at:end_at``) for references."""
+        if not label or label not in self.bookmark_names:
+            return
+        bookmark_id = self.next_bookmark_id
+        self.next_bookmark_id += 1
+        children = [c for c in paragraph if c.tag != qn("w:pPr")]
+        first = children[start_at] if start_at is not None else children[0] if children else None
+        last = children[end_at - 1] if end_at is not None else children[-1] if children else None
+        start = _el("w:bookmarkStart", id=bookmark_id, name=self.bookmark_names[label])
+        end = _el("w:bookmarkEnd", id=bookmark_id)
+        if first is None:
+            paragraph.append(start)
+            paragraph.append(end)
+            return
+        first.addprevious(start)
+        last.addnext(end)
+
+    def runs(self, spans: list[Span], fmt: _Format = _Format()) -> list[Any]:
+        """Runs for spans, neighbouring text of one format merged into one run."""
+        out: list[Any] = []
+        pending: list[tuple[str, _Format]] = []
+
+        def flush() -> None:
+            merged: list[tuple[str, _Format]] = []
+            for text, f in pending:
+                if merged and merged[-1][1] == f:
+                    merged[-1] = (merged[-1][0] + text, f)
+                else:
+                    merged.append((text, f))
+            out.extend(_run(text, f) for text, f in merged if text)
+            pending.clear()
+
+        def walk(items: list[Span], f: _Format) -> None:
+            for span in items:
+                if span.kind == "text":
+                    pending.append((_clean(span.text), f))
+                elif span.kind == "break":
+                    pending.append((" ", f))
+                elif span.kind == "strong":
+                    walk(span.children, _Format(True, f.italic, f.highlight))
+                elif span.kind == "em":
+                    walk(span.children, _Format(f.bold, True, f.highlight))
+                elif span.kind == "define":
+                    pending.append((f"\u201c{_clean(span.text)}\u201d",
+                                    _Format(True, f.italic, f.highlight)))
+                elif span.kind == "open":
+                    pending.append((f"[{_clean(span.text)}]", _Format(f.bold, f.italic, True)))
+                elif span.kind == "ref":
+                    name = self.bookmark_names.get(span.target)
+                    if name is None:  # pragma: no cover - the tree resolves every reference
+                        pending.append((_clean(span.plain()), f))
+                        continue
+                    pending.append((_clean(span.before), f))
+                    flush()
+                    switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
+                    out.extend(_field_runs(f"REF {name} {switches}", _clean(span.number), f))
+                    pending.append((_clean(span.after), f))
+                else:  # pragma: no cover - every span kind is handled above
+                    pending.append((_clean(span.plain()), f))
+
+        walk(spans, fmt)
+        flush()
+        return out
+
+    # the document
+
+    def write(self, document: Document) -> None:
+        placeholders = self.body.xpath(
+            f'.//w:p[w:pPr/w:pStyle/@w:val="{PLACEHOLDER_STYLE}"]')
+        if not placeholders:
+            self._fail("the reference document has no '{{p body }}' paragraph for the agreement")
+        self._name_bookmarks(document)
+        placeholder = placeholders[0]
+        for index, part in enumerate(document.parts):
+            for element in self.part(part, first=index == 0):
+                placeholder.addprevious(element)
+        placeholder.getparent().remove(placeholder)
+        for extra in placeholders[1:]:
+            extra.getparent().remove(extra)
+
+    def _name_bookmarks(self, document: Document) -> None:
+        """``_Ref_s75_0001`` ... for every referenced label, in document order."""
+        targets: set[str] = set()
+        for part in document.parts:
+            targets.update(s.target for s in walk_spans(part.title) if s.kind == "ref")
+            for block in part.blocks:
+                targets.update(s.target for s in iter_spans(block) if s.kind == "ref")
+        for part in document.parts:
+            labels = [(part.label, True)] + [(b.label, False) for b in part.blocks]
+            for label, is_part in labels:
+                if label and label in targets and label not in self.bookmark_names:
+                    self.bookmark_names[label] = f"{BOOKMARK_PREFIX}{len(self.bookmark_names) + 1:04d}"
+                    self.part_targets[label] = is_part
+
+    def part(self, part: Part, first: bool) -> list[Any]:
+        out = [self.part_heading(part, first)]
+        numbered = part.kind in NUMBERED_PARTS
+        nums: dict[str, int] = {}
+        for block in part.blocks:
+            if block.kind == "heading":
+                if part.kind == "front":
+                    nums = {k: v for k, v in nums.items() if k == "clause"}
+                p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING)
+                p.extend(self.runs(block.spans))
+                out.append(p)
+            elif block.kind == "clause":
+                out.append(self.clause(block, nums))
+            elif block.kind == "bullet":
+                left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
+                p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging))
+                p.extend(self.runs(block.spans))
+                out.append(p)
+            elif block.kind == "table":
+                out.extend(self.table(block))
+            else:
+                level = min(block.level, MAX_STYLE_LEVEL)
+                p = self.paragraph(BODY.format(level) if level else "Normal")
+                p.extend(self.runs(block.spans))
+                self.bookmark(p, block.label)
+                out.append(p)
+        return out
+
+    def part_heading(self, part: Part, first: bool) -> Any:
+        p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
+                           page_break=not first)
+        if part.name:
+            p.append(_run(part.name, _Format()))
+            self.bookmark(p, part.label)
+            p.append(_run(": ", _Format()))
+            p.extend(self.runs(part.title))
+        else:
+            p.extend(self.runs(part.title))
+            self.bookmark(p, part.label)
+        return p
+
+    def clause(self, block: Block, nums: dict[str, int]) -> Any:
+        style_kind = block.list_style if block.list_style in self.lists else "clause"
+        abstract = self.lists[style_kind]
+        if style_kind not in nums:
+            nums[style_kind] = self._new_num(abstract)
+        level = min(block.level, MAX_STYLE_LEVEL)
+        if style_kind == "clause":
+            p = self.paragraph(CLAUSE.format(level), num=(nums[style_kind],
+                                                          self.clause_levels[level]))
+        else:
+            style = PARTIES if style_kind == "parties" else RECITALS
+            base = self._level_of(abstract, style, 0)
+            ilvl = base + level - 1
+            p = self.paragraph(style, num=(nums[style_kind], ilvl),
+                               ind=self._indent(abstract, ilvl) if level > 1 else None)
+        p.extend(self.runs(block.spans))
+        self.bookmark(p, block.label)
+        return p
+
+    def table(self, block: Block) -> list[Any]:
+        if not block.rows:
+            return []
+        columns = max(len(row) for row in block.rows)
+        indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
+        total = max(self.text_width - indent, 2000)
+        weights = []
+        for c in range(columns):
+            texts = [row[c].plain() for row in block.rows if c < len(row)]
+            longest = max((len(t) for t in texts), default=1)
+            weights.append(min(max(longest, 6), 40))
+        widths = [total * w // sum(weights) for w in weights]
+        widths[-1] += total - sum(widths)
+        table = _el("w:tbl", [
+            _el("w:tblPr", [
+                _el("w:tblStyle", val=self.style(TABLE_STYLE)),
+                _el("w:tblW", w=total, type="dxa"),
+                _el("w:tblInd", w=indent, type="dxa"),
+                _el("w:tblLayout", type="fixed"),
+                _el("w:tblLook", val="04A0", firstRow=1, lastRow=0, firstColumn=0,
+                    lastColumn=0, noHBand=1, noVBand=1),
+            ]),
+            _el("w:tblGrid", [_el("w:gridCol", w=w) for w in widths]),
+        ])
+        for index, row in enumerate(block.rows):
+            header = all(cell.header for cell in row) and bool(row)
+            tr_props = [_el("w:cantSplit")]
+            if header and index == 0:
+                tr_props.append(_el("w:tblHeader"))
+            tr = _el("w:tr", [_el("w:trPr", tr_props)])
+            for c in range(columns):
+                cell = row[c] if c < len(row) else Cell([])
+                tr.append(self.cell(cell, widths[c], header))
+            table.append(tr)
+        # A paragraph after every table: Word needs one before the next table or the end.
+        return [table, self.paragraph("Normal")]
+
+    def cell(self, cell: Cell, width: int, header: bool) -> Any:
+        jc = {"right": "right", "center": "center"}.get(cell.align)
+        p = self.paragraph(TABLE_TEXT, jc=jc)
+        p.extend(self.runs(cell.spans, _Format(bold=header)))
+        return _el("w:tc", [_el("w:tcPr", [_el("w:tcW", w=width, type="dxa")]), p])
+
+
+# --- properties, ids and the zip ----------------------------------------------------------------
+
+def _core_properties(docx: Any, meta: DocxMeta) -> None:
+    props = docx.core_properties
+    when = dt.datetime(meta.core_date.year, meta.core_date.month, meta.core_date.day)
+    props.author = AUTHOR
+    props.last_modified_by = AUTHOR
+    props.revision = 1
+    props.title = _clean(meta.title)
+    props.subject = _clean(meta.subject)
+    props.created = when
+    props.modified = when
+
+
+def _strip_ids(docx: Any) -> None:
+    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
+    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
+    drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
+    for part in docx.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is None or not isinstance(element, etree._Element):
+            continue
+        for node in list(element.iter()):
+            if node.tag in drop_elements:
+                node.getparent().remove(node)
+                continue
+            for name in list(node.attrib):
+                if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
+                    del node.attrib[name]
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """The package re-zipped with fixed dates, attributes and entry order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name], compresslevel=6)
+    return out.getvalue()

@@ -1,0 +1,209 @@
+"""Versions: semantic diff, deeds of variation and successor bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from s75docs.tree import build_tree
+from s75docs.variation import apply_operations, deed_operations, document_lines, write_variation
+from s75docs.versions import compare
+
+ROOT = Path(__file__).resolve().parent.parent
+OXON = ROOT / "examples" / "oxfordshire-2022"
+HARINGEY = ROOT / "examples" / "haringey-2016"
+BOB = "NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care Board"
+SUCCESSOR = f"""\
+key: icb
+name: {BOB}
+defined_term: the ICB
+kind: icb
+address: {{to_be_agreed: "the ICB's address for notices"}}
+execution:
+  method: signatories
+  signatories:
+    - post: Chief Executive
+"""
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "s75docs", *map(str, args)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+def test_diff_of_a_folder_against_itself_is_empty() -> None:
+    result = run("diff", OXON, OXON)
+    assert result.returncode == 0, result.stderr
+    assert "No changes." in result.stdout
+
+
+def test_diff_reports_changed_contributions_and_clauses(tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    shutil.copytree(HARINGEY, new)
+    csv = next((new / "budgets").glob("*.csv"))
+    lines = csv.read_text().splitlines()
+    lines[1] = lines[1].replace("000", "001", 1)
+    csv.write_text("\n".join(lines) + "\n")
+    result = run("diff", HARINGEY, new)
+    assert result.returncode == 1
+    assert "Contributions" in result.stdout and "changed" in result.stdout
+    as_json = run("diff", HARINGEY, new, "--json")
+    assert '"group": "contributions"' in as_json.stdout
+
+
+def test_diff_reads_git_revisions_without_touching_the_tree(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(OXON, repo / "agreement")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    subprocess.run([*git, "tag", "v1"], check=True)
+    agreement = repo / "agreement" / "agreement.yaml"
+    agreement.write_text(agreement.read_text().replace("notice: 6 months", "notice: 9 months"))
+    subprocess.run([*git, "commit", "-qam", "v2"], check=True)
+    result = run("diff", repo / "agreement", "--rev", "v1..HEAD")
+    assert result.returncode == 1, result.stderr
+    assert "termination changed" in result.stdout
+    assert "nine months" in result.stdout
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def succession(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("succession")
+    (tmp / "icb.yaml").write_text(SUCCESSOR)
+    result = run("succeed", OXON, "--partner", "ccg", "--successor", tmp / "icb.yaml",
+                 "--date", "2022-07-01", "--scheme", "the NHS England transfer scheme of 2022",
+                 "-o", tmp / "oxon-icb", "--deed-dir", tmp / "deed", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    return tmp / "oxon-icb", tmp / "deed"
+
+
+def test_succession_deed_names_both_bodies(succession: tuple[Path, Path]) -> None:
+    _, deed = succession
+    text = (deed / "deed-of-variation.md").read_text()
+    recitals = text[text.index("### Background"):text.index("# Agreed Terms")]
+    operative = text[text.index("## 2 Variations"):text.index("## 3")]
+    for part in (recitals, operative):
+        assert "NHS Oxfordshire Clinical Commissioning Group" in part and BOB in part
+    assert "the NHS England transfer scheme of 2022" in recitals
+    assert "executed as a deed" in text
+
+
+def test_succession_agreement_no_longer_names_the_ccg(succession: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    data, deed = succession
+    result = run("build", data, "-o", tmp_path, "--format", "md")
+    assert result.returncode == 0, result.stderr
+    for text in [(deed / "agreement-as-varied.md").read_text(),
+                 *(p.read_text() for p in tmp_path.rglob("*.md"))]:
+        assert "NHS Oxfordshire Clinical Commissioning Group" not in text
+        assert "the CCG" not in text and "Clinical Commissioning Group" not in text
+    assert BOB in (deed / "agreement-as-varied.md").read_text()
+
+
+def test_succession_refuses_what_it_cannot_do_safely(tmp_path: Path) -> None:
+    bad = tmp_path / "gp.yaml"
+    bad.write_text(SUCCESSOR.replace("kind: icb", "kind: gp_practice"))
+    result = run("succeed", OXON, "--partner", "ccg", "--successor", bad, "--date", "2022-07-01",
+                 "-o", tmp_path / "out")
+    assert result.returncode == 1 and "not an eligible section 75 body" in result.stderr
+    council = tmp_path / "council.yaml"
+    council.write_text(SUCCESSOR)
+    result = run("succeed", OXON, "--partner", "council", "--successor", council,
+                 "--date", "2022-07-01", "-o", tmp_path / "out")
+    assert result.returncode == 1 and "a council's functions pass to a council" in result.stderr
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "exists").mkdir()
+    good = tmp_path / "icb.yaml"
+    good.write_text(SUCCESSOR)
+    result = run("succeed", OXON, "--partner", "ccg", "--successor", good,
+                 "--date", "2022-07-01", "-o", tmp_path / "exists")
+    assert result.returncode == 1 and "--force" in result.stderr
+
+
+def test_two_ccgs_merging_into_one_icb(tmp_path: Path) -> None:
+    from s75docs.load import load_agreement
+    from s75docs.succession import succeed
+
+    fixture = ROOT / "tests" / "fixtures" / "minimal"
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    two = tmp_path / "two"
+    shutil.copytree(fixture, two)
+    text = (two / "agreement.yaml").read_text()
+    assert "kind: icb" in text
+    data = load_agreement(two).agreement
+    nhs = next(p for p in data.partners if not p.kind.is_council)
+    council = next(p for p in data.partners if p.kind.is_council)
+    result = succeed(two, [nhs.key], tmp_path / "icb.yaml", dt.date(2026, 4, 1) if
+                     data.commencement_date < dt.date(2026, 4, 1) else
+                     data.commencement_date + dt.timedelta(days=1), tmp_path / "merged")
+    merged = load_agreement(tmp_path / "merged").agreement
+    assert [p.key for p in merged.partners] == [council.key, "icb"]
+    assert merged.partner("icb").history[0].name == nhs.name
+    assert result.successor.key == "icb"
+
+
+def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -> None:
+    """Money moved between two 2022/23 lines of one scheme (totals unchanged, fixed risk share):
+    the deed replaces that scheme and varies nothing else."""
+    new = tmp_path / "new"
+    shutil.copytree(OXON, new)
+    csv = new / "budgets" / "live-well.csv"
+    text = csv.read_text()
+    text = text.replace('learning disability and/or autism,2022/23,"£62,000,000"',
+                        'learning disability and/or autism,2022/23,"£61,000,000"')
+    text = text.replace('mental health,2022/23,"£22,000,000"', 'mental health,2022/23,"£23,000,000"')
+    csv.write_text(text)
+    out = write_variation(OXON, new, dt.date(2022, 10, 1), "to move funds within Live Well",
+                          tmp_path / "deed", formats=("md",))
+    text = (out / "deed-of-variation.md").read_text()
+    operative = text[text.index("## 2 Variations"):text.index("## 3")]
+    assert operative.count("\n2.") == 2, operative  # the preamble and one variation
+    assert "Scheme 1: Live Well (Adults with Support Needs) is deleted and replaced by the " \
+        "Scheme 1 annexed to this deed as Annex 1" in operative
+    assert text.count("\n# Scheme ") == 1  # one annex
+    assert "to move funds within Live Well" in (out / "data" / "agreement.yaml").read_text()
+
+
+def test_deed_replayed_on_old_gives_new() -> None:
+    comparison = _haringey_with_a_changed_clause()
+    deed = deed_operations(comparison.old.document, comparison.new.document, [])
+    replayed = apply_operations(comparison.old.document, comparison.new.document, deed)
+    assert replayed == document_lines(comparison.new.document)
+
+
+def _haringey_with_a_changed_clause():  # type: ignore[no-untyped-def]
+    return compare(HARINGEY, HARINGEY)
+
+
+PARA = st.text(alphabet="abcdefgh ", min_size=1, max_size=12).map(str.strip).filter(bool)
+
+
+def _markdown(clauses: list[list[str]], schedule: list[str]) -> str:
+    out = ["# Terms {.body}", ""]
+    for i, items in enumerate(clauses):
+        out += [f"## Clause {i}", ""] + [f"1. {t}" for t in items] + [""]
+    out += ["# Annex {.schedule} {#sch.a}", "", "## Part", ""] + [f"1. {t}" for t in schedule]
+    return "\n".join(out) + "\n"
+
+
+DOCS = st.tuples(st.lists(st.lists(PARA, min_size=1, max_size=4), min_size=1, max_size=5),
+                 st.lists(PARA, min_size=1, max_size=4))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DOCS, DOCS)
+def test_property_applying_the_deed_to_old_yields_new(old: tuple, new: tuple) -> None:
+    a, b = build_tree(_markdown(*old)), build_tree(_markdown(*new))
+    deed = deed_operations(a, b, [])
+    assert apply_operations(a, b, deed) == document_lines(b)
