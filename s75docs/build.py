@@ -182,6 +182,7 @@ def write_atomically(destination: Path, files: dict[str, bytes]) -> None:
     parent = destination.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are ordinary files
     try:
         for relative, data in sorted(files.items()):
             target = staging / relative
@@ -191,6 +192,12 @@ def write_atomically(destination: Path, files: dict[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _swap(staging: Path, destination: Path) -> None:

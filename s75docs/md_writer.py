@@ -13,14 +13,20 @@ def _spans(spans: list[Span]) -> str:
     out = []
     for span in spans:
         if span.kind == "strong":
-            out.append(f"**{_spans(span.children)}**")
+            text = f"**{_spans(span.children)}**"
         elif span.kind == "em":
-            out.append(f"*{_spans(span.children)}*")
+            text = f"*{_spans(span.children)}*"
         elif span.kind == "define":
-            out.append(f"**{span.plain()}**")
+            text = f"**{span.plain()}**"
         else:
-            out.append(span.plain())
+            text = span.plain()
+        out.append(_critic(text, span.change) if span.change and not span.children else text)
     return "".join(out)
+
+
+def _critic(text: str, change: str | None) -> str:
+    """A redline's changes as CriticMarkup: {++inserted++}, {--deleted--}."""
+    return f"{{++{text}++}}" if change == "ins" else f"{{--{text}--}}"
 
 
 def _cell(cell: Cell) -> str:

@@ -46,6 +46,7 @@ class Span:
     before: str = ""  # resolved ref: "clause " ...
     number: str = ""  # ... "22.2" (what a Word REF field shows) ...
     after: str = ""  # ... " of Schedule 2"
+    change: str | None = None  # "ins" / "del" in a redline
 
     def plain(self) -> str:
         if self.kind == "ref":
@@ -84,6 +85,7 @@ class Block:
     defines: str | None = None
     list_style: str = "clause"  # "clause", "parties" (1), "recitals" (A)
     rows: list[list[Cell]] = field(default_factory=list)
+    change: str | None = None  # "ins" / "del": the whole paragraph, in a redline
 
     def plain(self) -> str:
         return plain_text(self.spans)

@@ -175,17 +175,6 @@ def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -
     assert "to move funds within Live Well" in (out / "data" / "agreement.yaml").read_text()
 
 
-def test_deed_replayed_on_old_gives_new() -> None:
-    comparison = _haringey_with_a_changed_clause()
-    deed = deed_operations(comparison.old.document, comparison.new.document, [])
-    replayed = apply_operations(comparison.old.document, comparison.new.document, deed)
-    assert replayed == document_lines(comparison.new.document)
-
-
-def _haringey_with_a_changed_clause():  # type: ignore[no-untyped-def]
-    return compare(HARINGEY, HARINGEY)
-
-
 PARA = st.text(alphabet="abcdefgh ", min_size=1, max_size=12).map(str.strip).filter(bool)
 
 
