@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from .yamlsrc import read_text
 
 COLUMNS = ("partner", "line", "year", "amount", "type")
 REQUIRED = ("partner", "line", "year", "amount")
-_FORMULA_START = ("=", "+", "@")
+# What a spreadsheet reads as a formula at the start of a cell ("-" too: -2+3+cmd|...). Only the
+# text columns are tested: a negative amount such as -1000 is a legitimate refund or reduction.
+_FORMULA_START = ("=", "+", "-", "@")
+# Control characters (other than tab, line feed and carriage return) have no place in a budget
+# line, cannot be written into a Word document, and could drive a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # a workbook's parts, unpacked: refuses a "zip bomb"
 
 
 Row = tuple[int, dict[str, str]]  # (line or row number, cells)
@@ -40,6 +47,14 @@ def read_budget_table(path: Path, display: str) -> list[dict[str, Any]]:
     for number, cells in rows:
         if not any(value.strip() for value in cells.values()):
             continue
+        for column, value in cells.items():
+            bad = _CONTROL.search(value)
+            if bad:
+                raise S75Error(
+                    Finding("error", f"cell {column!r} holds the control character "
+                            f"0x{ord(bad.group()):02x}; budget tables hold plain text",
+                            display, path=column, line=number)
+                )
         for column in ("partner", "line", "type"):
             value = cells.get(column, "").strip()
             if value.startswith(_FORMULA_START):
@@ -121,9 +136,22 @@ def _xlsx_rows(path: Path, display: str) -> list[Row]:
 
     from openpyxl import load_workbook
 
+    from .yamlsrc import MAX_BYTES
+
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise S75Error(Finding("error", f"file is {size:,} bytes; inputs are limited to "
+                                   f"{MAX_BYTES:,}", display))
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_WORKBOOK_BYTES:
+            raise S75Error(Finding("error", f"workbook unpacks to {unpacked:,} bytes; workbooks "
+                                   f"are limited to {MAX_WORKBOOK_BYTES:,}", display))
         book = load_workbook(path, read_only=False, data_only=False)
         sheet = book.worksheets[0]
+    except S75Error:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise S75Error(Finding("error", f"cannot open workbook: {exc}", display)) from exc
     except Exception as exc:  # noqa: BLE001 - a damaged workbook fails deep inside openpyxl/lxml

@@ -8,9 +8,12 @@ were. A lock file stops two builds of one agreement from interleaving.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,7 +78,16 @@ def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[
     """The firm's template folders (command line first, then agreement.yaml), then ours."""
     dirs = list(extra or [])
     if loaded.agreement.templates:
-        dirs.append(loaded.root / loaded.agreement.templates)
+        named = Path(loaded.agreement.templates)
+        folder = loaded.root / named
+        if named.is_absolute() or ".." in named.parts \
+                or not folder.resolve().is_relative_to(loaded.root.resolve()):
+            raise S75Error(Finding("error", f"template folder {loaded.agreement.templates!r} "
+                                   "must be a folder inside the agreement folder (no absolute "
+                                   "paths, '..' or links out); give others with --templates",
+                                   loaded.origin.agreement.file, "templates",
+                                   loaded.origin.agreement.line_of(("templates",))))
+        dirs.append(folder)
     for folder in dirs:
         if not folder.is_dir():
             raise S75Error(Finding("error", f"template folder {folder} does not exist",
@@ -200,9 +212,55 @@ def _umask() -> int:
     return mask
 
 
+def clean_stale(destination: Path) -> None:
+    """Remove what a killed build left beside ``destination``; call only under its lock.
+
+    ``.<name>.new-*`` is a staging folder (or, after an exchange, the previous outputs) of a build
+    that died before tidying up. ``.<name>.old-*`` is the previous outputs retired by the
+    two-rename swap: if the build died between the renames, they are put back.
+    """
+    parent = destination.parent
+    for retired in sorted(parent.glob(f".{destination.name}.old-*")):
+        if not destination.exists() and not destination.is_symlink():
+            os.rename(retired, destination)
+        else:
+            shutil.rmtree(retired, ignore_errors=True)
+    for staging in parent.glob(f".{destination.name}.new-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the C
+    library, kernel or file system cannot, so that the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no such function (glibc before 2.28, musl)
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                 _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
 def _swap(staging: Path, destination: Path) -> None:
     if not destination.exists():
         os.rename(staging, destination)
+        return
+    if _exchange(staging, destination):
+        # One atomic step: destination now holds the new outputs, staging the previous ones.
+        shutil.rmtree(staging, ignore_errors=True)
         return
     retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
     os.rmdir(retired)
@@ -238,9 +296,17 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
     files = outputs_for(loaded, document, formats, reference_docx(prepared.dirs))
     files["compliance.md"] = compliance_markdown(loaded.agreement.title,
                                                  prepared.compliance).encode("utf-8")
-    files[INPUTS_FILE] = inputs_json(record, list(files))
+    files[INPUTS_FILE] = inputs_json(record, list(files), sum(
+        1 for f in prepared.findings if f.severity == "open"))
     out = Path(out_dir)
     destination = out / loaded.agreement.reference
-    with locked(out, loaded.agreement.reference):
-        write_atomically(destination, files)
+    try:
+        with locked(out, loaded.agreement.reference):
+            clean_stale(destination)
+            write_atomically(destination, files)
+    except OSError as exc:  # an output folder that cannot be made or written: the user's to fix
+        reason = exc.strerror or str(exc)
+        raise S75Error(Finding("error", f"cannot write the outputs to {destination}: {reason}"
+                               f"{f' ({exc.filename})' if exc.filename else ''}",
+                               str(out))) from exc
     return destination, prepared.findings

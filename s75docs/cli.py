@@ -109,36 +109,61 @@ def check(path: Path, final: bool, as_json: bool, template_dirs: tuple[Path, ...
 @click.option("--templates", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of your own templates, searched before the built-in ones.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Agreements built at once, each in its own process.  [default: one per CPU]")
+@click.option("--force", is_flag=True,
+              help="Rebuild even agreements whose inputs have not changed since their last build.")
 @user_errors
 def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
-          template_dirs: tuple[Path, ...]) -> None:
+          template_dirs: tuple[Path, ...], jobs: int | None, force: bool) -> None:
     """Check and build agreements into OUTPUT/<reference>/ (.md, .docx, schedules, open points).
 
-    A failed build leaves earlier outputs untouched.
+    A failed build leaves earlier outputs untouched, and does not stop the others. An agreement
+    whose inputs (data, templates, this tool, formats) are unchanged since its last build is
+    skipped; --force rebuilds it.
 
     \b
     Example:
       s75docs build examples/haringey-2016 examples/oxfordshire-2022 -o build
     """
-    from .build import build_agreement
+    import os
+    import time
 
-    chosen = _formats(formats)
-    failures = 0
-    for path in paths:
-        try:
-            destination, findings = build_agreement(path, out_dir, formats=chosen,
-                                                    templates=list(template_dirs))
-        except S75Error as exc:
-            if click.get_current_context().obj.get("debug"):
-                raise
-            failures += 1
-            click.echo(f"{path}: build failed", err=True)
-            for finding in exc.findings:
-                click.echo(str(finding), err=True)
-            continue
-        opens = sum(1 for f in findings if f.severity == "open")
-        click.echo(f"{path}: built {destination} ({opens} open point(s))")
-    if failures:
+    from .batch import build_many, progress_display, summary_line, summary_table
+
+    jobs = jobs or os.cpu_count() or 1
+    err = _console(stderr=True)
+    progress = progress_display(err) if err.is_terminal else None
+    task = progress.add_task("", total=len(paths), failed=0) if progress else None
+    failed = 0
+
+    def report(result):  # type: ignore[no-untyped-def]
+        nonlocal failed
+        if result.status == "failed":
+            failed += 1
+            err.print(f"{result.path}: build failed", markup=False)
+            for finding in result.findings:
+                err.print(str(finding), markup=False)
+            if result.detail and click.get_current_context().obj.get("debug"):
+                err.print(result.detail, markup=False)
+        if progress is not None:
+            progress.update(task, advance=1, failed=failed)  # type: ignore[arg-type]
+
+    start = time.perf_counter()
+    try:
+        results = build_many(list(paths), out_dir, jobs=jobs, formats=_formats(formats),
+                             templates=list(template_dirs), force=force, on_result=report,
+                             on_start=progress.start if progress else None)
+    finally:
+        if progress is not None:
+            progress.stop()
+    out = _console()
+    if not out.is_terminal:
+        out.width = max(80, max(len(str(r.path)) for r in results) + 60)
+    out.print(summary_table(results))
+    out.print(summary_line(results, time.perf_counter() - start,
+                           1 if jobs == 1 or len(paths) == 1 else min(jobs, len(paths))))
+    if failed:
         sys.exit(1)
 
 
@@ -240,7 +265,17 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
 
 
 def _formats(text: str) -> tuple[str, ...]:
-    return tuple(f.strip() for f in text.split(",") if f.strip())
+    """``md,docx`` -> ("md", "docx"); an unknown or empty list is a usage error (exit 2)."""
+    from .batch import FORMATS  # build.FORMATS, without importing the build machinery
+
+    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"unknown format {', '.join(map(repr, unknown))}; choose from {', '.join(FORMATS)}"
+            if unknown else f"no format given; choose from {', '.join(FORMATS)}",
+            param_hint="'--format'")
+    return chosen
 
 
 def main() -> None:

@@ -16,7 +16,10 @@ Numbers are real Word numbering, not typed text: every clause paragraph has a ``
 style linked to one multilevel list, and each numbered part gets its own list instance
 (``w:num`` with a ``startOverride`` on every level) so that each part counts from 1, as the tree
 does. Cross-references are ``REF`` fields to bookmarks round the clauses they name, with the
-tree's number as the field's text, so updating the fields in Word shows the same numbers.
+tree's number as the field's text, so updating the fields in Word shows the same numbers
+(LibreOffice computes them on opening: tests/test_libreoffice.py checks they agree). The
+contents field is given the part and clause headings as its text; Word adds the page numbers
+when it updates the field (the reference document asks it to update fields on opening).
 
 The output is deterministic: the same tree, meta and reference give the same bytes (fixed zip
 dates and order, fixed core properties, no revision ids or random paragraph ids).
@@ -24,6 +27,7 @@ dates and order, fixed core properties, no revision ids or random paragraph ids)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -45,6 +49,7 @@ W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
 
 PLACEHOLDER_STYLE = "S75BodyPlaceholder"
 BOOKMARK_PREFIX = "_Ref_s75_"
+TOC_PREFIX = "_Toc_s75_"
 AUTHOR = "s75docs"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -60,6 +65,8 @@ RECITALS = "Recitals"
 LIST_BULLET = "List Bullet"
 TABLE_TEXT = "Table Text"
 TABLE_STYLE = "Agreement Table"
+EXECUTION_TEXT = "Execution Text"  # optional: Normal if the reference has no such style
+TOC_STYLE = "toc 1"  # optional: without it the contents field keeps its text until updated
 MAX_STYLE_LEVEL = 5
 REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
                    *(CLAUSE.format(n) for n in range(1, MAX_STYLE_LEVEL + 1)),
@@ -156,6 +163,9 @@ class _Format:
     highlight: bool = False
 
 
+PLAIN = _Format()
+
+
 def _run(text: str, fmt: _Format) -> Any:
     run = _el("w:r")
     props = []
@@ -226,6 +236,11 @@ class _BodyWriter:
             self.text_width = 9026
         self.bookmark_names: dict[str, str] = {}
         self.part_targets: dict[str, bool] = {}
+        self.toc_entries: list[tuple[str, str, str]] = []
+        level_text = self.numbering.xpath(
+            f'w:abstractNum[@w:abstractNumId="{self.clause_list}"]'
+            f'/w:lvl[@w:ilvl="{self.clause_levels[1]}"]/w:lvlText/@w:val')
+        self.clause_number_text = str(level_text[0]) if level_text else "%1"
         ids = [int(v) for v in self.body.xpath(".//w:bookmarkStart/@w:id") if v.isdigit()]
         self.next_bookmark_id = max(ids, default=-1) + 1
 
@@ -306,26 +321,22 @@ class _BodyWriter:
             props.append(_el("w:jc", val=jc))
         return _el("w:p", [_el("w:pPr", props)])
 
-    def bookmark(self, paragraph: Any, label: str | None, start_at: int | None = None,
-                 end_at: int | None = None) -> None:
-        """Bookmark the paragraph's content (or the runs ``start_at:end_at``) for references."""
+    def bookmark(self, paragraph: Any, label: str | None) -> None:
+        """Bookmark what the paragraph holds so far, if a reference names the label."""
         if not label or label not in self.bookmark_names:
             return
         bookmark_id = self.next_bookmark_id
         self.next_bookmark_id += 1
         children = [c for c in paragraph if c.tag != qn("w:pPr")]
-        first = children[start_at] if start_at is not None else children[0] if children else None
-        last = children[end_at - 1] if end_at is not None else children[-1] if children else None
         start = _el("w:bookmarkStart", id=bookmark_id, name=self.bookmark_names[label])
         end = _el("w:bookmarkEnd", id=bookmark_id)
-        if first is None:
-            paragraph.append(start)
-            paragraph.append(end)
+        if not children:
+            paragraph.extend([start, end])
             return
-        first.addprevious(start)
-        last.addnext(end)
+        children[0].addprevious(start)
+        children[-1].addnext(end)
 
-    def runs(self, spans: list[Span], fmt: _Format = _Format()) -> list[Any]:
+    def runs(self, spans: list[Span], fmt: _Format = PLAIN) -> list[Any]:
         """Runs for spans, neighbouring text of one format merged into one run."""
         out: list[Any] = []
         pending: list[tuple[str, _Format]] = []
@@ -357,7 +368,7 @@ class _BodyWriter:
                     pending.append((f"[{_clean(span.text)}]", _Format(f.bold, f.italic, True)))
                 elif span.kind == "ref":
                     name = self.bookmark_names.get(span.target)
-                    if name is None:  # pragma: no cover - the tree resolves every reference
+                    if name is None:  # the target is in a part left out (a scheme on its own)
                         pending.append((_clean(span.plain()), f))
                         continue
                     pending.append((_clean(span.before), f))
@@ -387,6 +398,91 @@ class _BodyWriter:
         placeholder.getparent().remove(placeholder)
         for extra in placeholders[1:]:
             extra.getparent().remove(extra)
+        self.contents()
+        self._renumber_bookmarks()
+
+    def _renumber_bookmarks(self) -> None:
+        """Bookmark ids 0, 1, 2 ... in document order."""
+        ids: dict[str, str] = {}
+        for node in self.body.iter(qn("w:bookmarkStart")):
+            ids.setdefault(node.get(qn("w:id")), str(len(ids)))
+        for node in self.body.iter(qn("w:bookmarkStart"), qn("w:bookmarkEnd")):
+            old = node.get(qn("w:id"))
+            if old in ids:
+                node.set(qn("w:id"), ids[old])
+
+    def contents(self) -> None:
+        """Fill the contents (TOC) field's shown text with the headings, linked to them.
+
+        Page numbers are left to Word, which rebuilds the field when it updates fields on
+        opening (the reference document asks it to) or on F9: a page number written here could
+        only be a guess, and LibreOffice shows a contents field's text as it finds it.
+        """
+        if not self.toc_entries or TOC_STYLE.casefold() not in self.style_ids:
+            return
+        nodes = list(self.body.iter())
+        instructions = [n for n in nodes if n.tag == qn("w:instrText")
+                        and (n.text or "").strip().upper().startswith("TOC ")]
+        if not instructions:
+            return
+        instr_run = instructions[0].getparent()
+        begin_run = instr_run.getprevious()
+        if begin_run is None or not begin_run.xpath('w:fldChar[@w:fldCharType="begin"]'):
+            return
+        depth, end_char = 0, None
+        for node in nodes[nodes.index(instructions[0]) + 1:]:
+            if node.tag == qn("w:fldChar"):
+                kind = node.get(qn("w:fldCharType"))
+                if kind == "begin":
+                    depth += 1
+                elif kind == "end":
+                    if depth == 0:
+                        end_char = node
+                        break
+                    depth -= 1
+        first = instr_run.getparent()
+        last = end_char.getparent().getparent() if end_char is not None else None
+        if last is None or first.tag != qn("w:p") or last.tag != qn("w:p") or \
+                first.getparent() is not last.getparent():
+            return
+        old = [first]
+        while old[-1] is not last:
+            following = old[-1].getnext()
+            if following is None:
+                return
+            old.append(following)
+        paragraphs = []
+        for number, text, anchor in self.toc_entries:
+            p = self.paragraph(TOC_STYLE)
+            link = _el("w:hyperlink", anchor=anchor, history=1)
+            plain = PLAIN
+            if number:
+                link.append(_run(number, plain))
+                link.append(_el("w:r", [_el("w:tab")]))
+            link.append(_run(text, plain))
+            p.append(link)
+            paragraphs.append(p)
+        paragraphs[0].insert(1, copy.deepcopy(begin_run))
+        paragraphs[0].insert(2, copy.deepcopy(instr_run))
+        paragraphs[0].insert(3, _el("w:r", [_el("w:fldChar", fldCharType="separate")]))
+        paragraphs[-1].append(_el("w:r", [_el("w:fldChar", fldCharType="end")]))
+        for p in paragraphs:
+            first.addprevious(p)
+        for p in old:
+            p.getparent().remove(p)
+
+    def toc_entry(self, paragraph: Any, number: str, text: str) -> None:
+        anchor = f"{TOC_PREFIX}{len(self.toc_entries) + 1:04d}"
+        self.toc_entries.append((number, _clean(text), anchor))
+        bookmark_id = self.next_bookmark_id
+        self.next_bookmark_id += 1
+        props = paragraph.find(qn("w:pPr"))
+        start = _el("w:bookmarkStart", id=bookmark_id, name=anchor)
+        if props is not None:
+            props.addnext(start)
+        else:
+            paragraph.insert(0, start)
+        paragraph.append(_el("w:bookmarkEnd", id=bookmark_id))
 
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
@@ -399,14 +495,16 @@ class _BodyWriter:
             labels = [(part.label, True)] + [(b.label, False) for b in part.blocks]
             for label, is_part in labels:
                 if label and label in targets and label not in self.bookmark_names:
-                    self.bookmark_names[label] = f"{BOOKMARK_PREFIX}{len(self.bookmark_names) + 1:04d}"
+                    number = len(self.bookmark_names) + 1
+                    self.bookmark_names[label] = f"{BOOKMARK_PREFIX}{number:04d}"
                     self.part_targets[label] = is_part
 
     def part(self, part: Part, first: bool) -> list[Any]:
         out = [self.part_heading(part, first)]
         numbered = part.kind in NUMBERED_PARTS
         nums: dict[str, int] = {}
-        for block in part.blocks:
+        for index, block in enumerate(part.blocks):
+            following = part.blocks[index + 1] if index + 1 < len(part.blocks) else None
             if block.kind == "heading":
                 if part.kind == "front":
                     nums = {k: v for k, v in nums.items() if k == "clause"}
@@ -422,6 +520,8 @@ class _BodyWriter:
                 out.append(p)
             elif block.kind == "table":
                 out.extend(self.table(block))
+            elif part.kind == "execution" and not block.level:
+                out.append(self.execution_text(block, following))
             else:
                 level = min(block.level, MAX_STYLE_LEVEL)
                 p = self.paragraph(BODY.format(level) if level else "Normal")
@@ -430,17 +530,28 @@ class _BodyWriter:
                 out.append(p)
         return out
 
+    def execution_text(self, block: Block, following: Block | None) -> Any:
+        """Execution blocks: each party's block kept on one page, where it fits."""
+        keep = following is not None and not _all_strong(following)
+        style = EXECUTION_TEXT if EXECUTION_TEXT.casefold() in self.style_ids else "Normal"
+        p = self.paragraph(style, keep_next=keep)
+        p.extend(self.runs(block.spans))
+        self.bookmark(p, block.label)
+        return p
+
     def part_heading(self, part: Part, first: bool) -> Any:
         p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
                            page_break=not first)
         if part.name:
-            p.append(_run(part.name, _Format()))
+            p.append(_run(part.name, PLAIN))
             self.bookmark(p, part.label)
-            p.append(_run(": ", _Format()))
+            p.append(_run(": ", PLAIN))
             p.extend(self.runs(part.title))
         else:
             p.extend(self.runs(part.title))
             self.bookmark(p, part.label)
+        if part.kind != "front":
+            self.toc_entry(p, "", part.heading)
         return p
 
     def clause(self, block: Block, nums: dict[str, int]) -> Any:
@@ -460,6 +571,8 @@ class _BodyWriter:
                                ind=self._indent(abstract, ilvl) if level > 1 else None)
         p.extend(self.runs(block.spans))
         self.bookmark(p, block.label)
+        if style_kind == "clause" and level == 1:
+            self.toc_entry(p, self.clause_number_text.replace("%1", block.number), block.plain())
         return p
 
     def table(self, block: Block) -> list[Any]:
@@ -468,13 +581,7 @@ class _BodyWriter:
         columns = max(len(row) for row in block.rows)
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
-        weights = []
-        for c in range(columns):
-            texts = [row[c].plain() for row in block.rows if c < len(row)]
-            longest = max((len(t) for t in texts), default=1)
-            weights.append(min(max(longest, 6), 40))
-        widths = [total * w // sum(weights) for w in weights]
-        widths[-1] += total - sum(widths)
+        widths = _column_widths(block.rows, columns, total)
         table = _el("w:tbl", [
             _el("w:tblPr", [
                 _el("w:tblStyle", val=self.style(TABLE_STYLE)),
@@ -497,13 +604,47 @@ class _BodyWriter:
                 tr.append(self.cell(cell, widths[c], header))
             table.append(tr)
         # A paragraph after every table: Word needs one before the next table or the end.
-        return [table, self.paragraph("Normal")]
+        spacer = self.paragraph("Normal")
+        spacer[0].append(_el("w:spacing", before=0, after=0))
+        return [table, spacer]
 
     def cell(self, cell: Cell, width: int, header: bool) -> Any:
         jc = {"right": "right", "center": "center"}.get(cell.align)
         p = self.paragraph(TABLE_TEXT, jc=jc)
         p.extend(self.runs(cell.spans, _Format(bold=header)))
         return _el("w:tc", [_el("w:tcPr", [_el("w:tcW", w=width, type="dxa")]), p])
+
+
+_CHAR_TWIPS = 115  # an average character of 10 pt Arial, bold headers included
+_CELL_PADDING = 2 * 108 + 20
+
+
+def _column_widths(rows: list[list[Cell]], columns: int, total: int) -> list[int]:
+    """Column widths (twips) summing to ``total``: no column narrower than its longest word
+    (so "£60,987,000" never breaks), the rest shared in proportion to the columns' text."""
+    least, wanted = [], []
+    for c in range(columns):
+        texts = [row[c].plain() for row in rows if c < len(row)]
+        longest_word = max((len(w) for t in texts for w in t.split()), default=1)
+        longest_text = max((len(t) for t in texts), default=1)
+        least.append(longest_word * _CHAR_TWIPS + _CELL_PADDING)
+        wanted.append(max(longest_text, 4) * _CHAR_TWIPS + _CELL_PADDING)
+    if sum(least) >= total:  # too many columns to fit every word: share by those needs
+        widths = [total * n // sum(least) for n in least]
+    elif sum(wanted) <= total:  # everything fits on one line: spread the spare room evenly
+        widths = [n * total // sum(wanted) for n in wanted]
+    else:  # the longest words fit; the rest goes to the columns with the most text
+        spare = total - sum(least)
+        extra = [w - n for w, n in zip(wanted, least)]
+        widths = [n + spare * e // max(sum(extra), 1) for n, e in zip(least, extra)]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _all_strong(block: Block) -> bool:
+    """A paragraph wholly in bold: in the execution part, the name over a party's block."""
+    spans = [s for s in block.spans if s.kind != "text" or s.text.strip()]
+    return block.kind == "text" and bool(spans) and all(s.kind == "strong" for s in spans)
 
 
 # --- properties, ids and the zip ----------------------------------------------------------------

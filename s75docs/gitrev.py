@@ -13,7 +13,8 @@ from pathlib import Path
 from .errors import Finding, S75Error
 
 
-def _git(repo: Path, *args: str) -> bytes:
+def _git(repo: Path, *args: str, failure: str | None = None) -> bytes:
+    """Run git in ``repo``; a failure is an S75Error saying ``failure`` (or git's own words)."""
     try:
         result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False,
                                 timeout=60)
@@ -21,7 +22,7 @@ def _git(repo: Path, *args: str) -> bytes:
         raise S75Error(Finding("error", "git is not installed", str(repo))) from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise S75Error(Finding("error", f"git {' '.join(args[:2])}: "
+        raise S75Error(Finding("error", failure or f"git {' '.join(args[:2])}: "
                                f"{message[-1] if message else 'failed'}", str(repo)))
     return result.stdout
 
@@ -40,16 +41,26 @@ def parse_range(spec: str) -> tuple[str, str | None]:
 @contextlib.contextmanager
 def folder_at(path: Path, rev: str) -> Iterator[Path]:
     """The agreement folder ``path`` as committed at ``rev``, unpacked into a temporary folder."""
+    given = path
     path = path.resolve()
-    top = Path(_git(path, "rev-parse", "--show-toplevel").decode().strip())
+    folder = path if path.is_dir() else path.parent
+    top = Path(_git(folder, "rev-parse", "--show-toplevel",
+                    failure=f"{given} is not in a git repository; --rev reads its revisions "
+                            "from git").decode().strip())
     relative = path.relative_to(top)
     if rev.startswith("-"):
         raise S75Error(Finding("error", f"revision {rev!r} is not a revision name"))
-    _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    archive = _git(top, "archive", "--format=tar", rev, "--", str(relative) or ".")
+    _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+         failure=f"revision {rev!r} is not a commit in the repository at {top}")
+    archive = _git(top, "archive", "--format=tar", rev, "--", str(relative) or ".",
+                   failure=f"{relative} does not exist at revision {rev!r}")
     with tempfile.TemporaryDirectory(prefix="s75docs-rev-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(tmp, filter="data")
+        except tarfile.TarError as exc:  # e.g. a committed link to a file outside the folder
+            raise S75Error(Finding("error", f"cannot read {relative} at revision {rev!r}: "
+                                   f"{exc}", str(given))) from exc
         folder = Path(tmp) / relative
         # Keep the folder's own name so that messages and outputs read the same as for the tree.
         yield folder

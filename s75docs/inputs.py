@@ -13,13 +13,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 INPUTS_FILE = ".inputs"
-TEMPLATE_PATTERNS = ("*.j2", "*.yaml", "*.txt", "reference.docx")
+TEMPLATE_SUFFIXES = (".j2", ".yaml", ".txt")  # and reference.docx
 PACKAGE = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent
+BUILTIN_TEMPLATES = PROJECT_ROOT / "templates"  # render.BUILTIN_TEMPLATES, without importing Jinja
+_REFERENCE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # model.KEY_PATTERN
 
 
 def _sha256(data: bytes) -> str:
@@ -47,12 +51,9 @@ def tool_fingerprint() -> dict[str, str]:
 
 def template_files(folder: Path) -> dict[str, str]:
     """Every file in one template folder a build could use, by path relative to the folder."""
-    found: dict[str, str] = {}
-    for pattern in TEMPLATE_PATTERNS:
-        for path in folder.rglob(pattern):
-            if path.is_file():
-                found[path.relative_to(folder).as_posix()] = file_digest(path)
-    return dict(sorted(found.items()))
+    found = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
+             if path.suffix in TEMPLATE_SUFFIXES or path.name == "reference.docx"}
+    return {name: file_digest(path) for name, path in sorted(found.items()) if path.is_file()}
 
 
 def _input_name(path: Path, root: Path) -> str:
@@ -68,8 +69,10 @@ def inputs_record(files: list[Path], root: Path, dirs: list[Path],
                   formats: tuple[str, ...]) -> dict[str, Any]:
     """The inputs of one build: agreement files, template folders (in search order), formats,
     tool. ``digest`` is one hash over all of it."""
+    presets = root / "presets"  # a preset added here would shadow a built-in one
     record: dict[str, Any] = {
         "agreement": dict(sorted((_input_name(p, root), file_digest(p)) for p in files)),
+        "presets": sorted(p.name for p in presets.glob("*.yaml")) if presets.is_dir() else [],
         "templates": [template_files(d) for d in dirs],
         "formats": sorted(set(formats)),
         "tool": tool_fingerprint(),
@@ -78,9 +81,10 @@ def inputs_record(files: list[Path], root: Path, dirs: list[Path],
     return record
 
 
-def inputs_json(record: dict[str, Any], outputs: list[str]) -> bytes:
-    """The ``.inputs`` file: the record plus the output files written with it."""
-    return _canonical({**record, "outputs": sorted(outputs)}) + b"\n"
+def inputs_json(record: dict[str, Any], outputs: list[str], open_points: int = 0) -> bytes:
+    """The ``.inputs`` file: the record, plus the output files written with it and the number
+    of open points (so that a skipped build can still report them)."""
+    return _canonical({**record, "outputs": sorted(outputs), "open_points": open_points}) + b"\n"
 
 
 def _canonical(value: Any) -> bytes:
@@ -99,3 +103,63 @@ def up_to_date(destination: Path, record: dict[str, Any]) -> bool:
     if not isinstance(outputs, list):
         return False
     return all(isinstance(name, str) and (destination / name).is_file() for name in outputs)
+
+
+def _recorded_path(name: str, root: Path) -> Path | None:
+    """The file a name in ``.inputs`` stands for, or None if the loader would not read it."""
+    if name.startswith("s75docs:"):
+        return PROJECT_ROOT / name.removeprefix("s75docs:")
+    base = root.resolve()
+    if name.startswith(base.name + "/"):
+        path = root / name.removeprefix(base.name + "/")
+        if path.is_symlink() or not path.resolve().is_relative_to(base):
+            return None  # the loader refuses links and paths out of the folder
+        return path
+    return Path(name) if name.startswith("/") else None
+
+
+def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
+                               templates: Sequence[Path] = ()
+                               ) -> tuple[Path, dict[str, Any]] | None:
+    """The output folder and ``.inputs`` of an agreement's last build when nothing has changed
+    since, found without loading the agreement (no schema, no budget tables); None when in any
+    doubt.
+
+    Reads ``reference`` (and ``templates``) from agreement.yaml, then hashes the files that the
+    last build recorded. That is the same answer as loading: which files a load reads follows
+    from the contents of the files it read (schedule list, ``extends``, ``budget_files``) and
+    from the agreement's ``presets/`` folder, and all of those are in the record.
+    """
+    import yaml
+
+    try:
+        root = Path(path)
+        if root.is_file() and root.name == "agreement.yaml":
+            root = root.parent
+        main = root / "agreement.yaml"
+        if main.stat().st_size > 5 * 1024 * 1024:  # yamlsrc.MAX_BYTES: the loader refuses it
+            return None
+        data = yaml.load(main.read_bytes(),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        reference = data.get("reference")
+        if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
+            return None
+        destination = Path(out_dir) / reference
+        recorded = json.loads((destination / INPUTS_FILE).read_bytes())
+        files = [_recorded_path(name, root) for name in recorded["agreement"]]
+        dirs = list(templates)
+        own = data.get("templates")
+        if own is not None:
+            folder = root / own
+            if not isinstance(own, str) or Path(own).is_absolute() or ".." in Path(own).parts \
+                    or not folder.resolve().is_relative_to(root.resolve()):
+                return None
+            dirs.append(folder)
+        dirs.append(BUILTIN_TEMPLATES)
+        if None in files or not all(d.is_dir() for d in dirs):
+            return None
+        record = inputs_record(files, root, dirs, formats)  # type: ignore[arg-type]
+        return (destination, recorded) if up_to_date(destination, record) else None
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, yaml.YAMLError,
+            RecursionError):
+        return None

@@ -79,8 +79,10 @@ def _inside(root: Path, relative: object, display: str, path: PathKey, source: S
         if full.is_symlink() or not full.resolve().is_relative_to(root.resolve()):
             raise S75Error(_with(where, f"{display} {relative!r} is a link or leaves the "
                                         "agreement folder; copy the file into the folder instead"))
-        if not full.is_file():
+        if not full.exists():
             raise S75Error(_with(where, f"{display} {relative!r} does not exist"))
+        if not full.is_file():
+            raise S75Error(_with(where, f"{display} {relative!r} is not a regular file"))
     except (OSError, ValueError) as exc:  # a name too long, or holding a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise S75Error(_with(where, f"{display} {relative[:80]!r} cannot be opened: "
@@ -107,6 +109,19 @@ def find_preset(name: str, search: list[Path]) -> Path | None:
     return None
 
 
+def _own_preset(root: Path, preset: Path, own: Source) -> None:
+    """A preset in the agreement's own presets/ folder must stay inside the folder, like any
+    file the agreement names (a link could otherwise read a file from anywhere)."""
+    folder = root / "presets"
+    if preset.parent != folder:
+        return
+    if preset.is_symlink() or folder.is_symlink() \
+            or not preset.resolve().is_relative_to(root.resolve()):
+        raise S75Error(Finding("error", f"preset {preset.name!r} is a link or leaves the "
+                               "agreement folder; copy the file into presets/ instead",
+                               own.file, "extends", own.line_of(("extends",))))
+
+
 def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loaded:
     """Read and validate an agreement folder. Raises S75Error with every schema finding."""
     root = Path(folder)
@@ -117,6 +132,10 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
         raise S75Error(Finding("error", f"no {AGREEMENT_FILE} in this folder; an agreement is a "
                                         "folder holding agreement.yaml", str(root)))
     base = root.parent
+    if main.is_symlink():
+        raise S75Error(Finding("error", f"{AGREEMENT_FILE} is a link; an agreement's files must "
+                                        "be in its folder, so copy the file there instead",
+                               _relative(main, base)))
     agreement_src = load_yaml(main, display=_relative(main, base))
     if not isinstance(agreement_src.data, dict):
         raise S75Error(Finding("error", "expected a mapping of fields at the top of the file",
@@ -149,6 +168,7 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
                 raise S75Error(Finding(
                     "error", f"no care-group preset named {preset_name!r}; known presets: "
                              f"{', '.join(known)}", own.file, "extends", own.line_of(("extends",))))
+            _own_preset(root, preset_path, own)
             preset = load_yaml(preset_path, display=_relative(preset_path, PROJECT_ROOT))
             files.append(preset_path)
             if not isinstance(preset.data, dict):

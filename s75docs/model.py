@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +28,19 @@ from .money import Period, parse_financial_year, parse_money, parse_period
 KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+# Names Windows reserves for devices: a folder build/con/ cannot be made there.
+_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                           *(f"lpt{i}" for i in range(10))})
+
+
+def _not_a_device(value: str) -> str:
+    if value in _DEVICE_NAMES:
+        raise ValueError(f"{value!r} is a device name on Windows and cannot name the output "
+                         "folder; choose another reference")
+    return value
+
+
+Reference = Annotated[str, Field(pattern=KEY_PATTERN), AfterValidator(_not_a_device)]
 Money = Annotated[Decimal, BeforeValidator(parse_money), PlainSerializer(str)]
 FinancialYear = Annotated[str, BeforeValidator(parse_financial_year)]
 NoticePeriod = Annotated[Period, PlainValidator(parse_period), PlainSerializer(str)]
@@ -301,7 +315,7 @@ class VariationRecord(Strict):
 
 
 class Agreement(Strict):
-    reference: Key
+    reference: Reference
     title: Text
     area: Text
     version: Text

@@ -32,7 +32,8 @@ from .errors import Finding, S75Error
 from .money import Period, format_money
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-RENDER_SECONDS = 20.0
+RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
+MAX_TEMPLATE_SIZE = 1_000_000  # characters or items one template expression may build
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -156,9 +157,45 @@ def _money_filter(value: Any, pence: bool | None = None) -> str:
     return format_money(Decimal(value), pence=pence)
 
 
+class BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, also refusing single operations that would build something huge in one C
+    call (``'x' * 10**9``, ``10 ** 10 ** 9``, ``'x'.center(10**9)``): the time limit cannot
+    interrupt those, so they are stopped before they start."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _is_int(left) and _is_int(right) and abs(left) > 1 \
+                and right > 0 and left.bit_length() * right > MAX_TEMPLATE_SIZE * 4:
+            raise jinja2.exceptions.SecurityError("the power is too large for a template")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and _is_int(count) \
+                        and len(seq) * count > MAX_TEMPLATE_SIZE:
+                    raise jinja2.exceptions.SecurityError(
+                        f"repeating a {type(seq).__name__} {count} times is too large for a "
+                        "template")
+            if _is_int(left) and _is_int(right) \
+                    and left.bit_length() + right.bit_length() > MAX_TEMPLATE_SIZE * 4:
+                raise jinja2.exceptions.SecurityError("the product is too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if isinstance(getattr(__obj, "__self__", None), (str, list, tuple)) and any(
+                _is_int(a) and a > MAX_TEMPLATE_SIZE for a in (*args, *kwargs.values())):
+            raise jinja2.exceptions.SecurityError(
+                f"{getattr(__obj, '__name__', 'method')}() with a size over "
+                f"{MAX_TEMPLATE_SIZE:,} is too large for a template")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     """A sandboxed, strict environment over the firm's folders first, then the built-in one."""
-    env = SandboxedEnvironment(
+    env = BoundedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
@@ -224,15 +261,32 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     return _QuietBytecodeCache(str(folder), "%s.cache")
 
 
-_ENVIRONMENTS: dict[tuple[str, ...], SandboxedEnvironment] = {}
+_ENVIRONMENTS: dict[tuple[str, ...], tuple[tuple[object, ...], SandboxedEnvironment]] = {}
+
+
+def _folder_state(template_dirs: list[Path]) -> tuple[object, ...]:
+    """Every file in the search path with its size and modification time: cheap to take (one
+    ``stat`` a file), and it changes when a template is edited, added or removed."""
+    state: list[object] = []
+    for folder in template_dirs:
+        for path in sorted(folder.rglob("*")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            state.append((str(path), info.st_size, info.st_mtime_ns, info.st_ino))
+    return tuple(state)
 
 
 def environment(template_dirs: list[Path]) -> SandboxedEnvironment:
-    """One compiled environment per template search path, reused across agreements."""
+    """One compiled environment per template search path, reused across agreements while its
+    folders are unchanged (an edited template is compiled afresh, even in a long-lived process)."""
     key = tuple(str(d.resolve()) for d in template_dirs)
-    if key not in _ENVIRONMENTS:
-        _ENVIRONMENTS[key] = make_environment(template_dirs)
-    return _ENVIRONMENTS[key]
+    state = _folder_state(template_dirs)
+    cached = _ENVIRONMENTS.get(key)
+    if cached is None or cached[0] != state:
+        _ENVIRONMENTS[key] = cached = (state, make_environment(template_dirs))
+    return cached[1]
 
 
 def template_dirs(extra: list[Path] | None = None) -> list[Path]:
@@ -271,8 +325,13 @@ def _template_frame(exc: BaseException, dirs: list[Path]) -> tuple[str | None, i
 
 
 def render_template(name: str, context: dict[str, Any], dirs: list[Path],
-                    seconds: float = RENDER_SECONDS) -> str:
-    """Render one template to Markdown; any failure names the template and line."""
+                    seconds: float | None = None) -> str:
+    """Render one template to Markdown; any failure names the template and line.
+
+    ``seconds`` bounds the time (default: ``S75DOCS_RENDER_SECONDS``, else RENDER_SECONDS).
+    """
+    if seconds is None:
+        seconds = render_seconds()
     env = environment(dirs)
     try:
         with time_limit(seconds):
@@ -289,10 +348,25 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
         raise S75Error(Finding("error", f"template tried something unsafe and was stopped: {exc}",
                                file or name, line=line, code="template")) from exc
     except (jinja2.UndefinedError, ValueError, TypeError, KeyError, AttributeError,
-            ZeroDivisionError, TimeoutError, RecursionError) as exc:
+            ArithmeticError, TimeoutError, RecursionError, MemoryError) as exc:
         file, line = _template_frame(exc, dirs)
         raise S75Error(Finding("error", f"template failed: {exc}", file or name, line=line,
                                code="template")) from exc
+
+
+def render_seconds() -> float:
+    """The time limit for rendering: ``S75DOCS_RENDER_SECONDS`` if set, else RENDER_SECONDS."""
+    text = os.environ.get("S75DOCS_RENDER_SECONDS", "").strip()
+    if not text:
+        return RENDER_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise S75Error(Finding("error", f"S75DOCS_RENDER_SECONDS={text!r}: expected a number of "
+                               "seconds greater than 0"))
+    return seconds
 
 
 def _relative_template(filename: str, dirs: list[Path]) -> str:

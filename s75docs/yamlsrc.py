@@ -21,6 +21,8 @@ PathKey = tuple[str | int, ...]
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 @dataclass
@@ -75,6 +77,11 @@ def load_yaml(path: Path, *, display: str | None = None) -> Source:
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise S75Error(Finding("error", f"YAML syntax error: {problem}", name, line=line)) from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise S75Error(Finding("error", f"YAML does not allow the character #x{code:04x} "
+                               "(a control character); remove it", name, line=line)) from exc
     except yaml.YAMLError as exc:
         raise S75Error(Finding("error", f"YAML error: {exc}", name)) from exc
     except RecursionError:
@@ -114,6 +121,10 @@ class _Builder:
                 self.source.line_of(path) or node.start_mark.line + 1))
         self.seen.add(id(node))
         self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) \
+                and node.tag not in (_MAP_TAG, _SEQ_TAG):
+            # e.g. !!python/object/apply:os.system [...]: never constructed, but not data either
+            raise self.fail(node, path, f"YAML tag {node.tag!r} is not allowed in agreement data")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -149,4 +160,5 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:
             raise self.fail(node, path, f"cannot read value: {exc.problem}") from exc
         except (ValueError, OverflowError) as exc:  # e.g. a timestamp such as 2024-02-30
-            raise self.fail(node, path, f"cannot read value {node.value!r}: {exc}") from exc
+            value = node.value if len(node.value) <= 60 else node.value[:60] + "..."
+            raise self.fail(node, path, f"cannot read value {value!r}: {str(exc).split(';')[0][:200]}") from exc

@@ -1,4 +1,4 @@
-"""Write ``templates/reference.docx``: the Word styles, numbering and page set-up of every agreement.
+"""Write ``templates/reference.docx``: the Word styles, numbering and page set-up of agreements.
 
 Run it after changing this file (``.venv/bin/python templates/make_reference_docx.py``) and commit
 both. The package is written from plain XML so that nothing in it is left over from another
@@ -8,7 +8,8 @@ A firm may replace ``reference.docx`` with its own, made in Word. The writer nee
 
 * paragraph styles named ``Part Heading``, ``Agreement Title``, ``Front Heading``,
   ``Sub Heading``, ``Clause 1`` .. ``Clause 5``, ``Body 1`` .. ``Body 5``, ``Parties``,
-  ``Recitals``, ``List Bullet``, ``Table Text`` and the table style ``Agreement Table``;
+  ``Recitals``, ``List Bullet``, ``Table Text`` and the table style ``Agreement Table``
+  (``toc 1`` and ``Execution Text`` are used when present);
 * ``Clause 1`` .. ``Clause 5`` linked to one multilevel list (Word: Define New Multilevel List,
   "Link level to style"), ``Parties`` and ``Recitals`` each linked to a list of their own,
   ``List Bullet`` to a bullet list; the writer restarts the lists at 1 in every part;
@@ -192,7 +193,7 @@ def styles_xml() -> str:
         para_style("TOCHeading", "TOC Heading", next_style="TOC1",
                    p=ppr(jc="center", after=360, keep_next=True), r=rpr(bold=True, caps=True)),
         para_style("TOC1", "toc 1", next_style="Normal",
-                   p=ppr(tabs=toc_tabs, left=720, hanging=720, after=80, line=240),
+                   p=ppr(tabs=toc_tabs, left=720, hanging=720, after=120, line=240),
                    ui_priority=39, q_format=False),
         # Parts and headings.
         para_style("PartHeading", "Part Heading", next_style="Normal",
@@ -229,6 +230,7 @@ def styles_xml() -> str:
                                                  jc="both")),
         para_style("ListBullet", "List Bullet", p=ppr(num=(NUM_BULLET, 0), left=1080, hanging=360,
                                                       jc="both")),
+        para_style("ExecutionText", "Execution Text", p=ppr(before=360, after=120)),
         para_style("TableText", "Table Text", p=ppr(before=40, after=40, line=240),
                    r=rpr(size=20)),
         el("style", el("name", val="Agreement Table"), el("basedOn", val="TableNormal"),
@@ -398,7 +400,8 @@ def content_types() -> str:
         ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
         ("/docProps/app.xml", f"{CT}.extended-properties+xml"),
     ]
-    return (XML_DECL + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    return (XML_DECL
+            + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" '
             'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'

@@ -34,7 +34,7 @@ HEADINGS = [
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("build")
-    return {folder.name: build_agreement(folder, out, formats=("md",))[0] for folder in EXAMPLES}
+    return {folder.name: build_agreement(folder, out)[0] for folder in EXAMPLES}
 
 
 def test_there_are_two_examples() -> None:

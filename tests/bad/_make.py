@@ -27,6 +27,7 @@ it is looked up in the edited file so expectations follow the fixture when it ch
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Case:
     build: Callable[[Path], None] | None = None  # anything text cannot express
     exit: int = 1
     args: list[str] = field(default_factory=list)
+    kind: str = ""  # the fault class, from the Section the case is listed under
 
 
 def _csv(rows: list[str]) -> str:
@@ -116,6 +118,9 @@ def _restamp(path: Path, cut: str | None = None) -> None:
         parts = [(info.filename, book.read(info.filename)) for info in book.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
         for name, data in parts:
+            if name == "docProps/core.xml":  # openpyxl stamps the time of saving: fix it
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z",
+                              data)
             if name == cut:
                 data = data[: len(data) // 2]
             book.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
@@ -139,6 +144,59 @@ def _symlink_outside(folder: Path) -> None:
     target.symlink_to(Path("..", "..", "..", "fixtures", "minimal", "budgets", "pooled.csv"))
 
 
+def _link(name: str, target: str | Path) -> Callable[[Path], None]:
+    """A step that replaces ``name`` in the case folder with a symbolic link to ``target``."""
+
+    def step(folder: Path) -> None:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        path.symlink_to(target)
+
+    return step
+
+
+def _schedule_link_inside(folder: Path) -> None:
+    # The schedule's content moved to another name inside the folder, and linked to: still a link.
+    (folder / "schedules" / "real.yaml").write_bytes((folder / S).read_bytes())
+    _link(S, "real.yaml")(folder)
+
+
+def _preset_link_outside(folder: Path) -> None:
+    # presets/camhs.yaml links to one of our own presets, outside the agreement folder.
+    (folder / "presets").mkdir()
+    _link("presets/camhs.yaml", Path("..", "..", "..", "..", "schedules", "camhs.yaml"))(folder)
+
+
+def _zip_bomb(folder: Path) -> None:
+    # A workbook whose sheet unpacks to 60 MB (white space between the cells): small on disk,
+    # huge in memory if it were parsed.
+    import zipfile
+
+    _xlsx(XLSX_ROWS)(folder)
+    path = folder / X
+    with zipfile.ZipFile(path) as book:
+        parts = [(info.filename, book.read(info.filename)) for info in book.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts:
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * 60_000_000, 1)
+            book.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
+                          zipfile.ZIP_DEFLATED)
+
+
+def _hide_row(sheet: object) -> None:
+    sheet.row_dimensions[3].hidden = True  # type: ignore[attr-defined]
+
+
+BILLION_LAUGHS = "".join(
+    ["# The classic 'billion laughs': nine levels of aliases, 10^9 strings if expanded.\n",
+     'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
+    + [f"{b}: &{b} [{', '.join(['*' + a] * 10)}]\n" for a, b in zip("abcdefgh", "bcdefghi")])
+
+
 def _latin1(folder: Path) -> None:
     path = folder / A
     text = path.read_text(encoding="utf-8").replace("area: Exampleshire",
@@ -146,8 +204,16 @@ def _latin1(folder: Path) -> None:
     path.write_bytes(text.encode("latin-1"))
 
 
-CASES: list[Case] = [
-    # --- schema: required, unknown and mistyped fields -----------------------------------------
+@dataclass
+class Section:
+    """Starts a fault class in ENTRIES: the cases after it, up to the next Section, are of it."""
+
+    kind: str
+    title: str
+
+
+ENTRIES: list[Case | Section] = [
+    Section("schema", "required, unknown and mistyped fields; keys"),
     Case("missing-required-field", "the agreement has no title",
          "this field is required", A, "title",
          edits=[(A, "title: Minimal Section 75 Partnership Agreement\n", "")]),
@@ -192,7 +258,22 @@ CASES: list[Case] = [
     Case("fixed-term-no-end-date", "a fixed term with no end date",
          "a fixed term needs an end_date", A, "term", at="term:",
          edits=[(A, "  kind: rolling\n", "  kind: fixed\n")]),
-    # --- references --------------------------------------------------------------------------
+    Case("schedule-key-absolute", "a schedule key that is an absolute path",
+         "expected a key", S, "schedules[0].key", at="key:",
+         edits=[(S, "key: pooled\n", 'key: "/etc"\n')]),
+    Case("schedule-key-device-name", "a schedule key that is a Windows device name",
+         "expected a key", S, "schedules[0].key", at="key:",
+         edits=[(S, "key: pooled\n", "key: CON\n")]),
+    Case("partner-key-path-parts", "a partner key that is a path",
+         "expected a key", A, "partners[1].key", at="  - key: ../x",
+         edits=[(A, "  - key: icb\n", "  - key: ../x\n")]),
+    Case("reference-path-parts", "a reference (the output folder's name) that leaves build/",
+         "expected a key", A, "reference", at="reference:",
+         edits=[(A, "reference: minimal-2024", 'reference: "../../x"')]),
+    Case("reference-device-name", "a reference Windows cannot use as a folder name",
+         "'con' is a device name on Windows", A, "reference", at="reference:",
+         edits=[(A, "reference: minimal-2024", "reference: con")]),
+    Section("references", "keys that name nothing"),
     Case("unknown-partner-in-contributions", "a budget line names a partner that does not exist",
          "'cuncil' is not a partner", B, "schedules[0].contributions[0].partner", at="cuncil",
          edits=[(B, "council,Equipment purchase", "cuncil,Equipment purchase")]),
@@ -207,7 +288,7 @@ CASES: list[Case] = [
          "key 'council' is used twice", A, "partners[1].key",
          at="  - key: council\n    name: NHS",
          edits=[(A, "  - key: icb\n", "  - key: council\n")]),
-    # --- money -------------------------------------------------------------------------------
+    Section("money", "amounts, totals and shares"),
     Case("money-bad-grouping", "thousands separators in the wrong places",
          "'£1,00,0' is not an amount of money", B, "schedules[0].contributions[0].amount",
          at="£1,00,0", edits=[(B, '"£400,000"', '"£1,00,0"')]),
@@ -263,7 +344,13 @@ CASES: list[Case] = [
          "financial year 2022/23 falls outside the agreement's term", B,
          "schedules[0].contributions[0].year", at="2022/23",
          edits=[(B, "council,Equipment purchase,2024/25", "council,Equipment purchase,2022/23")]),
-    # --- dates -------------------------------------------------------------------------------
+    Case("money-huge-integer", "an unquoted YAML integer 5,000 digits long",
+         "cannot read value '99999", S, "stated_totals[1].amount",
+         at="amount: 9999", edits=[(S, 'amount: "£600,000"', "amount: " + "9" * 5000)]),
+    Case("money-too-large", "a trillion pounds",
+         "is more than £999,999,999,999.99", B, "schedules[0].contributions[0].amount",
+         at="1,000,000,000,000", edits=[(B, '"£400,000"', '"£1,000,000,000,000"')]),
+    Section("dates", "phases, terms and financial years"),
     Case("overlapping-phases", "an aligned phase overlapping the pooled phase after it",
          "overlaps the phase before it", S, "schedules[0].phases[1].start",
          at="start: 2024-09-01",
@@ -283,7 +370,7 @@ CASES: list[Case] = [
          at="end: 2028-03-31",
          edits=[(A, "  kind: rolling\n", "  kind: fixed\n  end_date: 2027-03-31\n"),
                 (S, "    start: 2024-04-01\n", "    start: 2024-04-01\n    end: 2028-03-31\n")]),
-    # --- statute -----------------------------------------------------------------------------
+    Section("statute", "what section 75 and the 2000 Regulations require"),
     Case("excluded-function-surgery", "a service that is surgery",
          "surgery is an excluded NHS function", S, "schedules[0].services[1]",
          at="Day surgery", edits=[(S, "  - Community equipment loan service\n",
@@ -317,7 +404,7 @@ CASES: list[Case] = [
          at="exit_arrangements:", args=["--final"],
          edits=[(S, "exit_arrangements: Equipment is divided in proportion to contributions.",
                  "exit_arrangements:\n  to_be_agreed: division of equipment on exit")]),
-    # --- files -------------------------------------------------------------------------------
+    Section("files", "file names, paths, links and folders"),
     Case("schedule-file-missing", "agreement.yaml names a schedule file that is not there",
          "'schedules/missing.yaml' does not exist", A, "schedules[0]", at="  - schedules/missing",
          edits=[(A, "  - schedules/pooled.yaml", "  - schedules/missing.yaml")]),
@@ -341,6 +428,48 @@ CASES: list[Case] = [
     Case("extends-unknown-preset", "the schedule extends a preset that does not exist",
          "no care-group preset named 'no-such-preset'", S, "extends", at="extends:",
          edits=[(S, "key: pooled\n", "key: pooled\nextends: no-such-preset\n")]),
+    Case("budget-path-dotdot", "a budget table named with '..' (outside the folder)",
+         "must be a path inside the agreement folder", S, "budget_files[0]",
+         at="  - ../../fixtures", edits=[(S, "  - budgets/pooled.csv",
+                                          "  - ../../fixtures/minimal/budgets/pooled.csv")]),
+    Case("budget-path-absolute", "a budget table named by an absolute path",
+         "must be a path inside the agreement folder", S, "budget_files[0]",
+         at="  - /etc/passwd", edits=[(S, "  - budgets/pooled.csv", "  - /etc/passwd")]),
+    Case("budget-symlink-absolute", "the budget table is a link to /etc/passwd",
+         "is a link or leaves the agreement folder", S, "budget_files[0]",
+         at="  - budgets/pooled.csv", build=_link(B, "/etc/passwd")),
+    Case("budget-symlink-dev-zero", "the budget table is a link to /dev/zero (endless)",
+         "is a link or leaves the agreement folder", S, "budget_files[0]",
+         at="  - budgets/pooled.csv", build=_link(B, "/dev/zero")),
+    Case("budget-is-a-folder", "a budget table name that is a folder",
+         "is not a regular file", S, "budget_files[0]", at="  - budgets",
+         edits=[(S, "  - budgets/pooled.csv", "  - budgets")]),
+    Case("schedule-symlink-inside", "the schedule file is a link, even to a file in the folder",
+         "is a link or leaves the agreement folder", A, "schedules[0]",
+         at="  - schedules/pooled.yaml", build=_schedule_link_inside),
+    Case("schedule-symlink-loop", "the schedule file is a link to itself",
+         "is a link or leaves the agreement folder", A, "schedules[0]",
+         at="  - schedules/pooled.yaml", build=_link(S, "pooled.yaml")),
+    Case("schedules-folder-symlink-outside", "the schedules folder is a link out of the folder",
+         "is a link or leaves the agreement folder", A, "schedules[0]",
+         at="  - schedules/pooled.yaml",
+         build=_link("schedules", Path("..", "..", "fixtures", "minimal", "schedules"))),
+    Case("preset-symlink-outside", "a preset in the agreement's presets/ that links outside",
+         "is a link or leaves the agreement folder", S, "extends", at="extends:",
+         edits=[(S, "key: pooled\n", "key: pooled\nextends: camhs\n")],
+         build=_preset_link_outside),
+    Case("agreement-symlink", "agreement.yaml is a link to another agreement's file",
+         "agreement.yaml is a link", A,
+         build=_link(A, Path("..", "..", "fixtures", "minimal", "agreement.yaml"))),
+    Case("templates-folder-outside", "agreement.yaml names a template folder outside itself",
+         "must be a folder inside the agreement folder", A, "templates", at="templates:",
+         edits=[(A, "schedules:\n  - schedules/pooled.yaml\n",
+                 "schedules:\n  - schedules/pooled.yaml\ntemplates: ../../../templates\n")]),
+    Case("templates-folder-absolute", "agreement.yaml names /etc as its template folder",
+         "must be a folder inside the agreement folder", A, "templates", at="templates:",
+         edits=[(A, "schedules:\n  - schedules/pooled.yaml\n",
+                 "schedules:\n  - schedules/pooled.yaml\ntemplates: /etc\n")]),
+    Section("budget-tables", "CSV and XLSX budget tables: formulas, cells, workbooks"),
     Case("csv-formula-cell", "a budget cell holding a spreadsheet formula",
          "looks like a spreadsheet formula", B, "line", at="=cmd",
          edits=[(B, "icb,Wheelchair service", "icb,\"=cmd|' /C calc'!A0\"")]),
@@ -365,7 +494,47 @@ CASES: list[Case] = [
          build=_not_a_workbook),
     Case("xlsx-damaged-xml", "a workbook whose sheet XML is cut short (a damaged download)",
          "cannot open workbook: it is damaged", X, build=_damage),
-    # --- YAML itself -------------------------------------------------------------------------
+    Case("csv-formula-plus", "a budget line starting with '+' (a formula to a spreadsheet)",
+         "looks like a spreadsheet formula", B, "line", at="+cmd",
+         edits=[(B, "icb,Wheelchair service", "icb,\"+cmd|' /C calc'!A0\"")]),
+    Case("csv-formula-minus", "a budget line starting with '-' (-2+3+cmd|...)",
+         "looks like a spreadsheet formula", B, "line", at="-2+3",
+         edits=[(B, "icb,Wheelchair service", "icb,\"-2+3+cmd|' /C calc'!A0\"")]),
+    Case("csv-formula-at", "a budget type starting with '@'",
+         "looks like a spreadsheet formula", B, "type", at="@SUM",
+         edits=[(B, '"150,000.25",revenue', '"150,000.25",@SUM(1+9)*cmd|\' /C calc\'!A0')]),
+    Case("csv-formula-partner", "a formula in the partner column",
+         "looks like a spreadsheet formula", B, "partner", at="=HYPERLINK",
+         edits=[(B, "icb,Wheelchair service",
+                 '"=HYPERLINK(""http://example.invalid"",""icb"")",Wheelchair service')]),
+    Case("csv-formula-after-tab", "a formula hidden behind a leading tab",
+         "looks like a spreadsheet formula", B, "line", at="\t=cmd",
+         edits=[(B, "icb,Wheelchair service", "icb,\"\t=cmd|' /C calc'!A0\"")]),
+    Case("csv-formula-amount", "a formula in the amount column (not a negative amount)",
+         "'=1000+1' is not an amount of money", B, "schedules[0].contributions[3].amount",
+         at="=1000", edits=[(B, '"150,000.25"', "=1000+1")]),
+    Case("csv-amount-plus-sign", "an amount with a '+' sign",
+         "'+1000' is not an amount of money", B, "schedules[0].contributions[3].amount",
+         at="+1000", edits=[(B, '"150,000.25"', "+1000")]),
+    Case("csv-control-character", "a terminal escape sequence in a budget line",
+         "holds the control character 0x1b", B, "line", at="Wheel",
+         edits=[(B, "icb,Wheelchair service", "icb,\"Wheel\x1b[2Jchair service\"")]),
+    Case("csv-nul-byte", "a NUL byte in a budget line",
+         "holds the control character 0x00", B, "line", at="Wheel",
+         edits=[(B, "icb,Wheelchair service", "icb,Wheel\x00chair service")]),
+    Case("csv-not-utf8", "a budget table saved as Latin-1 (the £ sign is byte 0xa3)",
+         "not UTF-8", B, line=2, files={B: (FIXTURE / B).read_text(encoding="utf-8")
+                                         .encode("latin-1")}),
+    Case("csv-empty", "an empty budget table",
+         "budget table is empty (no header row)", B, files={B: ""}),
+    Case("csv-missing-column", "a budget table without its amount column",
+         "missing column(s) amount", B, line=1,
+         files={B: "partner,line,year,type\ncouncil,Equipment purchase,2024/25,revenue\n"}),
+    Case("xlsx-hidden-row", "a workbook with a hidden row",
+         "row is hidden", X + "[Budget]", line=3, build=_xlsx(XLSX_ROWS, _hide_row)),
+    Case("xlsx-zip-bomb", "a workbook whose sheet unpacks to 60 MB (a 'zip bomb')",
+         "workbook unpacks to", X, build=_zip_bomb),
+    Section("yaml", "YAML itself: encoding, syntax, aliases, tags, depth"),
     Case("non-utf8-agreement", "agreement.yaml saved as Latin-1 (a £ sign is byte 0xa3)",
          "not UTF-8", A, line=4, build=_latin1),
     Case("yaml-syntax-error", "an unclosed bracket",
@@ -393,9 +562,47 @@ CASES: list[Case] = [
     Case("no-agreement-file", "agreement.yaml saved under another name",
          "no agreement.yaml in this folder", ".",
          remove=[A], files={"agreement.yml": (FIXTURE / A).read_text(encoding="utf-8")}),
+    Case("yaml-billion-laughs-full", "the whole 'billion laughs' document as agreement.yaml",
+         "aliases are not allowed", A, "b[0]", at="b: &b", files={A: BILLION_LAUGHS}),
+    Case("yaml-python-tag", "a PyYAML tag that would run a command if constructed",
+         "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed", A, "area",
+         at="area:", edits=[(A, "area: Exampleshire",
+                             'area: !!python/object/apply:os.system ["touch /tmp/pwned"]')]),
+    Case("yaml-python-name-tag", "a PyYAML tag naming a Python function",
+         "could not determine a constructor", A, "area", at="area:",
+         edits=[(A, "area: Exampleshire", "area: !!python/name:os.system")]),
+    Case("yaml-nul-byte", "a NUL byte in agreement.yaml",
+         "YAML does not allow the character #x0000", A, at="area: Example",
+         edits=[(A, "area: Exampleshire", "area: Example\x00shire")]),
+    Case("yaml-two-documents", "agreement.yaml holding two YAML documents",
+         "YAML syntax error", A, at="--- # second",
+         edits=[(A, "partners:\n", "--- # second\npartners:\n")]),
+    Case("yaml-top-level-list", "agreement.yaml holding a list",
+         "expected a mapping of fields at the top of the file", A, line=1,
+         files={A: "- reference: minimal-2024\n- title: Minimal\n"}),
+    Case("yaml-empty-agreement", "an empty agreement.yaml",
+         "this field is required", A, "reference", files={A: ""}),
+    Section("command-line", "arguments check cannot accept"),
     Case("unknown-option", "a misspelt command-line option (a usage error)",
          "No such option", None, exit=2, args=["--finall"]),
 ]
+
+def _classified(entries: list[Case | Section]) -> tuple[list[Case], dict[str, str]]:
+    cases: list[Case] = []
+    titles: dict[str, str] = {}
+    kind = ""
+    for entry in entries:
+        if isinstance(entry, Section):
+            kind = entry.kind
+            titles[kind] = entry.title
+        else:
+            entry.kind = kind
+            cases.append(entry)
+    return cases, titles
+
+
+CASES, KINDS = _classified(ENTRIES)  # KINDS: fault class -> its title
+
 
 def _line_of(folder: Path, case: Case) -> int | None:
     if case.line is not None or case.at is None:

@@ -1,0 +1,221 @@
+"""Build many agreements: in parallel processes, skipping those whose inputs have not changed.
+
+Each agreement is built on its own, so one failure never stops the others; every outcome comes
+back as a :class:`Result`. With one job (or one agreement) everything runs in this process.
+Worker processes live for the whole batch, so each compiles the templates once
+(``render.environment``) and reuses them for every agreement it builds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .errors import Finding, S75Error
+
+Status = Literal["built", "skipped", "failed"]
+FORMATS = ("md", "docx")  # build.FORMATS (a test keeps them equal), importable cheaply
+
+
+@dataclass
+class Result:
+    """What became of one agreement in a batch."""
+
+    path: Path
+    status: Status
+    reference: str = ""
+    destination: Path | None = None
+    open_points: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+    detail: str = ""  # "up to date", or a traceback for an unexpected failure
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
+              templates: Sequence[Path] = (), force: bool = False) -> Result:
+    """Build one agreement, or skip it when its recorded inputs equal the current ones.
+
+    Never raises for a problem with the agreement: a failure is a Result with its findings.
+    """
+    from .build import build_agreement, user_template_dirs
+    from .checks import run_checks
+    from .inputs import inputs_record, up_to_date
+    from .load import load_agreement
+
+    start = time.perf_counter()
+    path = Path(path)
+    result = Result(path, "failed")
+    try:
+        loaded = load_agreement(path)
+        result.reference = loaded.agreement.reference
+        destination = Path(out_dir) / loaded.agreement.reference
+        if not force:
+            dirs = user_template_dirs(loaded, list(templates))
+            if up_to_date(destination, inputs_record(loaded.files, loaded.root, dirs, formats)):
+                findings = run_checks(loaded)  # cheap, and gives the open points to report
+                result.status, result.destination, result.detail = \
+                    "skipped", destination, "up to date"
+                result.open_points = sum(1 for f in findings if f.severity == "open")
+                return result
+        result.destination, result.findings = build_agreement(
+            loaded, out_dir, formats=formats, templates=list(templates))
+        result.status = "built"
+        result.open_points = sum(1 for f in result.findings if f.severity == "open")
+    except S75Error as exc:
+        result.findings = list(exc.findings)
+    except Exception as exc:  # noqa: BLE001 - a bug must not take the other agreements with it
+        result.findings = [Finding("error", f"internal error: {type(exc).__name__}: {exc} "
+                                   "(run with --debug for the traceback)", str(path))]
+        result.detail = traceback.format_exc()
+    finally:
+        result.seconds = time.perf_counter() - start
+    return result
+
+
+def skip_if_unchanged(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
+                      templates: Sequence[Path] = ()) -> Result | None:
+    """A "skipped" Result when the last build's recorded inputs are unchanged, found by hashing
+    files only (no YAML schema, no rendering, none of the heavy imports); else None, and
+    :func:`build_one` decides."""
+    from .inputs import unchanged_since_last_build
+
+    start = time.perf_counter()
+    found = unchanged_since_last_build(path, out_dir, formats, templates)
+    if found is None:
+        return None
+    destination, recorded = found
+    open_points = recorded.get("open_points")
+    return Result(Path(path), "skipped", reference=destination.name, destination=destination,
+                  detail="up to date",
+                  open_points=open_points if isinstance(open_points, int) else 0,
+                  seconds=time.perf_counter() - start)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """``fork`` where there is one (workers start in milliseconds, modules already imported)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _warm_up() -> None:
+    """Import what every build needs before forking, so each worker does not import it again."""
+    from . import build  # noqa: F401
+    try:
+        from . import docx_writer  # noqa: F401
+    except ImportError:
+        pass
+
+
+def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
+               jobs: int | None = None, formats: tuple[str, ...] = ("md", "docx"),
+               templates: Sequence[Path] = (), force: bool = False,
+               on_result: Callable[[Result], None] | None = None,
+               on_start: Callable[[], None] | None = None) -> list[Result]:
+    """Build every agreement in ``paths``, ``jobs`` at a time (default: one per CPU).
+
+    Agreements whose inputs are unchanged are found here first, by hashing alone, and never
+    reach a worker. Results come back in the order of ``paths``; ``on_result`` is called as
+    each one finishes, ``on_start`` once the work has started (after any worker has forked).
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
+                               f"choose from {', '.join(FORMATS)}"))
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    templates = tuple(templates)
+    notify = on_result or (lambda result: None)
+    results: dict[int, Result] = {}
+    if not force:
+        for index, path in enumerate(paths):
+            skipped = skip_if_unchanged(path, out_dir, formats, templates)
+            if skipped is not None:
+                results[index] = skipped
+    pending = [i for i in range(len(paths)) if i not in results]
+
+    def finish(index: int, result: Result) -> None:
+        results[index] = result
+        notify(result)
+
+    if jobs == 1 or len(pending) <= 1:
+        if on_start:
+            on_start()
+        for index in sorted(results):
+            notify(results[index])
+        for index in pending:
+            finish(index, build_one(paths[index], out_dir, formats, templates, force))
+        return [results[i] for i in range(len(paths))]
+    context = _context()
+    if context.get_start_method() == "fork":
+        _warm_up()
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool:
+        futures: dict[Future[Result], int] = {
+            pool.submit(build_one, paths[index], out_dir, formats, templates, force): index
+            for index in pending}
+        try:
+            if on_start:
+                on_start()  # the workers exist now: a progress display's thread is not forked
+            for index in sorted(results):
+                notify(results[index])
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the kernel
+                    result = Result(Path(paths[index]), "failed", findings=[Finding(
+                        "error", f"the build process failed: {type(exc).__name__}: {exc}",
+                        str(paths[index]))])
+                finish(index, result)
+        except BaseException:  # Ctrl-C: do not start the builds still waiting
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return [results[i] for i in range(len(paths))]
+
+
+# --- reporting, for the command line ------------------------------------------------------------
+
+
+def progress_display(console):  # type: ignore[no-untyped-def]
+    """A progress bar: agreements done of all, failures so far, time elapsed."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn)
+
+    return Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("[red]{task.fields[failed]} failed[/]"), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def status_text(result: Result) -> str:
+    return f"skipped: {result.detail}" if result.status == "skipped" else result.status
+
+
+def summary_table(results: list[Result]):  # type: ignore[no-untyped-def]
+    """One row per agreement: where it came from, what happened, its open points, its time."""
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("agreement", overflow="fold")
+    table.add_column("status")
+    table.add_column("open points", justify="right")
+    table.add_column("seconds", justify="right")
+    colours = {"built": "green", "skipped": "cyan", "failed": "red"}
+    for r in results:
+        table.add_row(str(r.path), f"[{colours[r.status]}]{status_text(r)}[/]",
+                      str(r.open_points) if r.ok else "", f"{r.seconds:.2f}")
+    return table
+
+
+def summary_line(results: list[Result], seconds: float, jobs: int) -> str:
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("built", "skipped", "failed")}
+    return (f"{counts['built']} built, {counts['skipped']} skipped, {counts['failed']} failed "
+            f"in {seconds:.1f} s ({jobs} job{'s' if jobs != 1 else ''})")

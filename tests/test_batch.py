@@ -1,0 +1,285 @@
+"""Batch builds: parallel equals sequential, unchanged agreements are skipped, any changed input
+(data, template, tool, formats) rebuilds, one failure does not stop the others, and templates
+are compiled once per process."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from jinja2.sandbox import SandboxedEnvironment
+
+from s75docs import inputs, render
+from s75docs.batch import build_many
+from s75docs.build import user_template_dirs
+from s75docs.cli import cli
+from s75docs.errors import Finding
+from s75docs.load import load_agreement
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
+EXAMPLE = ROOT / "examples" / "oxfordshire-2022"
+MD = ("md",)
+
+
+def _copy(source: Path, folder: Path, reference: str | None = None) -> Path:
+    shutil.copytree(source, folder)
+    if reference:
+        yaml_file = folder / "agreement.yaml"
+        text = yaml_file.read_text(encoding="utf-8")
+        yaml_file.write_text(text.replace("reference: minimal-2024", f"reference: {reference}"),
+                             encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> list[Path]:
+    """Three small agreements and one worked example, copied so that tests may edit them."""
+    data = tmp_path / "data"
+    return [*(_copy(MINIMAL, data / name, f"{name}-2024") for name in ("north", "south", "east")),
+            _copy(EXAMPLE, data / EXAMPLE.name)]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every output file under root (lock files aside), by relative path."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.endswith(".lock")}
+
+
+def _statuses(results: list) -> list[str]:  # type: ignore[type-arg]
+    return [r.status for r in results]
+
+
+def test_parallel_build_equals_sequential_byte_for_byte(corpus: list[Path], tmp_path: Path) -> None:
+    sequential = build_many(corpus, tmp_path / "seq", jobs=1, formats=MD)
+    parallel = build_many(corpus, tmp_path / "par", jobs=2, formats=MD)
+    assert _statuses(sequential) == _statuses(parallel) == ["built"] * 4
+    assert [r.path for r in parallel] == corpus  # results in the order asked for
+    assert [r.open_points for r in sequential] == [r.open_points for r in parallel]
+    seq, par = _tree(tmp_path / "seq"), _tree(tmp_path / "par")
+    assert ".inputs" in "".join(seq) and "oxfordshire-s75-2022/agreement.md" in seq
+    assert seq.keys() == par.keys()
+    assert [name for name in seq if seq[name] != par[name]] == []
+
+
+def test_unchanged_is_skipped_and_a_changed_data_file_rebuilds(corpus: list[Path],
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _statuses(build_many(corpus, out, jobs=1, formats=MD)) == ["built"] * 4
+    before = _tree(out)
+    north = out / "north-2024"
+    folder_id = north.stat().st_ino
+
+    again = build_many(corpus, out, jobs=1, formats=MD)
+    assert _statuses(again) == ["skipped"] * 4
+    assert all(r.detail == "up to date" for r in again)
+    assert [r.open_points for r in again] == [0, 0, 0, 6]  # reported even when skipped
+    assert north.stat().st_ino == folder_id and _tree(out) == before  # nothing rewritten
+
+    table = corpus[0] / "budgets" / "pooled.csv"
+    table.write_text(table.read_text().replace("Wheelchair service", "Wheelchair services"))
+    changed = build_many(corpus, out, jobs=1, formats=MD)
+    assert _statuses(changed) == ["built", "skipped", "skipped", "skipped"]
+    assert "Wheelchair services" in (north / "schedules" / "01-pooled.md").read_text()
+
+    forced = build_many(corpus, out, jobs=1, formats=MD, force=True)
+    assert _statuses(forced) == ["built"] * 4
+
+
+def test_a_changed_template_rebuilds(corpus: list[Path], tmp_path: Path) -> None:
+    firm = tmp_path / "firm"
+    (firm / "body").mkdir(parents=True)
+    clause = firm / "body" / "waiver.md.j2"
+    shutil.copy(ROOT / "templates" / "body" / "waiver.md.j2", clause)
+    out, chosen = tmp_path / "out", corpus[:2]
+
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD, templates=[firm])) == \
+        ["built", "built"]
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD, templates=[firm])) == \
+        ["skipped", "skipped"]
+    clause.write_text(clause.read_text().replace("in addition to those provided by law",
+                                                 "in addition to those the law provides"))
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD, templates=[firm])) == \
+        ["built", "built"]
+    # Compiled afresh, even in this long-lived process: the outputs match the record.
+    assert "those the law provides" in (out / "north-2024" / "agreement.md").read_text()
+    # Without the firm's folder the search path differs: rebuilt with the built-in clause.
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD)) == ["built", "built"]
+    assert "those provided by law" in (out / "north-2024" / "agreement.md").read_text()
+
+
+def test_a_new_tool_version_or_changed_sources_rebuild(corpus: list[Path], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    out, chosen = tmp_path / "out", corpus[:2]
+    build_many(chosen, out, jobs=1, formats=MD)
+    current = inputs.tool_fingerprint()
+    monkeypatch.setattr(inputs, "tool_fingerprint", lambda: {**current, "version": "9.9.9"})
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD)) == ["built", "built"]
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD)) == ["skipped", "skipped"]
+    monkeypatch.setattr(inputs, "tool_fingerprint", lambda: {**current, "sources": "0" * 64})
+    assert _statuses(build_many(chosen, out, jobs=1, formats=MD)) == ["built", "built"]
+
+
+def test_the_record_covers_formats_and_is_deterministic(corpus: list[Path]) -> None:
+    loaded = load_agreement(corpus[0])
+    dirs = user_template_dirs(loaded)
+
+    def record(formats: tuple[str, ...]) -> dict:  # type: ignore[type-arg]
+        return inputs.inputs_record(loaded.files, loaded.root, dirs, formats)
+
+    assert record(("md", "docx")) == record(("docx", "md"))
+    assert record(("md",))["digest"] != record(("md", "docx"))["digest"]
+    names = sorted(record(MD)["agreement"])
+    assert names == ["north/agreement.yaml", "north/budgets/pooled.csv",
+                     "north/schedules/pooled.yaml"]  # relative: the same on every machine
+    assert inputs.inputs_json(record(MD), ["b", "a"]) == inputs.inputs_json(record(MD), ["a", "b"])
+
+
+def test_the_quick_check_and_the_full_check_agree(corpus: list[Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged agreements are found by hashing alone; without that shortcut, loading each
+    agreement gives the same answer, open points included."""
+    import s75docs.batch
+
+    out = tmp_path / "out"
+    build_many(corpus, out, jobs=1, formats=MD)
+    quick = build_many(corpus, out, jobs=1, formats=MD)
+    monkeypatch.setattr(s75docs.batch, "skip_if_unchanged", lambda *args: None)
+    full = build_many(corpus, out, jobs=1, formats=MD)
+    assert _statuses(quick) == _statuses(full) == ["skipped"] * 4
+    assert [(r.reference, r.destination, r.open_points) for r in quick] == \
+        [(r.reference, r.destination, r.open_points) for r in full]
+
+
+def test_the_cheap_copies_of_constants_match() -> None:
+    import s75docs.batch
+    import s75docs.build
+
+    assert s75docs.batch.FORMATS == s75docs.build.FORMATS
+    assert inputs.BUILTIN_TEMPLATES == render.BUILTIN_TEMPLATES
+
+
+def test_a_preset_added_to_the_agreement_folder_rebuilds(corpus: list[Path],
+                                                         tmp_path: Path) -> None:
+    """A preset in the agreement's presets/ shadows the built-in one of that name."""
+    example, out = corpus[3], tmp_path / "out"
+    build_many([example], out, jobs=1, formats=MD)
+    (example / "presets").mkdir()
+    assert _statuses(build_many([example], out, jobs=1, formats=MD)) == ["skipped"]
+    shutil.copy(ROOT / "schedules" / "older-people-bcf.yaml", example / "presets")
+    assert _statuses(build_many([example], out, jobs=1, formats=MD)) == ["built"]
+    assert "oxfordshire-2022/presets/older-people-bcf.yaml" in \
+        (out / "oxfordshire-s75-2022" / ".inputs").read_text()
+
+
+def test_a_deleted_output_is_rebuilt(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_many(corpus[:1], out, jobs=1, formats=MD)
+    (out / "north-2024" / "open-points.md").unlink()
+    assert _statuses(build_many(corpus[:1], out, jobs=1, formats=MD)) == ["built"]
+
+
+def test_one_broken_agreement_does_not_stop_the_others(corpus: list[Path], tmp_path: Path) -> None:
+    broken = _copy(MINIMAL, tmp_path / "data" / "broken", "broken-2024")
+    yaml_file = broken / "agreement.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("notice: 6 months", "notice: six months"))
+    out = tmp_path / "out"
+    paths = [str(p) for p in [corpus[0], broken, *corpus[1:]]]
+
+    result = CliRunner().invoke(cli, ["build", *paths, "-o", str(out), "--format", "md",
+                                      "--jobs", "2"], obj={})
+    assert result.exit_code == 1, result.output
+    assert f"{broken}: build failed" in result.stderr
+    assert "broken/agreement.yaml" in result.stderr and "'six months' is not a period" \
+        in result.stderr
+    for name in ("north-2024", "south-2024", "east-2024", "oxfordshire-s75-2022"):
+        assert (out / name / "agreement.md").is_file(), name
+    assert not (out / "broken-2024").exists()
+    assert "4 built, 0 skipped, 1 failed" in result.stdout
+    summary = [line for line in result.stdout.splitlines() if str(broken) in line]
+    assert summary and "failed" in summary[0]
+
+
+def test_an_unexpected_error_is_reported_and_the_rest_go_on(corpus: list[Path], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    import s75docs.build
+
+    original = s75docs.build.build_agreement
+
+    def flaky(loaded, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if loaded.agreement.reference == "south-2024":
+            raise RuntimeError("disk on fire")
+        return original(loaded, *args, **kwargs)
+
+    monkeypatch.setattr(s75docs.build, "build_agreement", flaky)
+    results = build_many(corpus[:3], tmp_path / "out", jobs=1, formats=MD)
+    assert _statuses(results) == ["built", "failed", "built"]
+    [finding] = results[1].findings
+    assert isinstance(finding, Finding) and "RuntimeError: disk on fire" in finding.message
+    assert "Traceback" in results[1].detail
+
+
+def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S75DOCS_NO_CACHE", "1")  # no compiled templates from disk either
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+    compiled: list[str | None] = []
+    original = SandboxedEnvironment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
+    build_many(corpus[:1], tmp_path / "out", jobs=1, formats=MD)
+    first = len(compiled)
+    assert first > 20 and len(set(compiled)) == first  # each template compiled once
+    build_many(corpus[1:], tmp_path / "out", jobs=1, formats=MD)
+    assert len(compiled) == first, compiled[first:]
+
+
+def test_compiled_templates_are_kept_on_disk_between_processes(
+        corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("S75DOCS_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    compiled: list[str | None] = []
+    original = SandboxedEnvironment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})  # as if a new process
+    build_many(corpus[:1], tmp_path / "one", jobs=1, formats=MD)
+    assert compiled and list((tmp_path / "cache" / "s75docs").glob("jinja-*/*.cache"))
+    compiled.clear()
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+    build_many(corpus[:1], tmp_path / "two", jobs=1, formats=MD)
+    assert compiled == []
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
+
+
+def _make_corpus_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "bench" / "make_corpus.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_synthetic_corpus_is_deterministic_and_checks_clean(tmp_path: Path) -> None:
+    from s75docs.api import check_agreement
+
+    make_corpus = _make_corpus_module().make_corpus
+    first = make_corpus(3, tmp_path / "a", seed=3)
+    second = make_corpus(3, tmp_path / "b", seed=3)
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    for folder in first:
+        problems = [f for f in check_agreement(folder) if f.severity != "open"]
+        assert problems == [], problems
+    assert len(second) == 3

@@ -1,0 +1,129 @@
+"""LibreOffice lays out the .docx and computes its numbers: they must be the tree's numbers.
+
+The clause numbers in the .docx are Word numbering (styles linked to a multilevel list, a fresh
+list for each part) and the cross-references are REF fields, which LibreOffice computes when it
+lays the document out. So the PDF's text shows whether a word processor, working from the real
+numbering, arrives at the same numbers as ``tree.py`` and the Markdown.
+
+Skipped when LibreOffice is not installed, unless the CI variable is set: then it fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from s75docs.docx_writer import DocxMeta, write_docx
+from s75docs.md_writer import write_markdown
+from s75docs.tree import Document, build_tree, iter_spans
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"
+REFERENCE = ROOT / "templates" / "reference.docx"
+TIMEOUT = 120
+
+
+def tools() -> tuple[str, str]:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    pdftotext = shutil.which("pdftotext")
+    if soffice and pdftotext:
+        return soffice, pdftotext
+    missing = "LibreOffice (soffice)" if not soffice else "poppler (pdftotext)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing} is not installed, and CI is set: the rendering test must run")
+    pytest.skip(f"{missing} is not installed")
+
+
+@pytest.fixture(scope="module")
+def document() -> Document:
+    return build_tree(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def pdf_text(document: Document, tmp_path_factory: pytest.TempPathFactory) -> str:
+    soffice, pdftotext = tools()
+    work = tmp_path_factory.mktemp("libreoffice")
+    meta = DocxMeta(title="Section 75 Partnership Agreement", core_date=dt.date(2022, 4, 1),
+                    parties=[("Oxfordshire County Council", "the Council")],
+                    draft_marking="Draft (3) \u2014 12.09.2016 \u2014 subject to contract")
+    source = work / "sample.docx"
+    source.write_bytes(write_docx(document, meta, REFERENCE))
+    profile = (work / "profile").as_uri()  # a private profile: parallel runs do not clash
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(work), str(source)],
+                   check=True, capture_output=True, timeout=TIMEOUT, cwd=work)
+    pdf = work / "sample.pdf"
+    assert pdf.is_file(), "LibreOffice wrote no PDF"
+    result = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
+                            capture_output=True, timeout=TIMEOUT)
+    return result.stdout.decode("utf-8")
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def expected_numbers(document: Document) -> list[tuple[str, str]]:
+    """(number as md_writer writes it, the start of the clause's text), in document order."""
+    markdown = write_markdown(document).replace("*", "")  # bold and italic marks
+    out = []
+    for part in document.parts:
+        for block in part.blocks:
+            if block.kind != "clause":
+                continue
+            words = squash(block.plain()).split()
+            out.append((block.number, " ".join(words[:4])))
+            assert f"{block.number} {' '.join(words[:4])}" in markdown  # the Markdown's numbers
+    return out
+
+
+def test_pdf_has_pages_and_no_broken_references(pdf_text: str) -> None:
+    pages = [page for page in pdf_text.split("\f") if page.strip()]
+    assert len(pages) > 1
+    assert "Error! Reference" not in pdf_text
+    assert "Reference source not found" not in pdf_text
+    assert "Page 1 of" not in pdf_text  # no footer on the cover
+    assert f"Page 2 of {len(pages)}" in pdf_text
+
+
+def test_libreoffice_numbers_clauses_as_the_tree_does(document: Document, pdf_text: str) -> None:
+    text = squash(pdf_text)
+    position = text.index("THIS AGREEMENT is dated")  # after the contents page
+    expected = expected_numbers(document)
+    assert ("(i)", "the income and expenditure") in expected  # five levels deep
+    assert [n for n, _ in expected].count("1.1") == 4  # each numbered part starts at 1
+    seen = []
+    for number, start in expected:
+        found = text.find(start, position)
+        assert found >= 0, f"clause {number} {start!r} not found after position {position}"
+        before = text[position:found].rstrip()
+        # Level 1 numbers are "1." in Word ("%1."); the tree and Markdown write "1".
+        shown = re.search(r"(\S+)$", before)
+        assert shown is not None, f"no number before {start!r}"
+        assert shown.group(1) in (number, number + "."), (number, start, before[-60:])
+        seen.append(shown.group(1).rstrip("."))
+        position = found + len(start)
+    assert seen == [n for n, _ in expected]
+
+
+def test_libreoffice_computes_the_same_cross_references(document: Document,
+                                                        pdf_text: str) -> None:
+    """LibreOffice works REF fields out itself from the bookmarks and the numbering."""
+    text = squash(pdf_text)
+    for part in document.parts:
+        for block in part.blocks:
+            plain = squash(block.plain())
+            for span in iter_spans(block):
+                if span.kind != "ref":
+                    continue
+                cited = span.before + span.number + span.after
+                at = plain.index(cited)
+                # The reference with a few words either side, as the paragraph reads.
+                context = plain[max(plain.rfind(" ", 0, max(at - 15, 0)), 0):at + len(cited)]
+                assert squash(context) in text, (span.target, context)
