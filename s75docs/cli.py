@@ -245,6 +245,10 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
             formats: str) -> None:
     """Put a successor body in a partner's place: new agreement data, then the deed.
 
+    Name two partners with --partner to merge them into one successor. One partner split
+    between several successors is not done here: each schedule would need an explicit
+    allocation, which is a drafting decision; vary the agreement instead.
+
     \b
     Example:
       s75docs succeed examples/oxfordshire-2022 --partner ccg \\

@@ -131,26 +131,54 @@ def test_succession_refuses_what_it_cannot_do_safely(tmp_path: Path) -> None:
     assert result.returncode == 1 and "--force" in result.stderr
 
 
-def test_two_ccgs_merging_into_one_icb(tmp_path: Path) -> None:
+def test_two_icbs_merging_into_one(tmp_path: Path) -> None:
+    """April 2026: two ICB partners of one agreement abolished and merged into a new ICB."""
+    from s75docs.finance import schedule_totals
     from s75docs.load import load_agreement
     from s75docs.succession import succeed
 
-    fixture = ROOT / "tests" / "fixtures" / "minimal"
-    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
     two = tmp_path / "two"
-    shutil.copytree(fixture, two)
-    text = (two / "agreement.yaml").read_text()
-    assert "kind: icb" in text
-    data = load_agreement(two).agreement
-    nhs = next(p for p in data.partners if not p.kind.is_council)
-    council = next(p for p in data.partners if p.kind.is_council)
-    result = succeed(two, [nhs.key], tmp_path / "icb.yaml", dt.date(2026, 4, 1) if
-                     data.commencement_date < dt.date(2026, 4, 1) else
-                     data.commencement_date + dt.timedelta(days=1), tmp_path / "merged")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "minimal", two)
+    agreement = two / "agreement.yaml"
+    text = agreement.read_text()
+    text = text.replace("    council: 50%\n    icb: 50%", "    council: 50%\n    icb: 30%\n    west: 20%")
+    text = text.replace("governance:", """  - key: west
+    name: NHS West Exampleshire Integrated Care Board
+    defined_term: West ICB
+    kind: icb
+    address: West House, Exampletown EX3 3CC
+    execution:
+      method: signatories
+      signatories:
+        - post: Chief Executive
+governance:""")
+    agreement.write_text(text)
+    with (two / "budgets" / "pooled.csv").open("a") as table:
+        table.write('west,Community equipment,2024/25,"£100,000",revenue\n')
+    before = load_agreement(two).agreement
+    (tmp_path / "merged.yaml").write_text(SUCCESSOR.replace(BOB, "NHS Greater Exampleshire "
+                                                            "Integrated Care Board"))
+    result = succeed(two, ["icb", "west"], tmp_path / "merged.yaml", dt.date(2026, 4, 1),
+                     tmp_path / "merged")
     merged = load_agreement(tmp_path / "merged").agreement
-    assert [p.key for p in merged.partners] == [council.key, "icb"]
-    assert merged.partner("icb").history[0].name == nhs.name
-    assert result.successor.key == "icb"
+    assert [p.key for p in merged.partners] == ["council", "icb"]
+    assert [h.name for h in merged.partner("icb").history] == [
+        "NHS Exampleshire Integrated Care Board", "NHS West Exampleshire Integrated Care Board"]
+    assert {k: str(v) for k, v in merged.risk_share.shares.items()} == {"council": "50",
+                                                                         "icb": "50"}
+    old_totals = schedule_totals(before.schedules[0])
+    new_totals = schedule_totals(merged.schedules[0])
+    assert new_totals.get("icb") == old_totals.get("icb") + old_totals.get("west")
+    assert new_totals.total == old_totals.total
+    assert len(result.predecessors) == 2
+    assert load_agreement(two).agreement == before  # the input folder is untouched
+
+
+def test_naming_a_partner_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    result = run("succeed", OXON, "--partner", "ccg", "--partner", "ccg", "--successor",
+                 tmp_path / "icb.yaml", "--date", "2022-07-01", "-o", tmp_path / "out")
+    assert result.returncode == 1 and "named twice" in result.stderr
 
 
 def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -> None:
