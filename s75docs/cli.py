@@ -27,9 +27,21 @@ def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
 
 
 def print_findings(findings: list[Finding], *, stderr: bool = False) -> None:
-    """One finding a line, ``severity file:line: path: message``: readable, and grep-able."""
+    """Findings as a table on a terminal; one a line (``severity file:line: path: message``)
+    when piped, so that editors and grep can follow the locations."""
     console = _console(stderr)
     colours = {"error": "red", "warning": "yellow", "open": "cyan"}
+    if console.is_terminal and findings:
+        from rich.table import Table
+
+        table = Table(show_lines=False, pad_edge=False, box=None, header_style="bold")
+        for column in ("severity", "file:line", "field", "message"):
+            table.add_column(column, overflow="fold")
+        for f in findings:
+            where = (f.file or "") + (f":{f.line}" if f.line is not None else "")
+            table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", where, f.path, f.message)
+        console.print(table)
+        return
     for f in findings:
         console.print(f"[{colours[f.severity]}]{f.severity:7}[/] ", end="")
         console.print(f"{f.location()}: {f.message}", markup=False)

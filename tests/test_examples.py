@@ -168,3 +168,67 @@ def test_markdown_is_deterministic(tmp_path: Path) -> None:
     first = write_markdown(prepare(folder).document)  # type: ignore[arg-type]
     second = write_markdown(prepare(folder).document)  # type: ignore[arg-type]
     assert first == second
+
+
+def _variant(tmp_path: Path, *, aligned: bool, keep: bool) -> Path:
+    """The minimal fixture, its pooled fund optionally turned into an aligned budget, and
+    optionally keeping removed clauses as "[Not used]"."""
+    import shutil
+
+    folder = tmp_path / f"aligned-{aligned}-keep-{keep}"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "minimal", folder)
+    if aligned:
+        schedule = folder / "schedules" / "pooled.yaml"
+        text = schedule.read_text(encoding="utf-8")
+        text = text.replace("  - pooled_fund\n", "  - aligned_budget\n").replace(
+            "host_partner: council\npooled_fund_manager:\n  post: Head of Integrated "
+            "Commissioning\n  partner: council\n", "").replace("kind: pooled\n", "kind: aligned\n")
+        schedule.write_text(text, encoding="utf-8")
+    if keep:
+        agreement = folder / "agreement.yaml"
+        agreement.write_text(agreement.read_text(encoding="utf-8") +
+                             "keep_removed_clauses: true\n", encoding="utf-8")
+    return folder
+
+
+def _numbers(folder: Path) -> dict[str, list[str]]:
+    """Clause headings of the body: title -> the numbers it stands at."""
+    document = prepare(folder).document
+    assert document is not None
+    body = next(p for p in document.parts if p.kind == "body")
+    out: dict[str, list[str]] = {}
+    for block in body.blocks:
+        if block.kind == "clause" and block.level == 1:
+            out.setdefault(block.plain(), []).append(block.number)
+    return out
+
+
+def test_clauses_the_data_makes_irrelevant_drop_out_or_stay_as_not_used(tmp_path: Path) -> None:
+    pooled = _numbers(_variant(tmp_path, aligned=False, keep=False))
+    assert pooled["Establishment of a Pooled Fund"] == ["7"]
+    assert pooled["Pooled Fund Management"] == ["8"]
+    assert "Non-Pooled Funds" not in pooled and pooled["Financial Contributions"] == ["9"]
+    aligned = _numbers(_variant(tmp_path, aligned=True, keep=False))
+    assert "Establishment of a Pooled Fund" not in aligned
+    assert "Pooled Fund Management" not in aligned
+    assert aligned["Non-Pooled Funds"] == ["7"] and aligned["Financial Contributions"] == ["8"]
+    # Keeping removed clauses as "[Not used]", every later clause keeps its number.
+    pooled_kept = _numbers(_variant(tmp_path, aligned=False, keep=True))
+    aligned_kept = _numbers(_variant(tmp_path, aligned=True, keep=True))
+    assert pooled_kept["[Not used]"] == ["9"] and aligned_kept["[Not used]"] == ["7", "8"]
+    later = [t for t in pooled_kept if t not in ("[Not used]", "Establishment of a Pooled Fund",
+                                                  "Pooled Fund Management")]
+    assert later and all(pooled_kept[t] == aligned_kept[t] for t in later
+                         if t != "Non-Pooled Funds")
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)
+def test_word_text_has_no_stray_output(folder: Path, built: dict[str, Path]) -> None:
+    from docx import Document as WordDocument
+
+    for path in sorted(built[folder.name].rglob("*.docx")):
+        word = WordDocument(str(path))
+        texts = [p.text for p in word.paragraphs]
+        texts += [c.text for t in word.tables for r in t.rows for c in r.cells]
+        for stray in ("None", "[]", "{{", "}}", "{%", "{@", "{?", "{=", "\\"):
+            assert not [t for t in texts if stray in t], (path.name, stray)

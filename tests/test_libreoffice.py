@@ -127,3 +127,44 @@ def test_libreoffice_computes_the_same_cross_references(document: Document,
                 # The reference with a few words either side, as the paragraph reads.
                 context = plain[max(plain.rfind(" ", 0, max(at - 15, 0)), 0):at + len(cited)]
                 assert squash(context) in text, (span.target, context)
+
+
+def _convert(docx: Path, work: Path) -> str:
+    soffice, pdftotext = tools()
+    profile = (work / "profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(work), str(docx)],
+                   check=True, capture_output=True, timeout=TIMEOUT, cwd=work)
+    pdf = work / (docx.stem + ".pdf")
+    assert pdf.is_file(), "LibreOffice wrote no PDF"
+    return subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, timeout=TIMEOUT).stdout.decode("utf-8")
+
+
+def test_worked_example_numbers_match_the_markdown(tmp_path: Path) -> None:
+    """The committed Oxfordshire agreement: every clause number LibreOffice lays out from the
+    Word numbering is the number in the committed Markdown, in the same order."""
+    from s75docs.build import prepare
+
+    tools()
+    document = prepare(ROOT / "examples" / "oxfordshire-2022").document
+    assert document is not None
+    built = ROOT / "build" / "oxfordshire-s75-2022"
+    shutil.copy(built / "agreement.docx", tmp_path / "agreement.docx")
+    text = squash(_convert(tmp_path / "agreement.docx", tmp_path))
+    markdown = (built / "agreement.md").read_text(encoding="utf-8").replace("*", "")
+    position = text.index("THIS AGREEMENT is dated")
+    checked = 0
+    expected_numbers(document)  # the Markdown's numbers are the tree's
+    clauses = [(b.number, " ".join(squash(b.plain()).split()[:10]))
+               for part in document.parts for b in part.blocks if b.kind == "clause"]
+    for number, start in clauses:
+        assert f"{number} {start}" in markdown
+        found = text.find(start, position)
+        assert found >= 0, f"clause {number} {start!r} not found"
+        shown = re.search(r"(\S+)$", text[position:found].rstrip())
+        assert shown is not None and shown.group(1) in (number, number + "."), (number, start)
+        position = found + len(start)
+        checked += 1
+    assert checked > 300
+    assert "Error! Reference" not in text

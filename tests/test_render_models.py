@@ -1,0 +1,112 @@
+"""Property: any valid agreement renders, with every value printed as written."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from s75docs.build import outputs_for, prepare, reference_docx
+
+HOSTILE = "abcdefgh XYZ é’'\"&<>*_[]{}|{{ }}{% %}()!\\-."  # no N, @, ?, =, # (see below)
+TEXT = st.text(alphabet=HOSTILE, min_size=1, max_size=30).map(" ".join).map(str.split).map(
+    " ".join).filter(lambda s: any(c.isalpha() for c in s))
+COUNCIL_KINDS = ["county_council", "unitary_council", "london_borough_council",
+                 "metropolitan_borough_council", "district_council", "city_of_london"]
+NHS_KINDS = ["icb", "nhs_england"]
+ARRANGEMENTS = st.sampled_from([
+    ["pooled_fund", "lead_commissioning"], ["pooled_fund"], ["aligned_budget"],
+    ["joint_commissioning"], ["aligned_budget", "lead_commissioning"],
+    ["pooled_fund", "joint_commissioning"],
+])
+
+
+@st.composite
+def agreements(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    council, nhs = draw(TEXT), draw(TEXT)
+    partners = [
+        {"key": "council", "name": f"{council} Council", "defined_term": "the Council",
+         "kind": draw(st.sampled_from(COUNCIL_KINDS)), "address": draw(TEXT),
+         "execution": {"method": "common_seal", "signatories": [{"post": draw(TEXT)}]}},
+        {"key": "icb", "name": f"NHS {nhs}", "defined_term": "the ICB",
+         "kind": draw(st.sampled_from(NHS_KINDS)),
+         "address": {"to_be_agreed": draw(TEXT)},
+         "execution": {"method": "signatories", "signatories": [{"post": draw(TEXT)}]}},
+    ]
+    fixed = draw(st.booleans())
+    agreement = {
+        "reference": "random", "title": draw(TEXT), "area": draw(TEXT), "version": "Draft (1)",
+        "status": "draft", "version_date": "2024-02-01",
+        "agreement_date": draw(st.sampled_from(["2024-03-15", {"to_be_agreed": "date"}])),
+        "commencement_date": "2024-04-01",
+        "term": draw(st.sampled_from([{"kind": "rolling"},
+                                      {"kind": "fixed", "end_date": "2027-03-31"}])),
+        "termination": {"notice": draw(st.sampled_from(["6 months", "1 month", "90 days"])),
+                        "shorter_notice": [{"event": draw(TEXT), "notice": "3 months"}]},
+        "consultation": {"description": draw(TEXT)},
+        "approvals": [{"partner": "council", "body": draw(TEXT), "date": "2024-03-01"}],
+        "partners": partners,
+        "governance": [{"key": "board", "name": draw(TEXT), "membership": [draw(TEXT)],
+                        "chairs": [draw(TEXT)], "frequency": "monthly", "role": draw(TEXT)}],
+        "risk_share": {"method": "fixed", "shares": {"council": "51%", "icb": "49%"}}
+        if fixed else {"method": "proportional"},
+        "keep_removed_clauses": draw(st.booleans()),
+    }
+    schedules = []
+    for i in range(draw(st.integers(1, 3))):
+        arrangements = draw(ARRANGEMENTS)
+        host = draw(st.sampled_from(["council", "icb"]))
+        schedule: dict[str, Any] = {
+            "key": f"scheme-{i}", "title": draw(TEXT), "care_group": draw(TEXT),
+            "eligibility": draw(TEXT), "arrangements": arrangements,
+            "nhs_functions": [draw(TEXT)], "health_related_functions": [draw(TEXT)],
+            "services": draw(st.lists(TEXT, min_size=1, max_size=3)),
+            "aims_and_outcomes": draw(st.lists(TEXT, min_size=1, max_size=3)),
+            "non_financial_contributions": [],
+            "reporting": {"quarterly_reports": True, "annual_return": True},
+            "contributions": [
+                {"partner": draw(st.sampled_from(["council", "icb"])), "line": draw(TEXT),
+                 "year": draw(st.sampled_from(["2024/25", "2025/26"])),
+                 "amount": f"{draw(st.integers(1, 10**11)) / 100:.2f}"}
+                for _ in range(draw(st.integers(1, 4)))
+            ],
+        }
+        if "pooled_fund" in arrangements:
+            schedule |= {"host_partner": host,
+                         "pooled_fund_manager": {"post": draw(TEXT), "partner": host}}
+        if "lead_commissioning" in arrangements:
+            schedule["lead_commissioner"] = draw(st.sampled_from(
+                ["council", "icb", {"to_be_agreed": "lead to be agreed"}]))
+        schedules.append(schedule)
+    agreement["schedules"] = [f"schedules/scheme-{i}.yaml" for i in range(len(schedules))]
+    return agreement, schedules, [council, nhs]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agreements(), st.booleans())
+def test_any_valid_agreement_renders(case: tuple[dict, list, list[str]], docx: bool) -> None:
+    agreement, schedules, names = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "agreement"
+        (folder / "schedules").mkdir(parents=True)
+        (folder / "agreement.yaml").write_text(yaml.safe_dump(agreement, allow_unicode=True),
+                                               encoding="utf-8")
+        for schedule in schedules:
+            (folder / "schedules" / f"{schedule['key']}.yaml").write_text(
+                yaml.safe_dump(schedule, allow_unicode=True), encoding="utf-8")
+        prepared = prepare(folder)
+        errors = [f for f in prepared.findings if f.severity == "error"]
+        assert not errors, errors
+        assert prepared.document is not None
+        files = outputs_for(prepared.loaded, prepared.document, ("md", "docx") if docx else
+                            ("md",), reference_docx(prepared.dirs))
+        text = files["agreement.md"].decode("utf-8")
+        for name in names:
+            assert name in text
+        # None and our markers cannot come from the data's alphabet, so any is a leak.
+        for stray in ("None", "{@", "{?", "{=", "{#"):
+            assert stray not in text
