@@ -20,7 +20,7 @@ from .load import Loaded, Origin
 from .model import (Agreement, Arrangement, BudgetLine, OpenPoint, PooledFundManager, Schedule,
                     StatedTotal)
 from .money import financial_year_of, format_money
-from .errors import Finding
+from .errors import Finding, Severity
 
 PathKey = tuple[str | int, ...]
 
@@ -334,12 +334,12 @@ def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:
 
 
 def check_open_points(loaded: Loaded, *, final: bool = False) -> Iterator[Finding]:
-    severity = "error" if final or loaded.agreement.status == "final" else "open"
+    severity: Severity = "error" if final or loaded.agreement.status == "final" else "open"
     for path, point in open_points(loaded.agreement):
         message = f"to be agreed: {point.to_be_agreed}"
         if severity == "error":
             message += " (a final agreement has no open points)"
-        yield loaded.origin.finding(severity, path, message, "open_point")  # type: ignore[arg-type]
+        yield loaded.origin.finding(severity, path, message, "open_point")
     if final or loaded.agreement.status == "final":
         for s, schedule in enumerate(loaded.agreement.schedules):
             if schedule.illustrative:

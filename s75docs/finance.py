@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from .model import Agreement, BudgetLine, Schedule
+from .model import Agreement, Arrangement, BudgetLine, Schedule
 
 
 @dataclass
@@ -58,7 +58,7 @@ def agreement_totals(agreement: Agreement, *, pooled_only: bool = False) -> Tota
     lines = [
         line
         for schedule in agreement.schedules
-        if not pooled_only or schedule.has("pooled_fund")  # type: ignore[arg-type]
+        if not pooled_only or schedule.has(Arrangement.pooled_fund)
         for line in schedule.contributions
     ]
     return totals_of(lines)

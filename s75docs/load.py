@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import model
 from .budgets import read_budget_table
-from .errors import Finding, S75Error, format_path
+from .errors import Finding, S75Error, Severity, format_path
 from .yamlsrc import PathKey, Source, load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,10 +48,9 @@ class Origin:
                 return sources[0].file, sources[0].line_of(rest)
         return self.agreement.file, self.agreement.line_of(path)
 
-    def finding(self, severity: model.Literal["error", "warning", "open"], path: PathKey,
-                message: str, code: str = "") -> Finding:
+    def finding(self, severity: Severity, path: PathKey, message: str, code: str = "") -> Finding:
         file, line = self.locate(path)
-        return Finding(severity, message, file, format_path(path), line, code)  # type: ignore[arg-type]
+        return Finding(severity, message, file, format_path(path), line, code)
 
 
 @dataclass

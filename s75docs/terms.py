@@ -55,8 +55,8 @@ def proper_names(dirs: list[Path]) -> set[str]:
     return names
 
 
-def undefined_terms(document: Document, data: BaseModel, names: set[str] = frozenset()
-                    ) -> list[str]:  # type: ignore[assignment]
+def undefined_terms(document: Document, data: BaseModel,
+                    names: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Capitalised terms used after "the" that no definition covers, in order of first use."""
     defined = set(document.defined_terms())
     data_text = "\n".join(_strings(data))

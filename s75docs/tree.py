@@ -18,6 +18,7 @@ definitions are dropped, so that inserting a clause renumbers every reference.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -144,13 +145,13 @@ class Document:
         return [b.defines for p in self.parts for b in p.blocks if b.defines]
 
 
-def walk_spans(spans: list[Span]):  # type: ignore[no-untyped-def]
+def walk_spans(spans: list[Span]) -> Iterator[Span]:
     for span in spans:
         yield span
         yield from walk_spans(span.children)
 
 
-def iter_spans(block: Block):  # type: ignore[no-untyped-def]
+def iter_spans(block: Block) -> Iterator[Span]:
     yield from walk_spans(block.spans)
     for row in block.rows:
         for cell in row:

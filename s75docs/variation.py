@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from .errors import Finding, S75Error
 from .model import Agreement, Partner
 from .load import AGREEMENT_FILE
 from .render import Safe, escape_markdown, long_date
-from .tree import Block, Document, Part, build_tree, iter_spans, walk_spans
+from .tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
 from .versions import Version, load_version
 
 DEED_TEMPLATE = "deed.md.j2"
@@ -104,7 +105,7 @@ def _renamed(document: Document, renames: list[Rename]) -> Document:
     return copy
 
 
-def _all_spans(part: Part):  # type: ignore[no-untyped-def]
+def _all_spans(part: Part) -> Iterator[Span]:
     yield from walk_spans(part.title)
     for block in part.blocks:
         yield from iter_spans(block)
