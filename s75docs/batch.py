@@ -35,7 +35,7 @@ class Result:
     open_points: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
-    detail: str = ""  # "up to date", or a traceback for an unexpected failure
+    detail: str = ""  # "up to date", or the traceback of a failure (shown with --debug)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +74,7 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
         result.open_points = sum(1 for f in result.findings if f.severity == "open")
     except S75Error as exc:
         result.findings = list(exc.findings)
+        result.detail = traceback.format_exc()  # printed only with --debug
     except Exception as exc:  # noqa: BLE001 - a bug must not take the other agreements with it
         result.findings = [Finding("error", f"internal error: {type(exc).__name__}: {exc} "
                                    "(run with --debug for the traceback)", str(path))]

@@ -230,9 +230,9 @@ def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: P
     compiled: list[str | None] = []
     original = SandboxedEnvironment.compile
 
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+    def counting(self, source, name=None, *args, **kwargs):  # type: ignore[no-untyped-def]
         compiled.append(name)
-        return original(self, source, name, filename, raw, defer_init)
+        return original(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
     build_many(corpus[:1], tmp_path / "out", jobs=1, formats=MD)
@@ -249,9 +249,9 @@ def test_compiled_templates_are_kept_on_disk_between_processes(
     compiled: list[str | None] = []
     original = SandboxedEnvironment.compile
 
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+    def counting(self, source, name=None, *args, **kwargs):  # type: ignore[no-untyped-def]
         compiled.append(name)
-        return original(self, source, name, filename, raw, defer_init)
+        return original(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
     monkeypatch.setattr(render, "_ENVIRONMENTS", {})  # as if a new process
