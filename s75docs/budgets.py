@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .errors import Finding, S75Error
-from .yamlsrc import read_text
+from .yamlsrc import CONTROL_CHARACTERS, read_text
 
 COLUMNS = ("partner", "line", "year", "amount", "type")
 REQUIRED = ("partner", "line", "year", "amount")
@@ -24,7 +23,7 @@ REQUIRED = ("partner", "line", "year", "amount")
 _FORMULA_START = ("=", "+", "-", "@")
 # Control characters (other than tab, line feed and carriage return) have no place in a budget
 # line, cannot be written into a Word document, and could drive a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = CONTROL_CHARACTERS
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # a workbook's parts, unpacked: refuses a "zip bomb"
 
 

@@ -191,6 +191,12 @@ def locked(out_dir: Path, reference: str) -> Iterator[None]:
 
 def write_atomically(destination: Path, files: dict[str, bytes]) -> None:
     """Write all files into a fresh folder, then swap it for ``destination`` in one rename."""
+    if destination.is_symlink() or (destination.exists() and not destination.is_dir()):
+        # Not outputs of ours: a file or link the user put there is never replaced.
+        kind = "link" if destination.is_symlink() else "file"
+        raise S75Error(Finding("error", f"{destination} is a {kind}, not an output folder; "
+                               "move it away or choose another output folder",
+                               str(destination)))
     parent = destination.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))

@@ -64,3 +64,43 @@ def folder_at(path: Path, rev: str) -> Iterator[Path]:
         folder = Path(tmp) / relative
         # Keep the folder's own name so that messages and outputs read the same as for the tree.
         yield folder
+
+
+GITATTRIBUTES_LINE = "*.docx diff=s75docs"
+
+
+def textconv_command() -> str:
+    """How git should run ``s75docs textconv``: through this interpreter, so a virtual
+    environment's s75docs is used even when its bin folder is not on git's PATH."""
+    import shlex
+    import sys
+
+    return f"{shlex.quote(sys.executable)} -m s75docs textconv"
+
+
+def git_setup(repo: Path) -> tuple[Path, bool, str]:
+    """Make ``git diff`` show .docx files as text with clause numbers: ``*.docx diff=s75docs``
+    in REPO/.gitattributes (added once, other lines kept) and the driver's textconv command
+    in the repository's config. Returns (the attributes file, whether it was changed, the
+    command)."""
+    repo = Path(repo)
+    _git(repo, "rev-parse", "--git-dir",
+         failure=f"{repo} is not in a git repository (run git init first)")
+    attributes = repo / ".gitattributes"
+    try:
+        text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise S75Error(Finding("error", f"cannot read {attributes}: {exc}",
+                               str(attributes))) from None
+    present = any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines())
+    if not present:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        try:
+            attributes.write_text(text + GITATTRIBUTES_LINE + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise S75Error(Finding("error", f"cannot write {attributes}: "
+                                   f"{exc.strerror or exc}", str(attributes))) from None
+    command = textconv_command()
+    _git(repo, "config", "diff.s75docs.textconv", command)
+    return attributes, not present, command

@@ -181,12 +181,16 @@ class BoundedEnvironment(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        if isinstance(getattr(__obj, "__self__", None), (str, list, tuple)) and any(
+        if isinstance(getattr(__obj, "__self__", None), str) \
+                and getattr(__obj, "__name__", "") in _SIZED_METHODS and any(
                 _is_int(a) and a > MAX_TEMPLATE_SIZE for a in (*args, *kwargs.values())):
             raise jinja2.exceptions.SecurityError(
                 f"{getattr(__obj, '__name__', 'method')}() with a size over "
                 f"{MAX_TEMPLATE_SIZE:,} is too large for a template")
         return super().call(__context, __obj, *args, **kwargs)
+
+
+_SIZED_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 def _is_int(value: Any) -> bool:

@@ -7,6 +7,7 @@ and keep decimal numbers as Decimal from their source text instead of passing th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +24,10 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1 but NEL) have no place
+# in agreement text: they would reach the Markdown outputs raw, and can drive a terminal. YAML
+# refuses them written literally, but a double-quoted escape such as "\x1b" would let them in.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 @dataclass
@@ -139,6 +144,7 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail(key_node, path, "a field name must be plain text")
             key = key_node.value
+            self._no_control(key_node, path, key)
             if key in out:
                 first = self.source.lines.get(path + (key,))
                 raise self.fail(
@@ -148,6 +154,12 @@ class _Builder:
             out[key] = self.build(value_node, path + (key,))
         return out
 
+    def _no_control(self, node: yaml.Node, path: PathKey, text: str) -> None:
+        bad = CONTROL_CHARACTERS.search(text)
+        if bad:
+            raise self.fail(node, path, f"the control character 0x{ord(bad.group()):02x} is not "
+                                        "allowed in agreement data")
+
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         if node.tag == _FLOAT_TAG:
             try:
@@ -155,6 +167,7 @@ class _Builder:
             except InvalidOperation:
                 return node.value
             return number if number.is_finite() else node.value
+        self._no_control(node, path, node.value)
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:

@@ -198,6 +198,23 @@ def _output_under_a_file(f: Folder) -> list[str]:
     return ["build", str(f.agreement), "-o", str(f.base / "a-file" / "build"), "--format", "md"]
 
 
+def _destination_is(kind: str) -> Callable[[Folder], list[str]]:
+    """out/<reference> is a file of the user's, or a link to a folder elsewhere: never replaced."""
+
+    def setup(f: Folder) -> list[str]:
+        destination = f.out / REFERENCE
+        shutil.rmtree(destination)
+        if kind == "file":
+            destination.write_text("the user's own notes\n", encoding="utf-8")
+        else:
+            (f.base / "elsewhere").mkdir()
+            (f.base / "elsewhere" / "keep.md").write_text("keep\n", encoding="utf-8")
+            destination.symlink_to(f.base / "elsewhere")
+        return ["build", str(f.agreement), "-o", str(f.out), "--format", "md"]
+
+    return setup
+
+
 def _fifo(f: Folder) -> list[str]:
     budget = f.agreement / "budgets" / "pooled.csv"
     budget.unlink()
@@ -341,7 +358,22 @@ HOSTILE: list[Hostile] = [
     # --- the output folder ---------------------------------------------------------------------
     Hostile("output-under-a-file", "output", "-o names a folder inside a file",
             _output_under_a_file, "cannot write the outputs"),
+    Hostile("output-destination-is-a-file", "output", "out/<reference> is the user's file",
+            _destination_is("file"), f"{REFERENCE} is a file, not an output folder"),
+    Hostile("output-destination-is-a-link", "output", "out/<reference> links to another folder",
+            _destination_is("link"), f"{REFERENCE} is a link, not an output folder"),
 ]
+
+
+def test_the_bounds_leave_ordinary_templates_alone(tmp_path: Path) -> None:
+    """The sandbox's size bounds refuse only the huge: everyday template arithmetic renders."""
+    from s75docs.render import render_template
+
+    (tmp_path / "t.md.j2").write_text(
+        "{{ '{:,}'.format(1500000) }}|{{ '-' * 3 }}|{{ 2 ** 10 }}|{{ 1500000 * 12 }}|"
+        "{{ 'x'.ljust(3) }}|{{ ([0] * 2) | length }}", encoding="utf-8")
+    out = render_template("t.md.j2", {}, [tmp_path])  # printed values are Markdown-escaped
+    assert out == "1,500,000|\\-\\-\\-|1024|18000000|x |2"
 
 
 def test_case_names_are_unique() -> None:
@@ -503,14 +535,18 @@ def _subprocess(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
                                **(env or {})})
 
 
-def test_debug_shows_the_traceback_of_a_user_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["diff", "build"])
+def test_debug_shows_the_traceback_of_a_user_error(command: str, tmp_path: Path) -> None:
     bad = str(BAD / "money-nan")
-    plain = _subprocess("diff", bad, str(FIXTURE))
+    args = [bad, str(FIXTURE)] if command == "diff" else [bad, "-o", str(tmp_path / "out")]
+    plain = _subprocess(command, *args)
     assert plain.returncode == 1
-    assert "Traceback" not in plain.stderr and "'NaN' is not an amount of money" in plain.stderr
-    debug = _subprocess("--debug", "diff", bad, str(FIXTURE))
+    assert "Traceback" not in plain.stdout + plain.stderr
+    assert "'NaN' is not an amount of money" in plain.stderr
+    debug = _subprocess("--debug", command, *args)
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr and "S75Error" in debug.stderr
+    assert "'NaN' is not an amount of money" in debug.stderr
 
 
 SUBPROCESS_SAMPLE = ["template-python-internals", "template-endless-loop", "build-unknown-format",
@@ -532,49 +568,55 @@ def test_no_traceback_from_the_real_command(name: str, tmp_path: Path,
 # --- the corpus, counted --------------------------------------------------------------------------
 
 
-def corpus_counts() -> Counter[str]:
-    """Cases per fault class across both corpora (tests/bad/ and HOSTILE)."""
+def _make_module():  # type: ignore[no-untyped-def]
     sys.path.insert(0, str(BAD))
     try:
         import _make  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(BAD))
-    counts = Counter(case.kind for case in _make.CASES)
-    counts.update(case.kind for case in HOSTILE)
-    return counts
+    return _make
+
+
+def corpus_counts() -> dict[str, tuple[int, int]]:
+    """Cases per fault class: (in tests/bad/, run by ``check``; here, in HOSTILE)."""
+    committed = Counter(case.kind for case in _make_module().CASES)
+    generated = Counter(case.kind for case in HOSTILE)
+    return {kind: (committed[kind], generated[kind])
+            for kind in sorted(committed.keys() | generated.keys())}
+
+
+ROW = re.compile(r"^\| `([a-z-]+)` \|[^|]*\| (\d+) \| (\d+) \| (\d+) \|$", re.M)
+TOTAL = re.compile(r"^\| \*\*total\*\* \|[^|]*\| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \| "
+                   r"\*\*(\d+)\*\* \|$", re.M)
 
 
 def test_readme_counts_match_the_corpus() -> None:
-    """tests/README.md lists the cases per fault class; it must say what the corpus holds
-    (regenerate the table with ``.venv/bin/python tests/test_hostile_inputs.py``)."""
-    table = dict(re.findall(r"^\| `([a-z-]+)` \|[^|]*\| (\d+) \|$", README.read_text(
-        encoding="utf-8"), flags=re.M))
-    total = re.search(r"^\| \*\*total\*\* \|[^|]*\| \*\*(\d+)\*\* \|$",
-                      README.read_text(encoding="utf-8"), flags=re.M)
+    """tests/README.md lists the cases per fault class; it must say what the corpus holds, so
+    that releases can be compared (print the table with
+    ``.venv/bin/python tests/test_hostile_inputs.py``)."""
+    text = README.read_text(encoding="utf-8")
     counts = corpus_counts()
-    assert {k: int(v) for k, v in table.items()} == dict(counts), readme_table()
-    assert total and int(total.group(1)) == sum(counts.values()) >= 60, readme_table()
+    listed = {kind: (int(a), int(b)) for kind, a, b, _ in ROW.findall(text)}
+    assert listed == counts, "tests/README.md is out of date; the table is:\n" + readme_table()
+    total = TOTAL.search(text)
+    assert total, readme_table()
+    assert int(total.group(3)) == sum(a + b for a, b in counts.values()) >= 60
 
 
 def readme_table() -> str:
-    sys.path.insert(0, str(BAD))
-    try:
-        import _make  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(BAD))
-    titles = {**HOSTILE_KINDS, **_make.KINDS}
+    titles = {**HOSTILE_KINDS, **_make_module().KINDS}
     counts = corpus_counts()
-    rows = ["| class | what | cases |", "| --- | --- | ---: |"]
-    rows += [f"| `{kind}` | {titles[kind]} | {counts[kind]} |" for kind in sorted(counts)]
-    rows.append(f"| **total** | | **{sum(counts.values())}** |")
+    rows = ["| class | what | tests/bad | generated | cases |", "| --- | --- | ---: | ---: | ---: |"]
+    rows += [f"| `{kind}` | {titles[kind]} | {a} | {b} | {a + b} |"
+             for kind, (a, b) in counts.items()]
+    a, b = (sum(c[i] for c in counts.values()) for i in (0, 1))
+    rows.append(f"| **total** | | **{a}** | **{b}** | **{a + b}** |")
     return "\n".join(rows)
 
 
-HOSTILE_KINDS = {
+HOSTILE_KINDS = {  # titles of the classes only this file has
     "templates": "a firm's templates: sandbox escapes, missing values, syntax, runaway work",
-    "command-line": "arguments check cannot accept",
     "git-revisions": "revisions for diff --rev: missing, malformed, hostile history",
-    "files": "file names, paths, links and folders",
     "output": "output folders that cannot be written",
 }
 

@@ -20,6 +20,9 @@ Regenerate after changing the fixture or this list (the output is committed)::
 
     .venv/bin/python tests/bad/_make.py
 
+Cases are grouped by fault class: each ``Section`` in ENTRIES starts one, and tests/README.md
+counts the cases of each class (test_hostile_inputs.py checks the table).
+
 Faults are text edits of the fixture (each ``old`` must occur exactly once, so an edit cannot
 silently miss) or whole files. ``at`` names text in ``file`` whose line the finding must give;
 it is looked up in the edited file so expectations follow the fixture when it changes.
@@ -404,7 +407,7 @@ ENTRIES: list[Case | Section] = [
          at="exit_arrangements:", args=["--final"],
          edits=[(S, "exit_arrangements: Equipment is divided in proportion to contributions.",
                  "exit_arrangements:\n  to_be_agreed: division of equipment on exit")]),
-    Section("files", "file names, paths, links and folders"),
+    Section("files", "file names, paths, links, sizes and kinds of file"),
     Case("schedule-file-missing", "agreement.yaml names a schedule file that is not there",
          "'schedules/missing.yaml' does not exist", A, "schedules[0]", at="  - schedules/missing",
          edits=[(A, "  - schedules/pooled.yaml", "  - schedules/missing.yaml")]),
@@ -414,8 +417,8 @@ ENTRIES: list[Case | Section] = [
     Case("schedule-path-absolute", "a schedule file named by an absolute path",
          "must be a path inside the agreement folder", A, "schedules[0]", at="  - /etc",
          edits=[(A, "  - schedules/pooled.yaml", "  - /etc/passwd")]),
-    Case("schedule-path-nul", "a schedule file name holding a NUL character",
-         "cannot be opened", A, "schedules[0]", at='  - "schedules',
+    Case("schedule-path-nul", "a schedule file name holding a NUL character (a YAML escape)",
+         "the control character 0x00 is not allowed", A, "schedules[0]", at='  - "schedules',
          edits=[(A, "  - schedules/pooled.yaml", '  - "schedules/pooled.yaml\\0"')]),
     Case("budget-symlink-outside", "the budget table is a link to a file outside the folder",
          "is a link or leaves the agreement folder", S, "budget_files[0]",
@@ -574,6 +577,10 @@ ENTRIES: list[Case | Section] = [
     Case("yaml-nul-byte", "a NUL byte in agreement.yaml",
          "YAML does not allow the character #x0000", A, at="area: Example",
          edits=[(A, "area: Exampleshire", "area: Example\x00shire")]),
+    Case("yaml-escaped-control-character", "a terminal escape written as a YAML escape",
+         "the control character 0x1b is not allowed", S, "overview", at="overview:",
+         edits=[(S, "overview: A pooled fund for community equipment for adults and children.",
+                 'overview: "A pooled fund\\x1b[2J for community equipment."')]),
     Case("yaml-two-documents", "agreement.yaml holding two YAML documents",
          "YAML syntax error", A, at="--- # second",
          edits=[(A, "partners:\n", "--- # second\npartners:\n")]),
@@ -582,7 +589,7 @@ ENTRIES: list[Case | Section] = [
          files={A: "- reference: minimal-2024\n- title: Minimal\n"}),
     Case("yaml-empty-agreement", "an empty agreement.yaml",
          "this field is required", A, "reference", files={A: ""}),
-    Section("command-line", "arguments check cannot accept"),
+    Section("command-line", "arguments and options the commands refuse"),
     Case("unknown-option", "a misspelt command-line option (a usage error)",
          "No such option", None, exit=2, args=["--finall"]),
 ]
