@@ -280,6 +280,91 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
     click.echo(f"wrote the new agreement data to {target} and the deed to {deeds}")
 
 
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write.  [default: redline.docx, or redline.md with --format md]")
+@click.option("--rev", "rev", help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
+              "A single revision compares it with the working tree.")
+@click.option("--author", default="s75docs", show_default=True,
+              help="The name the tracked changes are attributed to.")
+@click.option("--date", "date", type=click.DateTime(["%Y-%m-%d"]),
+              help="The tracked changes' date, YYYY-MM-DD.  [default: NEW's version date]")
+@click.option("--format", "fmt", type=click.Choice(["docx", "md"]), default=None,
+              help="docx: Word tracked changes; md: Markdown with CriticMarkup.  "
+              "[default: from the -o suffix, else docx]")
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
+@user_errors
+def redline(old: Path, new: Path | None, out: Path | None, rev: str | None, author: str,
+            date: Any, fmt: str | None, template_dirs: tuple[Path, ...]) -> None:
+    """Write NEW as a redline against OLD: Word tracked changes (or CriticMarkup).
+
+    Accepting every change in Word gives NEW's agreement; rejecting them gives OLD's.
+
+    \b
+    Examples:
+      s75docs redline examples/oxfordshire-2022 oxfordshire-2022-icb -o redline.docx
+      s75docs redline examples/oxfordshire-2022 --rev v1..HEAD --format md -o redline.md
+    """
+    from .redline import write_redline
+
+    if (new is None) == (rev is None):
+        raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
+    fmt = fmt or (out.suffix.lower().lstrip(".") if out is not None and
+                  out.suffix.lower() in (".md", ".docx") else "docx")
+    written = write_redline(old, new, out or Path(f"redline.{fmt}"), rev=rev, author=author,
+                            date=date.date() if date else None, fmt=fmt,
+                            templates=list(template_dirs))
+    click.echo(f"wrote {written}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_errors
+def textconv(file: Path) -> None:
+    """Print a .docx as text for git diff: one paragraph a line, clause numbers written out.
+
+    Installed as git's textconv driver for .docx files by `s75docs git-setup`.
+
+    \b
+    Example:
+      s75docs textconv build/oxfordshire-s75-2022/agreement.docx | grep '^22.1 '
+    """
+    from .textconv import docx_text
+
+    text = docx_text(file)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # | head: the reader has what it wanted
+        sys.stderr.close()
+        sys.exit(0)
+
+
+@cli.command("git-setup")
+@click.argument("repo", default=".", type=click.Path(exists=True, file_okay=False,
+                                                      path_type=Path))
+@user_errors
+def git_setup(repo: Path) -> None:
+    """Let `git diff` show .docx files as text, clause numbers included.
+
+    Adds "*.docx diff=s75docs" to REPO/.gitattributes (once) and sets the repository's
+    diff.s75docs.textconv to run `s75docs textconv` with this Python.
+
+    \b
+    Example:
+      s75docs git-setup . && git diff build/
+    """
+    from .gitrev import git_setup as setup
+
+    attributes, changed, command = setup(repo)
+    click.echo(f"{'added *.docx diff=s75docs to' if changed else 'kept'} {attributes}")
+    click.echo(f"set diff.s75docs.textconv to: {command}")
+
+
 def _formats(text: str) -> tuple[str, ...]:
     """``md,docx`` -> ("md", "docx"); an unknown or empty list is a usage error (exit 2)."""
     from .batch import FORMATS  # build.FORMATS, without importing the build machinery

@@ -21,8 +21,15 @@ tree's number as the field's text, so updating the fields in Word shows the same
 contents field is given the part and clause headings as its text; Word adds the page numbers
 when it updates the field (the reference document asks it to update fields on opening).
 
+A redline's tree (``redline.redline_document``) comes out with Word tracked changes: spans
+marked "ins"/"del" as ``w:ins``/``w:del`` runs (deleted text in ``w:delText``, a deleted
+cross-reference as plain text), a wholly inserted or deleted paragraph with its paragraph mark
+marked too, so that accepting or rejecting removes the paragraph, and a table row whose every
+cell is marked as an inserted or deleted row (``w:trPr``). Revision ids count up in document
+order after the bookmarks' ids; the author and date come from :class:`DocxMeta`.
+
 The output is deterministic: the same tree, meta and reference give the same bytes (fixed zip
-dates and order, fixed core properties, no revision ids or random paragraph ids).
+dates and order, fixed core properties, no revision-save ids or random paragraph ids).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +92,8 @@ class DocxMeta:
     parties: list[tuple[str, str]] = field(default_factory=list)  # (name, defined term)
     draft_marking: str = ""  # "Draft (3) — 12.09.2016 — subject to contract"; empty when final
     subject: str = ""
+    revision_author: str = AUTHOR  # who the tracked changes of a redline are attributed to
+    revision_date: dt.date | None = None  # their date; none written when None
 
 
 def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
@@ -118,7 +127,7 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                                "use title, subject, draft_marking, parties and body)", where,
                                code="template")) from exc
     docx = template.docx
-    _BodyWriter(docx, where).write(document)
+    _BodyWriter(docx, where, meta).write(document)
     _core_properties(docx, meta)
     _strip_ids(docx)
     out = io.BytesIO()
@@ -161,6 +170,7 @@ class _Format:
     bold: bool = False
     italic: bool = False
     highlight: bool = False
+    change: str | None = None  # "ins" / "del": a tracked change (the run is wrapped later)
 
 
 PLAIN = _Format()
@@ -177,7 +187,7 @@ def _run(text: str, fmt: _Format) -> Any:
         props.append(_el("w:highlight", val="yellow"))
     if props:
         run.append(_el("w:rPr", props))
-    t = _el("w:t")
+    t = _el("w:delText" if fmt.change == "del" else "w:t")
     t.text = text
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     run.append(t)
@@ -193,7 +203,7 @@ def _field_runs(instruction: str, result: str, fmt: _Format) -> list[Any]:
         return run
 
     instr_run = _el("w:r")
-    instr = _el("w:instrText")
+    instr = _el("w:delInstrText" if fmt.change == "del" else "w:instrText")
     instr.text = f" {instruction} "
     instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     instr_run.append(instr)
@@ -203,9 +213,11 @@ def _field_runs(instruction: str, result: str, fmt: _Format) -> list[Any]:
 # --- the body -----------------------------------------------------------------------------------
 
 class _BodyWriter:
-    def __init__(self, docx: Any, where: str) -> None:
+    def __init__(self, docx: Any, where: str, meta: DocxMeta | None = None) -> None:
         self.docx = docx
         self.where = where
+        self.revision_author = _clean(meta.revision_author) if meta else AUTHOR
+        self.revision_date = meta.revision_date if meta else None
         self.body = docx.element.body
         self.style_ids = self._style_ids()
         missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
@@ -304,7 +316,8 @@ class _BodyWriter:
 
     def paragraph(self, style_name: str, *, num: tuple[int, int] | None = None,
                   ind: tuple[int, int] | None = None, page_break: bool = False,
-                  keep_next: bool = False, jc: str | None = None) -> Any:
+                  keep_next: bool = False, jc: str | None = None,
+                  change: str | None = None) -> Any:
         props = [_el("w:pStyle", val=self.style(style_name))]
         if keep_next:
             props.append(_el("w:keepNext"))
@@ -319,7 +332,31 @@ class _BodyWriter:
                          _el("w:ind", left=left))
         if jc:
             props.append(_el("w:jc", val=jc))
+        if change:  # the paragraph mark itself inserted or deleted: the paragraph comes or goes
+            props.append(_el("w:rPr", [self.revision(change)]))
         return _el("w:p", [_el("w:pPr", props)])
+
+    def revision(self, change: str) -> Any:
+        """A ``w:ins`` or ``w:del`` with the redline's author and date (ids are set at the end)."""
+        attrs: dict[str, object] = {"id": 0, "author": self.revision_author}
+        if self.revision_date is not None:
+            attrs["date"] = f"{self.revision_date.isoformat()}T00:00:00Z"
+        return _el("w:ins" if change == "ins" else "w:del", **attrs)
+
+    def tracked(self, runs: list[tuple[Any, str | None]]) -> list[Any]:
+        """Runs, each neighbouring group of inserted (or deleted) ones wrapped in one revision."""
+        out: list[Any] = []
+        wrapper, current = None, None
+        for run, change in runs:
+            if change is None:
+                out.append(run)
+                wrapper = current = None
+                continue
+            if wrapper is None or change != current:
+                wrapper, current = self.revision(change), change
+                out.append(wrapper)
+            wrapper.append(run)
+        return out
 
     def bookmark(self, paragraph: Any, label: str | None) -> None:
         """Bookmark what the paragraph holds so far, if a reference names the label."""
@@ -338,7 +375,7 @@ class _BodyWriter:
 
     def runs(self, spans: list[Span], fmt: _Format = PLAIN) -> list[Any]:
         """Runs for spans, neighbouring text of one format merged into one run."""
-        out: list[Any] = []
+        out: list[tuple[Any, str | None]] = []
         pending: list[tuple[str, _Format]] = []
 
         def flush() -> None:
@@ -348,40 +385,43 @@ class _BodyWriter:
                     merged[-1] = (merged[-1][0] + text, f)
                 else:
                     merged.append((text, f))
-            out.extend(_run(text, f) for text, f in merged if text)
+            out.extend((_run(text, f), f.change) for text, f in merged if text)
             pending.clear()
 
-        def walk(items: list[Span], f: _Format) -> None:
+        def walk(items: list[Span], outer: _Format) -> None:
             for span in items:
+                f = replace(outer, change=span.change) if span.change else outer
                 if span.kind == "text":
                     pending.append((_clean(span.text), f))
                 elif span.kind == "break":
                     pending.append((" ", f))
                 elif span.kind == "strong":
-                    walk(span.children, _Format(True, f.italic, f.highlight))
+                    walk(span.children, replace(f, bold=True))
                 elif span.kind == "em":
-                    walk(span.children, _Format(f.bold, True, f.highlight))
+                    walk(span.children, replace(f, italic=True))
                 elif span.kind == "define":
                     pending.append((f"\u201c{_clean(span.text)}\u201d",
-                                    _Format(True, f.italic, f.highlight)))
+                                    replace(f, bold=True)))
                 elif span.kind == "open":
-                    pending.append((f"[{_clean(span.text)}]", _Format(f.bold, f.italic, True)))
+                    pending.append((f"[{_clean(span.text)}]", replace(f, highlight=True)))
                 elif span.kind == "ref":
                     name = self.bookmark_names.get(span.target)
-                    if name is None:  # the target is in a part left out (a scheme on its own)
+                    # A target in a part left out (a scheme on its own), or deleted text: no field.
+                    if name is None or f.change == "del":
                         pending.append((_clean(span.plain()), f))
                         continue
                     pending.append((_clean(span.before), f))
                     flush()
                     switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
-                    out.extend(_field_runs(f"REF {name} {switches}", _clean(span.number), f))
+                    out.extend((run, f.change) for run in
+                               _field_runs(f"REF {name} {switches}", _clean(span.number), f))
                     pending.append((_clean(span.after), f))
                 else:  # pragma: no cover - every span kind is handled above
                     pending.append((_clean(span.plain()), f))
 
         walk(spans, fmt)
         flush()
-        return out
+        return self.tracked(out)
 
     # the document
 
@@ -400,6 +440,7 @@ class _BodyWriter:
             extra.getparent().remove(extra)
         self.contents()
         self._renumber_bookmarks()
+        self._number_revisions()
 
     def _renumber_bookmarks(self) -> None:
         """Bookmark ids 0, 1, 2 ... in document order."""
@@ -410,6 +451,13 @@ class _BodyWriter:
             old = node.get(qn("w:id"))
             if old in ids:
                 node.set(qn("w:id"), ids[old])
+
+    def _number_revisions(self) -> None:
+        """Tracked changes' ids in document order, after the bookmarks' (both are annotations,
+        whose ids Word wants unique)."""
+        first = len({node.get(qn("w:id")) for node in self.body.iter(qn("w:bookmarkStart"))})
+        for number, node in enumerate(self.body.iter(qn("w:ins"), qn("w:del")), first):
+            node.set(qn("w:id"), str(number))
 
     def contents(self) -> None:
         """Fill the contents (TOC) field's shown text with the headings, linked to them.
@@ -489,10 +537,11 @@ class _BodyWriter:
         targets: set[str] = set()
         for part in document.parts:
             targets.update(s.target for s in walk_spans(part.title) if s.kind == "ref")
-            for block in part.blocks:
-                targets.update(s.target for s in iter_spans(block) if s.kind == "ref")
+            for block in part.blocks:  # deleted text's references are written as text
+                targets.update(s.target for s in iter_spans(block)
+                               if s.kind == "ref" and s.change != "del")
         for part in document.parts:
-            labels = [(part.label, True)] + [(b.label, False) for b in part.blocks]
+            labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
                 if label and label in targets and label not in self.bookmark_names:
                     number = len(self.bookmark_names) + 1
@@ -508,14 +557,16 @@ class _BodyWriter:
             if block.kind == "heading":
                 if part.kind == "front":
                     nums = {k: v for k, v in nums.items() if k == "clause"}
-                p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING)
+                p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING,
+                                   change=block.change)
                 p.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "clause":
                 out.append(self.clause(block, nums))
             elif block.kind == "bullet":
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
-                p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging))
+                p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
+                                   change=block.change)
                 p.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "table":
@@ -524,9 +575,10 @@ class _BodyWriter:
                 out.append(self.execution_text(block, following))
             else:
                 level = min(block.level, MAX_STYLE_LEVEL)
-                p = self.paragraph(BODY.format(level) if level else "Normal")
+                p = self.paragraph(BODY.format(level) if level else "Normal",
+                                   change=block.change)
                 p.extend(self.runs(block.spans))
-                self.bookmark(p, block.label)
+                self.bookmark(p, _label(block))
                 out.append(p)
         return out
 
@@ -534,24 +586,26 @@ class _BodyWriter:
         """Execution blocks: each party's block kept on one page, where it fits."""
         keep = following is not None and not _all_strong(following)
         style = EXECUTION_TEXT if EXECUTION_TEXT.casefold() in self.style_ids else "Normal"
-        p = self.paragraph(style, keep_next=keep)
+        p = self.paragraph(style, keep_next=keep, change=block.change)
         p.extend(self.runs(block.spans))
-        self.bookmark(p, block.label)
+        self.bookmark(p, _label(block))
         return p
 
     def part_heading(self, part: Part, first: bool) -> Any:
         p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
-                           page_break=not first)
+                           page_break=not first, change=part.change)
+        fmt = _Format(change=part.change)
         if part.name:
-            p.append(_run(part.name, PLAIN))
-            self.bookmark(p, part.label)
-            p.append(_run(": ", PLAIN))
-            p.extend(self.runs(part.title))
+            p.extend(self.tracked([(_run(part.name, fmt), part.change)]))
+            self.bookmark(p, _label(part))
+            p.extend(self.tracked([(_run(": ", fmt), part.change)]))
+            p.extend(self.runs(part.title, fmt))
         else:
-            p.extend(self.runs(part.title))
-            self.bookmark(p, part.label)
-        if part.kind != "front":
-            self.toc_entry(p, "", part.heading)
+            p.extend(self.runs(part.title, fmt))
+            self.bookmark(p, _label(part))
+        if part.kind != "front" and part.change != "del":
+            title = _accepted_text(part.title)  # a redline's contents show the new headings
+            self.toc_entry(p, "", f"{part.name}: {title}" if part.name else title)
         return p
 
     def clause(self, block: Block, nums: dict[str, int]) -> Any:
@@ -562,17 +616,21 @@ class _BodyWriter:
         level = min(block.level, MAX_STYLE_LEVEL)
         if style_kind == "clause":
             p = self.paragraph(CLAUSE.format(level), num=(nums[style_kind],
-                                                          self.clause_levels[level]))
+                                                          self.clause_levels[level]),
+                               change=block.change)
         else:
             style = PARTIES if style_kind == "parties" else RECITALS
             base = self._level_of(abstract, style, 0)
             ilvl = base + level - 1
             p = self.paragraph(style, num=(nums[style_kind], ilvl),
-                               ind=self._indent(abstract, ilvl) if level > 1 else None)
+                               ind=self._indent(abstract, ilvl) if level > 1 else None,
+                               change=block.change)
         p.extend(self.runs(block.spans))
-        self.bookmark(p, block.label)
-        if style_kind == "clause" and level == 1:
-            self.toc_entry(p, self.clause_number_text.replace("%1", block.number), block.plain())
+        self.bookmark(p, _label(block))
+        if style_kind == "clause" and level == 1 and block.change != "del":
+            # A redline's contents list the headings as they now read.
+            self.toc_entry(p, self.clause_number_text.replace("%1", block.number),
+                           _accepted_text(block.spans))
         return p
 
     def table(self, block: Block) -> list[Any]:
@@ -598,14 +656,17 @@ class _BodyWriter:
             tr_props = [_el("w:cantSplit")]
             if header and index == 0:
                 tr_props.append(_el("w:tblHeader"))
+            row_change = block.change or _row_change(row)
+            if row_change:  # an inserted or deleted row: accepting or rejecting removes it
+                tr_props.append(self.revision(row_change))
             tr = _el("w:tr", [_el("w:trPr", tr_props)])
             for c in range(columns):
                 cell = row[c] if c < len(row) else Cell([])
                 tr.append(self.cell(cell, widths[c], header))
             table.append(tr)
         # A paragraph after every table: Word needs one before the next table or the end.
-        spacer = self.paragraph("Normal")
-        spacer[0].append(_el("w:spacing", before=0, after=0))
+        spacer = self.paragraph("Normal", change=block.change)
+        spacer[0].insert(1, _el("w:spacing", before=0, after=0))
         return [table, spacer]
 
     def cell(self, cell: Cell, width: int, header: bool) -> Any:
@@ -639,6 +700,23 @@ def _column_widths(rows: list[list[Cell]], columns: int, total: int) -> list[int
         widths = [n + spare * e // max(sum(extra), 1) for n, e in zip(least, extra)]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def _label(item: Block | Part) -> str | None:
+    """The label to bookmark: none on deleted text, whose references are written as text."""
+    return None if item.change == "del" else item.label
+
+
+def _accepted_text(spans: list[Span]) -> str:
+    """The text as it reads with a redline's changes accepted (all of it, outside a redline)."""
+    return "".join(_accepted_text(s.children) if s.children else s.plain()
+                   for s in spans if s.change != "del")
+
+
+def _row_change(row: list[Cell]) -> str | None:
+    """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
+    changes = {s.change for cell in row for s in walk_spans(cell.spans) if not s.children}
+    return changes.pop() if len(changes) == 1 and None not in changes else None
 
 
 def _all_strong(block: Block) -> bool:

@@ -6,7 +6,7 @@ The text is for people and diffs; the tool never reads it back.
 
 from __future__ import annotations
 
-from .tree import Block, Cell, Document, Part, Span
+from .tree import Block, Cell, Document, Part, Span, walk_spans
 
 
 def _spans(spans: list[Span]) -> str:
@@ -63,7 +63,11 @@ def write_markdown(document: Document) -> str:
     """The whole document as Markdown text ending in one newline."""
     paragraphs: list[str] = []
     for part in document.parts:
-        paragraphs.append(f"# {part.heading.upper() if part.kind == 'front' else part.heading}")
+        heading = part.heading
+        if not part.change and any(s.change for s in walk_spans(part.title)):
+            heading = f"{part.name}: {_spans(part.title)}" if part.name else _spans(part.title)
+        heading = heading.upper() if part.kind == "front" else heading
+        paragraphs.append(f"# {_critic(heading, part.change) if part.change else heading}")
         for block in part.blocks:
             paragraphs.extend(_block(part, block))
     return "\n\n".join(paragraphs) + "\n"

@@ -12,13 +12,20 @@ Each span and block carries ``change`` ("ins" / "del"); the writers show it: Wor
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import os
 import re
+import tempfile
 from copy import deepcopy
 from dataclasses import replace
+from pathlib import Path
 
 from .diff import part_key
-from .tree import Block, Cell, Document, Part, Span
+from .errors import Finding, S75Error
+from .tree import Block, Cell, Document, Part, Span, plain_text
+
+REDLINE_FORMATS = ("docx", "md")
 
 _TOKEN = re.compile(r"\s+|[\w£.,%/'’-]+|[^\w\s]")
 
@@ -58,16 +65,34 @@ def _merge_runs(tokens: list[tuple[str, str, str | None]]) -> list[Span]:
 
 
 def word_diff(old: list[Span], new: list[Span]) -> list[Span]:
-    """NEW's spans with OLD's words that went marked deleted and NEW's words marked inserted."""
+    """NEW's spans with OLD's words that went marked deleted and NEW's words marked inserted.
+
+    A word or a space left unchanged between two changes is taken into them, so that a name
+    replaced by a longer one reads as one deletion and one insertion ("NHS ~~Oxfordshire
+    Clinical Commissioning Group~~ Buckinghamshire, Oxfordshire and Berkshire West ..."), not
+    as a patchwork of the words the two happen to share."""
     a, b = _tokens(old), _tokens(new)
     matcher = difflib.SequenceMatcher(a=[t for t, _ in a], b=[t for t, _ in b], autojunk=False)
+    opcodes = matcher.get_opcodes()
     merged: list[tuple[str, str, str | None]] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    deleted: list[tuple[str, str]] = []
+    inserted: list[tuple[str, str]] = []
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
+            words = sum(1 for t, _ in b[j1:j2] if not t.isspace())
+            if (deleted or inserted) and index + 1 < len(opcodes) and words <= 1:
+                deleted.extend(a[i1:i2])
+                inserted.extend(b[j1:j2])
+                continue
+            merged.extend((t, s, "del") for t, s in deleted)
+            merged.extend((t, s, "ins") for t, s in inserted)
+            deleted, inserted = [], []
             merged.extend((t, s, None) for t, s in b[j1:j2])
             continue
-        merged.extend((t, s, "del") for t, s in a[i1:i2])
-        merged.extend((t, s, "ins") for t, s in b[j1:j2])
+        deleted.extend(a[i1:i2])
+        inserted.extend(b[j1:j2])
+    merged.extend((t, s, "del") for t, s in deleted)
+    merged.extend((t, s, "ins") for t, s in inserted)
     return _merge_runs(merged)
 
 
@@ -152,7 +177,18 @@ def _part(old: Part, new: Part) -> Part:
                 blocks.extend([_marked(x, "del"), _marked(y, "ins")])
         blocks.extend(_marked(x, "del") for x in olds[paired:])
         blocks.extend(_marked(y, "ins") for y in news[paired:])
-    return replace(new, blocks=blocks)
+    title = new.title if plain_text(old.title) == plain_text(new.title) else \
+        word_diff(old.title, new.title)  # a successor's name in the agreement's title
+    return replace(new, title=title, blocks=blocks)
+
+
+def _marked_part(part: Part, change: str) -> Part:
+    """A part only one version has: its heading and every block inserted (or deleted)."""
+    title = deepcopy(part.title)
+    for span in _all(title):
+        span.change = change
+    return replace(part, title=title, change=change,
+                   blocks=[_marked(b, change) for b in part.blocks])
 
 
 def redline_document(old: Document, new: Document) -> Document:
@@ -163,11 +199,10 @@ def redline_document(old: Document, new: Document) -> Document:
     parts: list[Part] = []
     for part in new.parts:
         before = old_parts.get(part_key(part))
-        parts.append(_part(before, part) if before is not None else
-                     replace(part, blocks=[_marked(b, "ins") for b in part.blocks]))
+        parts.append(_part(before, part) if before is not None else _marked_part(part, "ins"))
     for key, part in old_parts.items():
         if key not in new_keys:
-            parts.append(replace(part, blocks=[_marked(b, "del") for b in part.blocks]))
+            parts.append(_marked_part(part, "del"))
     return replace(new, parts=parts, meta=dict(new.meta))
 
 
@@ -181,3 +216,76 @@ def reject(spans: list[Span]) -> str:
     """The text with every change rejected (what OLD said)."""
     return "".join(s.plain() if not s.children else reject(s.children)
                    for s in spans if s.change != "ins")
+
+
+def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
+                  author: str = "s75docs", date: dt.date | None = None, fmt: str = "docx",
+                  templates: list[Path] | None = None) -> bytes:
+    """The redline of agreement folder OLD against NEW (or of git revisions of OLD, ``rev``
+    as for ``diff``), as a .docx on NEW's reference document or as Markdown (CriticMarkup).
+
+    The changes are dated ``date``, by default NEW's version date, so that the same two
+    versions always give the same bytes."""
+    from .build import reference_docx, user_template_dirs
+    from .md_writer import write_markdown
+    from .versions import load_version, version_folders
+
+    if fmt not in REDLINE_FORMATS:
+        raise S75Error(Finding("error", f"unknown redline format {fmt!r}; choose from "
+                               f"{', '.join(REDLINE_FORMATS)}"))
+    if (new is None) == (rev is None):
+        raise S75Error(Finding("error", "give either NEW or a revision range, not both or "
+                               "neither"))
+    with version_folders(old, new, rev) as (before, after):
+        a, b = load_version(before, templates), load_version(after, templates)
+        redlined = redline_document(a.document, b.document)
+        if fmt == "md":
+            return write_markdown(redlined).encode("utf-8")
+        from .docx_writer import DocxMeta, write_docx
+
+        was, now = a.loaded.agreement, b.loaded.agreement
+        meta = DocxMeta(
+            title=redlined.meta["title"],
+            parties=[(p.name, p.defined_term) for p in now.partners],
+            draft_marking=redlined.meta["draft_marking"],
+            core_date=now.version_date,
+            subject=f"{now.reference}: redline of {was.version} ({was.version_date}) against "
+                    f"{now.version} ({now.version_date})",
+            revision_author=author,
+            revision_date=date or now.version_date,
+        )
+        # Read inside the block: the reference document may be in a revision's folder.
+        return write_docx(redlined, meta, reference_docx(user_template_dirs(b.loaded,
+                                                                            templates)))
+
+
+def write_redline(old: Path, new: Path | None, out: Path, *, rev: str | None = None,
+                  author: str = "s75docs", date: dt.date | None = None, fmt: str | None = None,
+                  templates: list[Path] | None = None) -> Path:
+    """Write the redline of OLD against NEW to ``out`` (.docx, or Markdown when ``fmt`` is
+    "md" or ``out`` ends in .md), replacing the file in one step. Returns the path written."""
+    out = Path(out)
+    fmt = fmt or ("md" if out.suffix.lower() == ".md" else "docx")
+    data = redline_bytes(old, new, rev=rev, author=author, date=date, fmt=fmt,
+                         templates=templates)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, out)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise S75Error(Finding("error", f"cannot write the redline to {out}: "
+                               f"{exc.strerror or exc}", str(out))) from exc
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

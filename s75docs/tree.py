@@ -100,6 +100,7 @@ class Part:
     number: int | None = None
     key: str | None = None  # for schemes: the schedule key, used to name per-scheme files
     blocks: list[Block] = field(default_factory=list)
+    change: str | None = None  # "ins" / "del": the whole part, in a redline
 
     @property
     def name(self) -> str:
