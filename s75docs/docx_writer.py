@@ -35,6 +35,7 @@ dates and order, fixed core properties, no revision-save ids or random paragraph
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import io
 import re
@@ -43,8 +44,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import NamespacePrefixedTag, qn
+from docx.oxml.parser import oxml_parser
 from lxml import etree
 
 from .errors import Finding, S75Error
@@ -156,10 +157,24 @@ def _template_text(text: str) -> Any:
 
 # --- XML helpers --------------------------------------------------------------------------------
 
+@functools.cache
+def _tag(tag: str) -> tuple[str, dict[str, str]]:
+    """Clark name and namespace map of a prefixed tag, worked out once (it is the hot path)."""
+    name = NamespacePrefixedTag(tag)
+    return name.clark_name, name.nsmap
+
+
+@functools.cache
+def _attr(key: str) -> str:
+    return qn(f"w:{key}")
+
+
 def _el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
-    element = OxmlElement(tag)
+    """An element as python-docx's OxmlElement makes it, with its names looked up once."""
+    clark, nsmap = _tag(tag)
+    element = oxml_parser.makeelement(clark, nsmap=nsmap)
     for key, value in attrs.items():
-        element.set(qn(f"w:{key}"), str(value))
+        element.set(_attr(key), str(value))
     for child in children:
         element.append(child)
     return element

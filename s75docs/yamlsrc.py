@@ -20,6 +20,8 @@ from .errors import Finding, S75Error, format_path
 MAX_BYTES = 5 * 1024 * 1024
 PathKey = tuple[str | int, ...]
 
+# libyaml's composer when PyYAML was built with it (it keeps line marks); pure Python otherwise.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -76,7 +78,7 @@ def load_yaml(path: Path, *, display: str | None = None) -> Source:
     name = display or str(path)
     text = read_text(path, display=name)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
