@@ -46,6 +46,7 @@ from typing import Any
 
 from docx.oxml.ns import NamespacePrefixedTag, qn
 from docx.oxml.parser import oxml_parser
+from docx.shared import Twips
 from lxml import etree
 
 from .errors import Finding, S75Error
@@ -73,6 +74,7 @@ RECITALS = "Recitals"
 LIST_BULLET = "List Bullet"
 TABLE_TEXT = "Table Text"
 TABLE_STYLE = "Agreement Table"
+TABLE_GAP = 240  # twips of space between a table and the paragraph after it
 EXECUTION_TEXT = "Execution Text"  # optional: Normal if the reference has no such style
 TOC_STYLE = "toc 1"  # optional: without it the contents field keeps its text until updated
 MAX_STYLE_LEVEL = 5
@@ -447,8 +449,8 @@ class _BodyWriter:
             self._fail("the reference document has no '{{p body }}' paragraph for the agreement")
         self._name_bookmarks(document)
         placeholder = placeholders[0]
-        for index, part in enumerate(document.parts):
-            for element in self.part(part, first=index == 0):
+        for part in document.parts:
+            for element in self.part(part):
                 placeholder.addprevious(element)
         placeholder.getparent().remove(placeholder)
         for extra in placeholders[1:]:
@@ -563,10 +565,11 @@ class _BodyWriter:
                     self.bookmark_names[label] = f"{BOOKMARK_PREFIX}{number:04d}"
                     self.part_targets[label] = is_part
 
-    def part(self, part: Part, first: bool) -> list[Any]:
-        out = [self.part_heading(part, first)]
+    def part(self, part: Part) -> list[Any]:
+        out = [self.part_heading(part)]
         numbered = part.kind in NUMBERED_PARTS
         nums: dict[str, int] = {}
+        gapped: list[int] = []  # positions in `out` of paragraphs that follow a table
         for index, block in enumerate(part.blocks):
             following = part.blocks[index + 1] if index + 1 < len(part.blocks) else None
             if block.kind == "heading":
@@ -585,7 +588,10 @@ class _BodyWriter:
                 p.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "table":
-                out.extend(self.table(block))
+                spacer = following is None or following.kind == "table"
+                out.extend(self.table(block, spacer=spacer))
+                if not spacer:
+                    gapped.append(len(out))
             elif part.kind == "execution" and not block.level:
                 out.append(self.execution_text(block, following))
             else:
@@ -595,6 +601,8 @@ class _BodyWriter:
                 p.extend(self.runs(block.spans))
                 self.bookmark(p, _label(block))
                 out.append(p)
+        for position in gapped:  # the gap after a table, on the paragraph that follows it
+            out[position].get_or_add_pPr().get_or_add_spacing().before = Twips(TABLE_GAP)
         return out
 
     def execution_text(self, block: Block, following: Block | None) -> Any:
@@ -606,9 +614,10 @@ class _BodyWriter:
         self.bookmark(p, _label(block))
         return p
 
-    def part_heading(self, part: Part, first: bool) -> Any:
+    def part_heading(self, part: Part) -> Any:
+        """Each part's heading starts a page (the first after the contents)."""
         p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
-                           page_break=not first, change=part.change)
+                           page_break=True, change=part.change)
         fmt = _Format(change=part.change)
         if part.name:
             p.extend(self.tracked([(_run(part.name, fmt), part.change)]))
@@ -648,7 +657,9 @@ class _BodyWriter:
                            _accepted_text(block.spans))
         return p
 
-    def table(self, block: Block) -> list[Any]:
+    def table(self, block: Block, *, spacer: bool) -> list[Any]:
+        """The table; with ``spacer``, an empty paragraph after it, which Word needs only
+        between two tables or at the very end (elsewhere the next paragraph is spaced)."""
         if not block.rows:
             return []
         columns = max(len(row) for row in block.rows)
@@ -679,10 +690,11 @@ class _BodyWriter:
                 cell = row[c] if c < len(row) else Cell([])
                 tr.append(self.cell(cell, widths[c], header))
             table.append(tr)
-        # A paragraph after every table: Word needs one before the next table or the end.
-        spacer = self.paragraph("Normal", change=block.change)
-        spacer[0].insert(1, _el("w:spacing", before=0, after=0))
-        return [table, spacer]
+        if not spacer:
+            return [table]
+        gap = self.paragraph("Normal", change=block.change)
+        gap[0].insert(1, _el("w:spacing", before=0, after=0))
+        return [table, gap]
 
     def cell(self, cell: Cell, width: int, header: bool) -> Any:
         jc = {"right": "right", "center": "center"}.get(cell.align)

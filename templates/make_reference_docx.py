@@ -313,7 +313,6 @@ def field(instruction: str, result: str) -> str:
             f'{run(result)}<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
 TOC_INSTRUCTION = 'TOC \\o "1-1" \\h \\z \\t "Clause 1,1,Part Heading,1"'
 TOC_PLACEHOLDER = ("Right-click here and choose Update Field (or press F9) to build the table "
                    "of contents.")
@@ -332,10 +331,8 @@ def document_xml() -> str:
         p("CoverText", run("{%p if draft_marking %}")),
         p("CoverMarking", run("{{ draft_marking }}")),
         p("CoverText", run("{%p endif %}")),
-        PAGE_BREAK,
-        p("TOCHeading", run("Contents")),
+        p("TOCHeading", run("Contents"), extra_ppr="<w:pageBreakBefore/>"),
         p("TOC1", field(TOC_INSTRUCTION, TOC_PLACEHOLDER)),
-        PAGE_BREAK,
         p("Normal", run("{{p body }}")),
     ]
     sect = (

@@ -254,7 +254,7 @@ def test_parts_start_on_new_pages_with_part_headings(written: bytes) -> None:
                 for style, p in body_paragraphs(written)
                 if style in ("Part Heading", "Agreement Title")]
     assert headings == [
-        ("Agreement Title", "Section 75 Partnership Agreement", False),
+        ("Agreement Title", "Section 75 Partnership Agreement", True),  # after the contents
         ("Part Heading", "Agreed Terms", True),
         ("Part Heading", "Schedule 1: Governance", True),
         ("Part Heading", "Schedule 2: Scheme Specifications", True),

@@ -232,3 +232,5 @@ def test_word_text_has_no_stray_output(folder: Path, built: dict[str, Path]) -> 
         texts += [c.text for t in word.tables for r in t.rows for c in r.cells]
         for stray in ("None", "[]", "{{", "}}", "{%", "{@", "{?", "{=", "\\"):
             assert not [t for t in texts if stray in t], (path.name, stray)
+        empty = [i for i, p in enumerate(word.paragraphs) if not p.text.strip()]
+        assert not empty, f"{path.name}: empty paragraphs at {empty[:5]}"
