@@ -27,7 +27,7 @@ from .inputs import INPUTS_FILE, inputs_json, inputs_record
 from .load import Loaded, load_agreement
 from .md_writer import write_markdown
 from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
-from .terms import proper_names, undefined_terms
+from .terms import proper_names, undefined_terms, unused_terms
 from .tree import Document, Part, build_tree, select_parts
 
 FORMATS = ("md", "docx")
@@ -70,6 +70,10 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
         Finding("warning", f"'{term}' is used as a defined term but not defined",
                 AGREEMENT_TEMPLATE, code="terms")
         for term in undefined_terms(document, loaded.agreement, proper_names(dirs)))
+    findings.extend(
+        Finding("warning", f"'{term}' is defined but the agreement never uses it",
+                AGREEMENT_TEMPLATE, code="terms")
+        for term in unused_terms(document))
     prepared.document, prepared.compliance = document, rows
     return prepared
 

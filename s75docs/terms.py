@@ -4,7 +4,9 @@ A term used as a defined term reads "the Host Partner": "the" and capitalised wo
 phrase is reported when no definition covers it and it is not a name from the data (a board, a
 service), the title of an Act ("the Care Act 2014") or a proper name listed in the templates'
 ``names.txt`` ("the Information Commissioner"). Definitions the document does not use need no
-report: the tree drops them, so the definitions clause holds exactly the terms in use.
+report: the tree drops them, so the definitions clause holds exactly the terms in use. A term
+defined outside it (a party's defined term in the front matter) is kept, and reported when the
+agreement never uses it.
 """
 
 from __future__ import annotations
@@ -80,3 +82,17 @@ def undefined_terms(document: Document, data: BaseModel,
                     continue
                 found.setdefault(term)
     return list(found)
+
+
+def unused_terms(document: Document) -> list[str]:
+    """Terms defined outside the definitions clause (the parties') that nothing else uses."""
+    unused = []
+    for part in document.parts:
+        for block in part.blocks:
+            if not block.defines or part.kind in NUMBERED_PARTS:
+                continue
+            pattern = re.compile(rf"(?<![\w-]){re.escape(block.defines)}(?![\w-])")
+            if not any(pattern.search(other.plain()) for p in document.parts
+                       for other in p.blocks if other is not block):
+                unused.append(block.defines)
+    return unused

@@ -123,3 +123,14 @@ def test_escaped_data_comes_out_literally(text: str) -> None:
     doc = build_tree(f"# Title {{.body}}\n\n## Clause\n\n1. Name: {escape_markdown(text)}\n")
     [_, item] = doc.parts[0].blocks
     assert item.plain() == ("Name: " + re.sub(r"\s+", " ", text)).rstrip()
+
+
+def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:
+    from s75docs.model import OpenPoint
+    from s75docs.terms import undefined_terms, unused_terms
+
+    doc = build_tree("# Agreement {.front}\n\n## Parties {.parties}\n\n1. A ({=Council})\n"
+                     "1. B ({=Trust})\n\n" + BODY.replace("The board meets.",
+                                                          "The Council and the Joint Panel meet."))
+    assert unused_terms(doc) == ["Trust"]
+    assert undefined_terms(doc, OpenPoint(to_be_agreed="x")) == ["Partner", "Joint Panel"]
