@@ -146,7 +146,7 @@ class Located:
     @property
     def text(self) -> str:
         if self.block.kind == "table":
-            return " / ".join(" | ".join(c.plain() for c in row) for row in self.block.rows)
+            return table_text(self.block)
         return self.block.plain()
 
 
@@ -184,9 +184,14 @@ def part_key(part: Part) -> str:
     return f"{part.kind}:{part.key or part.label or ''}" if part.kind != "body" else "body"
 
 
-def _block_text(block: Block) -> str:
-    rows = " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
-    return f"{block.kind}:{block.level}:{block.plain()}{rows}"
+def table_text(block: Block) -> str:
+    return " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
+
+
+def block_key(block: Block) -> str:
+    """What makes two blocks the same across versions: kind, level and text, not the number
+    (numbers follow from the structure, so a renumbered clause is not a changed one)."""
+    return f"{block.kind}:{block.level}:{block.plain()}{table_text(block)}"
 
 
 
@@ -210,8 +215,8 @@ def clause_changes(old: Document, new: Document) -> list[ClauseChange]:
 
 
 def _part_changes(old: Part, new: Part, key: str) -> Iterator[ClauseChange]:
-    a = [_block_text(b) for b in old.blocks]
-    b = [_block_text(b) for b in new.blocks]
+    a = [block_key(b) for b in old.blocks]
+    b = [block_key(b) for b in new.blocks]
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":

@@ -21,7 +21,7 @@ from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 
-from .diff import part_key
+from .diff import block_key, part_key
 from .errors import Finding, S75Error
 from .tree import Block, Cell, Document, Part, Span, plain_text
 
@@ -155,15 +155,10 @@ def _rows(old: list[list[Cell]], new: list[list[Cell]]) -> list[list[Cell]]:
     return rows
 
 
-def _key(block: Block) -> str:
-    rows = " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
-    return f"{block.kind}:{block.level}:{block.plain()}{rows}"
-
-
 def _part(old: Part, new: Part) -> Part:
     blocks: list[Block] = []
-    matcher = difflib.SequenceMatcher(a=[_key(b) for b in old.blocks],
-                                      b=[_key(b) for b in new.blocks], autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[block_key(b) for b in old.blocks],
+                                      b=[block_key(b) for b in new.blocks], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             blocks.extend(new.blocks[j1:j2])

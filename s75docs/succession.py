@@ -48,14 +48,20 @@ class Succession:
         """Free text read across: each predecessor's name and defined term become the
         successor's ("the CCG" -> "the ICB", "CCG's" -> "ICB's")."""
         for old in self.predecessors:
-            for before, after in ((old.name, self.successor.name),
-                                  (old.defined_term, self.successor.defined_term),
-                                  (_bare(old.defined_term), _bare(self.successor.defined_term))):
-                value = re.sub(rf"(?<![\w-]){re.escape(before)}(?![\w-])", after, value)
+            value = read_across(value, old, self.successor)
         return value
 
     def key(self, value: object) -> object:
         return self.successor.key if value in {p.key for p in self.predecessors} else value
+
+
+def read_across(text: str, old: Partner, new: Partner) -> str:
+    """``text`` as it reads once ``new`` has succeeded ``old``: name and defined term, with or
+    without "the", replaced wherever they stand as whole words."""
+    for before, after in ((old.name, new.name), (old.defined_term, new.defined_term),
+                          (_bare(old.defined_term), _bare(new.defined_term))):
+        text = re.sub(rf"(?<![\w-]){re.escape(before)}(?![\w-])", after, text)
+    return text
 
 
 def _bare(term: str) -> str:

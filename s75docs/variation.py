@@ -23,12 +23,13 @@ import yaml
 from .build import (FORMATS, document_files, document_meta, reference_docx, render_template,
                     user_template_dirs, write_atomically)
 from .context import template_context
-from .diff import ClauseChange, clause_changes, part_key
+from .diff import ClauseChange, block_key, clause_changes, part_key
 from .errors import Finding, S75Error
 from .model import Agreement, Partner
 from .load import AGREEMENT_FILE
 from .render import Safe, escape_markdown, long_date
 from .tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
+from .succession import read_across
 from .versions import Version, load_version
 
 DEED_TEMPLATE = "deed.md.j2"
@@ -45,15 +46,7 @@ class Rename:
     transfer_scheme: str | None = None
 
     def apply(self, text: str) -> str:
-        for before, after in ((self.old.name, self.new.name),
-                              (self.old.defined_term, self.new.defined_term),
-                              (_bare(self.old.defined_term), _bare(self.new.defined_term))):
-            text = re.sub(rf"(?<![\w-]){re.escape(before)}(?![\w-])", after, text)
-        return text
-
-
-def _bare(term: str) -> str:
-    return term[4:] if term.startswith("the ") else term
+        return read_across(text, self.old, self.new)
 
 
 @dataclass
@@ -66,7 +59,7 @@ class Operation:
     text: str = ""  # the new clause text, for clause operations
     old_index: int = -1  # position of the clause in the old body (replace, delete)
     new_index: int = -1  # position of the clause in the new body (replace, insert)
-    line: str = ""  # the new clause as it reads in the agreement, number first
+    line: str = ""  # the new clause as the deed states it (kind, level and text)
     part: Part | None = None  # the new part, annexed, for part operations
     annex: int | None = None
     old_heading: str = ""
@@ -148,11 +141,11 @@ def _clause_operation(change: ClauseChange) -> Operation:
         assert change.old and change.new
         return Operation("replace_clause", change.old.citation, change.new.citation,
                          change.new.text, change.old.index, change.new.index,
-                         _block_line(change.new.block))
+                         block_key(change.new.block))
     if change.kind == "inserted":
         assert change.new
         return Operation("insert_clause", "", change.new.citation, change.new.text,
-                         new_index=change.new.index, line=_block_line(change.new.block))
+                         new_index=change.new.index, line=block_key(change.new.block))
     assert change.old
     return Operation("delete_clause", change.old.citation, old_index=change.old.index)
 
@@ -160,14 +153,7 @@ def _clause_operation(change: ClauseChange) -> Operation:
 # --- replaying a deed (for proof) --------------------------------------------------------------
 
 def _texts(part: Part) -> list[str]:
-    return [_block_line(b) for b in part.blocks]
-
-
-def _block_line(block: Block) -> str:
-    """A block as a deed states it: its level and text. Numbers are left out because they
-    follow from the structure: the deed renumbers consequentially."""
-    rows = " / ".join(" | ".join(c.plain() for c in row) for row in block.rows)
-    return f"{block.kind}:{block.level} {block.plain()}{rows}"
+    return [block_key(b) for b in part.blocks]
 
 
 def document_lines(document: Document) -> dict[str, list[str]]:
