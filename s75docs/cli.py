@@ -223,6 +223,10 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
          formats: str) -> None:
     """Write a deed of variation turning agreement OLD into NEW, and NEW as varied.
 
+    OUTPUT gets deed-of-variation.md/.docx, agreement-as-varied.md/.docx and data/: NEW's
+    agreement folder with this deed added to its `variations:`, so that the next deed recites
+    it. Copy data/ over the agreement folder once the deed is signed; inputs are never changed.
+
     \b
     Example:
       s75docs vary old/ new/ --date 2023-04-01 --reason "to set the 2023/24 contributions"

@@ -224,3 +224,25 @@ def test_property_applying_the_deed_to_old_yields_new(old: tuple, new: tuple) ->
     a, b = build_tree(_markdown(*old)), build_tree(_markdown(*new))
     deed = deed_operations(a, b, [])
     assert apply_operations(a, b, deed) == document_lines(b)
+
+
+def test_the_next_deed_recites_the_last(tmp_path: Path) -> None:
+    """vary writes NEW's data with the deed recorded; a deed from that data recites it."""
+    new = tmp_path / "new"
+    shutil.copytree(OXON, new)
+    notice = new / "agreement.yaml"
+    notice.write_text(notice.read_text().replace("notice: 6 months", "notice: 9 months"))
+    first = write_variation(OXON, new, dt.date(2022, 10, 1), "to lengthen the notice period",
+                            tmp_path / "first", formats=("md",))
+    recorded = first / "data"
+    again = tmp_path / "again"
+    shutil.copytree(recorded, again)
+    notice = again / "agreement.yaml"
+    notice.write_text(notice.read_text().replace("notice: 9 months", "notice: 12 months"))
+    second = write_variation(recorded, again, dt.date(2023, 4, 1), "to lengthen it again",
+                             tmp_path / "second", formats=("md",))
+    text = (second / "deed-of-variation.md").read_text()
+    assert "varied by a deed dated 1 October 2022: to lengthen the notice period" in text
+    first_text = (first / "deed-of-variation.md").read_text()
+    assert "is deleted and replaced with the following" in first_text
+    assert "nine months" in first_text
