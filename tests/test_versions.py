@@ -244,5 +244,5 @@ def test_the_next_deed_recites_the_last(tmp_path: Path) -> None:
     text = (second / "deed-of-variation.md").read_text()
     assert "varied by a deed dated 1 October 2022: to lengthen the notice period" in text
     first_text = (first / "deed-of-variation.md").read_text()
-    assert "is deleted and replaced with the following" in first_text
+    assert "Clause 22.1 is deleted and replaced with: \u201cAny Partner may terminate" in first_text
     assert "nine months" in first_text
