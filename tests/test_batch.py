@@ -223,10 +223,8 @@ def test_an_unexpected_error_is_reported_and_the_rest_go_on(corpus: list[Path], 
     assert "Traceback" in results[1].detail
 
 
-def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("S75DOCS_NO_CACHE", "1")  # no compiled templates from disk either
-    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+def count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The names of the templates Jinja compiles from now on (in this process)."""
     compiled: list[str | None] = []
     original = SandboxedEnvironment.compile
 
@@ -235,6 +233,14 @@ def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: P
         return original(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
+    return compiled
+
+
+def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S75DOCS_NO_CACHE", "1")  # no compiled templates from disk either
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+    compiled = count_compiles(monkeypatch)
     build_many(corpus[:1], tmp_path / "out", jobs=1, formats=MD)
     first = len(compiled)
     assert first > 20 and len(set(compiled)) == first  # each template compiled once
@@ -246,14 +252,7 @@ def test_compiled_templates_are_kept_on_disk_between_processes(
         corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("S75DOCS_NO_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    compiled: list[str | None] = []
-    original = SandboxedEnvironment.compile
-
-    def counting(self, source, name=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        compiled.append(name)
-        return original(self, source, name, *args, **kwargs)
-
-    monkeypatch.setattr(SandboxedEnvironment, "compile", counting)
+    compiled = count_compiles(monkeypatch)
     monkeypatch.setattr(render, "_ENVIRONMENTS", {})  # as if a new process
     build_many(corpus[:1], tmp_path / "one", jobs=1, formats=MD)
     assert compiled and list((tmp_path / "cache" / "s75docs").glob("jinja-*/*.cache"))
