@@ -27,7 +27,7 @@ from .diff import ClauseChange, block_key, clause_changes, part_key
 from .errors import Finding, S75Error
 from .model import Agreement, Partner
 from .load import AGREEMENT_FILE
-from .render import Safe, escape_markdown, long_date
+from .render import Safe, escape_markdown, long_date, short_date
 from .tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
 from .succession import read_across
 from .versions import Version, load_version
@@ -225,6 +225,9 @@ def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str
     document.parts.extend(deed.annexed)
     document.meta = document_meta(new.loaded)
     document.meta["title"] = f"Deed of Variation: {new.loaded.agreement.title}"
+    if document.meta["draft_marking"]:  # the deed is a draft of its own, dated for its variation
+        document.meta["draft_marking"] = (f"Draft deed of variation \u2014 "
+                                          f"{short_date(variation_date)} \u2014 subject to contract")
     return document, deed
 
 

@@ -201,6 +201,12 @@ def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -
         "Scheme 1 annexed to this deed as Annex 1" in operative
     assert text.count("\n# Scheme ") == 1  # one annex
     assert "to move funds within Live Well" in (out / "data" / "agreement.yaml").read_text()
+    from s75docs.versions import load_version
+    from s75docs.variation import render_deed
+
+    document, _ = render_deed(load_version(OXON), load_version(new), dt.date(2022, 10, 1), "x")
+    assert document.meta["draft_marking"] == \
+        "Draft deed of variation \u2014 01.10.2022 \u2014 subject to contract"
 
 
 PARA = st.text(alphabet="abcdefgh ", min_size=1, max_size=12).map(str.strip).filter(bool)
