@@ -139,6 +139,9 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "totals": agreement_totals(agreement),
         "pooled_totals": agreement_totals(agreement, pooled_only=True),
         "risk_shares": shares,
+        # Proportional shares worked out from figures the data marks illustrative are not real.
+        "illustrative_shares": agreement.risk_share.method == "proportional" and any(
+            s.illustrative for s in agreement.schedules if s.has(Arrangement.pooled_fund)),
         "illustrative_overspend": ILLUSTRATIVE_OVERSPEND,
         "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, shares) if shares else {},
         "is_open": lambda value: isinstance(value, OpenPoint),
