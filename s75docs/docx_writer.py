@@ -130,9 +130,9 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                                "use title, subject, draft_marking, parties and body)", where,
                                code="template")) from exc
     docx = template.docx
+    _strip_ids(docx)  # the reference's own ids; the body written next carries none
     _BodyWriter(docx, where, meta).write(document)
     _core_properties(docx, meta)
-    _strip_ids(docx)
     out = io.BytesIO()
     docx.save(out)
     return _deterministic_zip(out.getvalue())
@@ -485,19 +485,21 @@ class _BodyWriter:
         """
         if not self.toc_entries or TOC_STYLE.casefold() not in self.style_ids:
             return
-        nodes = list(self.body.iter())
-        instructions = [n for n in nodes if n.tag == qn("w:instrText")
-                        and (n.text or "").strip().upper().startswith("TOC ")]
-        if not instructions:
+        instruction_tag, char_tag, char_type = qn("w:instrText"), qn("w:fldChar"), \
+            qn("w:fldCharType")
+        nodes = self.body.iter(instruction_tag, char_tag)  # just the fields, in document order
+        toc = next((n for n in nodes if n.tag == instruction_tag
+                    and (n.text or "").strip().upper().startswith("TOC ")), None)
+        if toc is None:
             return
-        instr_run = instructions[0].getparent()
+        instr_run = toc.getparent()
         begin_run = instr_run.getprevious()
         if begin_run is None or not begin_run.xpath('w:fldChar[@w:fldCharType="begin"]'):
             return
         depth, end_char = 0, None
-        for node in nodes[nodes.index(instructions[0]) + 1:]:
-            if node.tag == qn("w:fldChar"):
-                kind = node.get(qn("w:fldCharType"))
+        for node in nodes:  # the fields after the contents' instruction
+            if node.tag == char_tag:
+                kind = node.get(char_type)
                 if kind == "begin":
                     depth += 1
                 elif kind == "end":
