@@ -408,36 +408,42 @@ batch outputs are compared above and in tests/test_batch.py):
 - **Parallel batch builds** in forked worker processes, the build modules imported once before
   the fork; only agreements that changed reach a worker.
 
+### Done after the first profile
+
+- **The Word writer** made its elements through python-docx's `OxmlElement`, which parsed the
+  prefixed tag again for each of ~16,000 elements (oxfordshire-2022 and its schedules; ~26,000
+  for an average synthetic agreement). Names are now looked up once per tag. The reference's ids
+  are stripped before the body is written (the body carries none), and the contents field is
+  found without walking every node. Outputs are byte-identical (the committed-output test).
+- **YAML** is composed by libyaml (`CSafeLoader`): the same nodes and line marks; the bad-input
+  corpus passes unchanged.
+
+Together these took the 2-job batch of 150 from 50.5 s to about 25 s and one example from the CLI
+from 0.86 s to about 0.67 s.
+
 ### Why the missed targets are missed
 
-- **One example, md+docx, from the CLI (0.5 s)**: about 0.3 s of the figure is importing the
-  libraries a build needs (pydantic builds its model classes at import, then Jinja, markdown-it,
-  python-docx, lxml), before any work; the Word writer is the largest stage after that. Both are
-  paid once per process, which is why a batch costs less per agreement than a one-off build.
-- **150 agreements in 20 s on 2 jobs**: the batch is CPU-bound at roughly 0.5 CPU-seconds an
+- **One example, md+docx, from the CLI (0.5 s)**: about 0.3 s is importing the libraries a build
+  needs (pydantic builds its model classes at import, then Jinja, markdown-it, python-docx,
+  lxml), before any work. That is paid once per process, which is why a batch costs less per
+  agreement than a one-off build; the work itself is about 0.3 s.
+- **150 agreements in 20 s on 2 jobs**: the batch is CPU-bound at about 0.32 CPU-seconds an
   agreement (the synthetic ones average 4.4 schedules and ~94 budget lines, and each schedule is
-  written again as its own .md and .docx). 150 x 0.47 s over two cores is ~35 s on an idle machine,
-  so the target needs about half the CPU per agreement; on this shared machine another process
-  held most of one core, so two jobs gained little over one. cProfile of a batch attributes ~60%
-  of the time to `docx_writer.write_docx`, ~18% to the document tree (markdown-it) and ~12% to YAML.
+  written twice: in the agreement and as its own .md and .docx). The Word writer is still the
+  largest cost (element creation in lxml: ~3 microseconds an element), then the document tree
+  (markdown-it-py, pure Python).
 - **No slower than pandoc**: pandoc converts one Markdown file; a build checks the data, renders,
   proves the statutory items and writes the agreement and every schedule in both formats (compare
   the "pandoc, every document" rows), and pays Python's start-up and imports.
 
-### What is left (outside the files this work changed)
+### What is left
 
-- **The Word writer** (`docx_writer.py`): it builds every paragraph and table cell as lxml
-  elements through python-docx's `OxmlElement` (~16,000 calls for oxfordshire-2022 and its four
-  schedules; ~26,000 for the average synthetic agreement), opens `reference.docx` and
-  re-renders it with docxtpl once per document, and walks the whole XML in `_strip_ids`.
-  Building elements with `lxml.etree.SubElement` and a prepared namespace map, and preparing the
-  reference once per process, would each help.
-- **YAML loading** (`yamlsrc.load_yaml`) uses PyYAML's pure-Python composer, and every agreement
-  parses its presets again. libyaml's `CSafeLoader` composes the same nodes, with marks, several
-  times faster, and parsed presets could be kept per process (keyed by file and mtime). Not done
-  here: libyaml's error messages differ (the bad-input corpus pins "YAML does not allow the
-  character #x0000", for one), and those files belong to other work in progress.
-- **The document tree** (`tree.py`, markdown-it-py) is pure Python and runs once per build.
+- **The Word writer**: build whole runs and paragraphs from prepared XML fragments instead of
+  element by element, and reuse the rendered reference once per process.
+- **Presets** are parsed again for every agreement; they could be kept per process (keyed by file
+  and mtime).
+- **The document tree** (`tree.py`, markdown-it-py) is pure Python and runs once per build; the
+  scheme documents reuse the agreement's tree rather than rendering again.
 """
 
 
