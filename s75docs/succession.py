@@ -30,8 +30,7 @@ from .load import AGREEMENT_FILE, Loaded, load_agreement
 from .model import Partner, PartnerKind
 from .yamlsrc import load_yaml
 
-# Fields of the data that hold partner keys: agreement level, then schedule level.
-AGREEMENT_KEY_FIELDS = {("approvals", "partner")}
+# Fields of a schedule that hold partner keys (the agreement's are handled one by one).
 SCHEDULE_KEY_FIELDS = {"lead_commissioner", "host_partner"}
 SCHEDULE_LIST_KEY_FIELDS = {"contributions", "non_financial_contributions", "lead_officers",
                             "stated_totals"}
