@@ -232,19 +232,21 @@ def test_property_applying_the_deed_to_old_yields_new(old: tuple, new: tuple) ->
     assert apply_operations(a, b, deed) == document_lines(b)
 
 
+def _with_notice(source: Path, target: Path, before: str, after: str) -> Path:
+    """A copy of an agreement folder with its ordinary notice period changed."""
+    shutil.copytree(source, target)
+    agreement = target / "agreement.yaml"
+    agreement.write_text(agreement.read_text().replace(f"notice: {before}", f"notice: {after}"))
+    return target
+
+
 def test_the_next_deed_recites_the_last(tmp_path: Path) -> None:
     """vary writes NEW's data with the deed recorded; a deed from that data recites it."""
-    new = tmp_path / "new"
-    shutil.copytree(OXON, new)
-    notice = new / "agreement.yaml"
-    notice.write_text(notice.read_text().replace("notice: 6 months", "notice: 9 months"))
+    new = _with_notice(OXON, tmp_path / "new", "6 months", "9 months")
     first = write_variation(OXON, new, dt.date(2022, 10, 1), "to lengthen the notice period",
                             tmp_path / "first", formats=("md",))
     recorded = first / "data"
-    again = tmp_path / "again"
-    shutil.copytree(recorded, again)
-    notice = again / "agreement.yaml"
-    notice.write_text(notice.read_text().replace("notice: 9 months", "notice: 12 months"))
+    again = _with_notice(recorded, tmp_path / "again", "9 months", "12 months")
     second = write_variation(recorded, again, dt.date(2023, 4, 1), "to lengthen it again",
                              tmp_path / "second", formats=("md",))
     text = (second / "deed-of-variation.md").read_text()
