@@ -218,7 +218,7 @@ def agreement_data(index: int, seed: int) -> tuple[dict, dict[str, dict], dict[s
         lines, types, titles = PRESETS[preset]
         title = rng.choice(titles) + ("" if used[preset] == 1 else f" ({used[preset]})")
         schedule: dict = {"extends": preset, "key": key, "title": title}
-        arrangements = yaml.safe_load((Path(__file__).resolve().parent.parent / "schedules"
+        arrangements = yaml.safe_load((Path(__file__).resolve().parent.parent / "s75docs" / "presets"
                                        / f"{preset}.yaml").read_text())["arrangements"]
         lead = rng.choice(keys[:2])
         if "lead_commissioning" in arrangements or "joint_commissioning" in arrangements:

@@ -109,16 +109,16 @@ import sys, time
 from pathlib import Path
 marks = [("start", time.perf_counter())]
 def mark(name): marks.append((name, time.perf_counter()))
-import s75docs.build as b
-from s75docs import docx_writer
+import s75docs.pipeline as b
+from s75docs.write import docx as docx_writer
 mark("import s75docs (build, docx writer)")
-from s75docs.checks import run_checks
-from s75docs.compliance import compliance, compliance_findings, load_map
-from s75docs.context import template_context
-from s75docs.inputs import inputs_record
-from s75docs.load import load_agreement
-from s75docs.render import render_template
-from s75docs.terms import proper_names, undefined_terms
+from s75docs.check.data import run_checks
+from s75docs.check.compliance import compliance, compliance_findings, load_map
+from s75docs.render.context import template_context
+from s75docs.output.inputs import inputs_record
+from s75docs.load.folder import load_agreement
+from s75docs.render.environment import render_template
+from s75docs.check.terms import proper_names, undefined_terms
 loaded = load_agreement(sys.argv[1]); mark("load (YAML, CSV, model)")
 findings = run_checks(loaded); mark("checks")
 dirs = b.user_template_dirs(loaded)
@@ -143,7 +143,7 @@ PROFILE_SCRIPT = r"""
 import cProfile, io, pstats, sys
 profile = cProfile.Profile()
 profile.enable()
-from s75docs.build import build_agreement
+from s75docs.pipeline import build_agreement
 build_agreement(sys.argv[1], sys.argv[2], formats=("md", "docx"))
 profile.disable()
 out = io.StringIO()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import Finding, S75Error
+from s75docs.errors import Finding, S75Error
 
 if TYPE_CHECKING:
-    from .api import check_agreement, load_agreement
+    from s75docs.api import check_agreement, load_agreement
 
 __all__ = ["Finding", "S75Error", "check_agreement", "load_agreement"]
 
@@ -15,7 +15,7 @@ __all__ = ["Finding", "S75Error", "check_agreement", "load_agreement"]
 def __getattr__(name: str) -> Any:
     """The API is imported on first use, so ``s75docs --help`` does not load Jinja, pydantic..."""
     if name in ("check_agreement", "load_agreement"):
-        from . import api
+        from s75docs import api
 
         return getattr(api, name)
     raise AttributeError(f"module 's75docs' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from .cli import main
+from s75docs.cli import main
 
 main()

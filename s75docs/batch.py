@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import Finding, S75Error
+from s75docs.constants import FORMATS, default_jobs
+from s75docs.errors import Finding, S75Error
 
 Status = Literal["built", "skipped", "failed"]
-FORMATS = ("md", "docx")  # build.FORMATS (a test keeps them equal), importable cheaply
 
 
 @dataclass
@@ -48,10 +48,10 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
 
     Never raises for a problem with the agreement: a failure is a Result with its findings.
     """
-    from .build import build_agreement, user_template_dirs
-    from .checks import run_checks
-    from .inputs import inputs_record, up_to_date
-    from .load import load_agreement
+    from s75docs.pipeline import build_agreement, user_template_dirs
+    from s75docs.check.data import run_checks
+    from s75docs.output.inputs import inputs_record, up_to_date
+    from s75docs.load.folder import load_agreement
 
     start = time.perf_counter()
     path = Path(path)
@@ -89,7 +89,7 @@ def skip_if_unchanged(path: Path | str, out_dir: Path | str, formats: tuple[str,
     """A "skipped" Result when the last build's recorded inputs are unchanged, found by hashing
     files only (no YAML schema, no rendering, none of the heavy imports); else None, and
     :func:`build_one` decides."""
-    from .inputs import unchanged_since_last_build
+    from s75docs.output.inputs import unchanged_since_last_build
 
     start = time.perf_counter()
     found = unchanged_since_last_build(path, out_dir, formats, templates)
@@ -111,9 +111,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def _warm_up() -> None:
     """Import what every build needs before forking, so each worker does not import it again."""
-    from . import build  # noqa: F401
+    from s75docs import pipeline  # noqa: F401
     try:
-        from . import docx_writer  # noqa: F401
+        from s75docs.write import docx  # noqa: F401
     except ImportError:
         pass
 
@@ -133,7 +133,7 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
     if unknown:
         raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
                                f"choose from {', '.join(FORMATS)}"))
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or default_jobs())
     templates = tuple(templates)
     notify = on_result or (lambda result: None)
     results: dict[int, Result] = {}

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .errors import Finding, S75Error
+from s75docs.errors import Finding, S75Error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,7 +94,7 @@ def check(path: Path, final: bool, as_json: bool, template_dirs: tuple[Path, ...
     Example:
       s75docs check examples/haringey-2016 --final
     """
-    from .api import check_agreement
+    from s75docs.api import check_agreement
 
     try:
         findings = check_agreement(path, final=final, templates=list(template_dirs))
@@ -141,9 +141,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     import os
     import time
 
-    from .batch import build_many, progress_display, summary_line, summary_table
+    from s75docs.batch import build_many, progress_display, summary_line, summary_table
+    from s75docs.constants import default_jobs
 
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     err = _console(stderr=True)
     progress = progress_display(err) if err.is_terminal else None
     task = progress.add_task("", total=len(paths), failed=0) if progress else None
@@ -196,7 +197,7 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
       s75docs diff old-folder/ new-folder/
       s75docs diff examples/oxfordshire-2022 --rev v1..HEAD
     """
-    from .versions import compare, print_comparison
+    from s75docs.versions.compare import compare, print_comparison
 
     if (new is None) == (rev is None):
         raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
@@ -231,7 +232,7 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
     Example:
       s75docs vary old/ new/ --date 2023-04-01 --reason "to set the 2023/24 contributions"
     """
-    from .variation import write_variation
+    from s75docs.versions.variation import write_variation
 
     written = write_variation(old, new, variation_date.date(), reason, out_dir,
                               formats=_formats(formats))
@@ -270,8 +271,8 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
       s75docs succeed examples/oxfordshire-2022 --partner ccg \\
         --successor bob-icb.yaml --date 2022-07-01 -o oxfordshire-2022-icb
     """
-    from .succession import succeed as run_succession
-    from .variation import write_variation
+    from s75docs.versions.succession import succeed as run_succession
+    from s75docs.versions.variation import write_variation
 
     when = date.date()
     target = out or path.parent / f"{path.name}-{when.isoformat()}"
@@ -313,7 +314,7 @@ def redline(old: Path, new: Path | None, out: Path | None, rev: str | None, auth
       s75docs redline examples/oxfordshire-2022 oxfordshire-2022-icb -o redline.docx
       s75docs redline examples/oxfordshire-2022 --rev v1..HEAD --format md -o redline.md
     """
-    from .redline import write_redline
+    from s75docs.versions.redline import write_redline
 
     if (new is None) == (rev is None):
         raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
@@ -337,7 +338,7 @@ def textconv(file: Path) -> None:
     Example:
       s75docs textconv build/oxfordshire-s75-2022/agreement.docx | grep '^22.1 '
     """
-    from .textconv import docx_text
+    from s75docs.versions.textconv import docx_text
 
     text = docx_text(file)
     try:
@@ -362,7 +363,7 @@ def git_setup(repo: Path) -> None:
     Example:
       s75docs git-setup . && git diff build/
     """
-    from .gitrev import git_setup as setup
+    from s75docs.versions.gitrev import git_setup as setup
 
     attributes, changed, command = setup(repo)
     click.echo(f"{'added *.docx diff=s75docs to' if changed else 'kept'} {attributes}")
@@ -371,7 +372,7 @@ def git_setup(repo: Path) -> None:
 
 def _formats(text: str) -> tuple[str, ...]:
     """``md,docx`` -> ("md", "docx"); an unknown or empty list is a usage error (exit 2)."""
-    from .batch import FORMATS  # build.FORMATS, without importing the build machinery
+    from s75docs.constants import FORMATS
 
     chosen = tuple(f.strip() for f in text.split(",") if f.strip())
     unknown = [f for f in chosen if f not in FORMATS]

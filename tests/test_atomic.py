@@ -24,8 +24,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from s75docs import build, docx_writer
-from s75docs.build import build_agreement, clean_stale, locked, write_atomically
+from s75docs import pipeline as pipeline_module
+from s75docs.output import atomic
+from s75docs.write import docx as docx_writer
+from s75docs.pipeline import build_agreement, clean_stale, locked, write_atomically
 from s75docs.cli import cli
 from s75docs.errors import S75Error
 
@@ -107,11 +109,11 @@ def fail_on_call(number: int, real: Callable[..., Any], exc: BaseException
 
 WRITERS = [
     # (module, attribute, which call fails): the agreement is written first, then its schedules
-    (build, "write_markdown", 2),
+    (pipeline_module, "write_markdown", 2),
     (docx_writer, "write_docx", 2),
-    (build, "open_points_markdown", 1),
-    (build, "compliance_markdown", 1),
-    (build, "inputs_json", 1),
+    (pipeline_module, "open_points_markdown", 1),
+    (pipeline_module, "compliance_markdown", 1),
+    (pipeline_module, "inputs_json", 1),
 ]
 
 
@@ -161,7 +163,7 @@ def exchange_works(tmp: Path) -> bool:
     (tmp / "x").mkdir()
     (tmp / "y").mkdir()
     try:
-        return build._exchange(tmp / "x", tmp / "y")
+        return atomic._exchange(tmp / "x", tmp / "y")
     finally:
         shutil.rmtree(tmp / "x")
         shutil.rmtree(tmp / "y")
@@ -187,23 +189,23 @@ def test_swap_is_one_atomic_exchange_on_linux(tmp_path: Path,
     def no_rename(*args: object) -> None:
         raise AssertionError(f"the swap used rename{args}, leaving a window with no outputs")
 
-    monkeypatch.setattr(build.os, "rename", no_rename)
-    build._swap(staging, destination)
+    monkeypatch.setattr(atomic.os, "rename", no_rename)
+    atomic._swap(staging, destination)
     assert [p.name for p in destination.iterdir()] == ["new.md"]
     assert not staging.exists()
 
 
 def test_swap_falls_back_to_two_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_exchange", lambda first, second: False)
+    monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
     staging, destination = staged(tmp_path)
-    build._swap(staging, destination)
+    atomic._swap(staging, destination)
     assert [p.name for p in destination.iterdir()] == ["new.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest"]
 
 
 def test_a_failed_second_rename_puts_the_previous_outputs_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "_exchange", lambda first, second: False)
+    monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
     real = os.rename
 
     def rename(src: Any, dst: Any) -> None:
@@ -211,7 +213,7 @@ def test_a_failed_second_rename_puts_the_previous_outputs_back(
             raise OSError(errno.EIO, "Input/output error")
         real(src, dst)
 
-    monkeypatch.setattr(build.os, "rename", rename)
+    monkeypatch.setattr(atomic.os, "rename", rename)
     destination = tmp_path / "dest"
     destination.mkdir()
     (destination / "old.md").write_text("old", encoding="utf-8")
@@ -225,7 +227,7 @@ def test_exchange_errors_are_not_swallowed(tmp_path: Path) -> None:
     if not sys.platform.startswith("linux") or not exchange_works(tmp_path):
         pytest.skip("needs renameat2")
     with pytest.raises(FileNotFoundError):
-        build._exchange(tmp_path / "missing", tmp_path)
+        atomic._exchange(tmp_path / "missing", tmp_path)
 
 
 # --- SIGKILL from outside -----------------------------------------------------------------------
@@ -233,7 +235,8 @@ def test_exchange_errors_are_not_swallowed(tmp_path: Path) -> None:
 KILLED_BUILD = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from s75docs import build
+    from s75docs import pipeline
+    from s75docs.output import atomic
 
     where = sys.argv[3]
 
@@ -253,21 +256,21 @@ KILLED_BUILD = textwrap.dedent("""
             return result
         Path.write_bytes = write_bytes
     elif where == "between-renames":  # the two-rename swap, after the first rename
-        build._exchange = lambda first, second: False
+        atomic._exchange = lambda first, second: False
         real_rename = os.rename
         def rename(src, dst):
             real_rename(src, dst)
             if ".old-" in str(dst):
                 pause()
-        build.os.rename = rename
+        atomic.os.rename = rename
     elif where == "after-exchange":  # the exchange done, the previous outputs not yet removed
-        real_exchange = build._exchange
+        real_exchange = atomic._exchange
         def exchange(first, second):
             done = real_exchange(first, second)
             pause()
             return done
-        build._exchange = exchange
-    build.build_agreement(sys.argv[1], sys.argv[2], formats=("md", "docx"))
+        atomic._exchange = exchange
+    pipeline.build_agreement(sys.argv[1], sys.argv[2], formats=("md", "docx"))
     print("FINISHED", flush=True)
 """)
 

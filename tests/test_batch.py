@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 from jinja2.sandbox import SandboxedEnvironment
 
-from s75docs import inputs, render
+from s75docs.output import inputs
+from s75docs.render import environment as render
 from s75docs.batch import build_many
-from s75docs.build import user_template_dirs
+from s75docs.pipeline import user_template_dirs
 from s75docs.cli import cli
 from s75docs.errors import Finding
-from s75docs.load import load_agreement
+from s75docs.load.folder import load_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
@@ -93,7 +94,7 @@ def test_a_changed_template_rebuilds(corpus: list[Path], tmp_path: Path) -> None
     firm = tmp_path / "firm"
     (firm / "body").mkdir(parents=True)
     clause = firm / "body" / "waiver.md.j2"
-    shutil.copy(ROOT / "templates" / "body" / "waiver.md.j2", clause)
+    shutil.copy(ROOT / "s75docs" / "templates" / "body" / "waiver.md.j2", clause)
     out, chosen = tmp_path / "out", corpus[:2]
 
     assert _statuses(build_many(chosen, out, jobs=1, formats=MD, templates=[firm])) == \
@@ -154,14 +155,6 @@ def test_the_quick_check_and_the_full_check_agree(corpus: list[Path], tmp_path: 
         [(r.reference, r.destination, r.open_points) for r in full]
 
 
-def test_the_cheap_copies_of_constants_match() -> None:
-    import s75docs.batch
-    import s75docs.build
-
-    assert s75docs.batch.FORMATS == s75docs.build.FORMATS
-    assert inputs.BUILTIN_TEMPLATES == render.BUILTIN_TEMPLATES
-
-
 def test_a_preset_added_to_the_agreement_folder_rebuilds(corpus: list[Path],
                                                          tmp_path: Path) -> None:
     """A preset in the agreement's presets/ shadows the built-in one of that name."""
@@ -169,7 +162,7 @@ def test_a_preset_added_to_the_agreement_folder_rebuilds(corpus: list[Path],
     build_many([example], out, jobs=1, formats=MD)
     (example / "presets").mkdir()
     assert _statuses(build_many([example], out, jobs=1, formats=MD)) == ["skipped"]
-    shutil.copy(ROOT / "schedules" / "older-people-bcf.yaml", example / "presets")
+    shutil.copy(ROOT / "s75docs" / "presets" / "older-people-bcf.yaml", example / "presets")
     assert _statuses(build_many([example], out, jobs=1, formats=MD)) == ["built"]
     assert "oxfordshire-2022/presets/older-people-bcf.yaml" in \
         (out / "oxfordshire-s75-2022" / ".inputs").read_text()
@@ -206,16 +199,16 @@ def test_one_broken_agreement_does_not_stop_the_others(corpus: list[Path], tmp_p
 def test_an_unexpected_error_is_reported_and_the_rest_go_on(corpus: list[Path], tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    import s75docs.build
+    import s75docs.pipeline
 
-    original = s75docs.build.build_agreement
+    original = s75docs.pipeline.build_agreement
 
     def flaky(loaded, *args, **kwargs):  # type: ignore[no-untyped-def]
         if loaded.agreement.reference == "south-2024":
             raise RuntimeError("disk on fire")
         return original(loaded, *args, **kwargs)
 
-    monkeypatch.setattr(s75docs.build, "build_agreement", flaky)
+    monkeypatch.setattr(s75docs.pipeline, "build_agreement", flaky)
     results = build_many(corpus[:3], tmp_path / "out", jobs=1, formats=MD)
     assert _statuses(results) == ["built", "failed", "built"]
     [finding] = results[1].findings

@@ -16,14 +16,14 @@ import docx
 import pytest
 from lxml import etree
 
-from s75docs.docx_writer import DocxMeta, write_docx
+from s75docs.write.docx import DocxMeta, write_docx
 from s75docs.errors import S75Error
-from s75docs.render import escape_markdown
-from s75docs.tree import NUMBERED_PARTS, Document, build_tree, iter_spans
+from s75docs.render.environment import escape_markdown
+from s75docs.document.tree import NUMBERED_PARTS, Document, build_tree, iter_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"
-REFERENCE = ROOT / "templates" / "reference.docx"
+REFERENCE = ROOT / "s75docs" / "templates" / "reference.docx"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
 MARKING = "Draft (3) \u2014 12.09.2016 \u2014 subject to contract"
@@ -321,8 +321,8 @@ def test_same_input_same_bytes(written: bytes) -> None:
 SCRIPT = """
 import datetime as dt, hashlib, sys
 from pathlib import Path
-from s75docs.docx_writer import DocxMeta, write_docx
-from s75docs.tree import build_tree
+from s75docs.write.docx import DocxMeta, write_docx
+from s75docs.document.tree import build_tree
 meta = DocxMeta(title={title!r}, core_date=dt.date(2022, 4, 1), parties={parties!r},
                 draft_marking={marking!r}, subject={subject!r})
 data = write_docx(build_tree(Path({sample!r}).read_text(encoding="utf-8")), meta,
@@ -393,6 +393,6 @@ def test_reference_without_a_needed_style_is_refused(tmp_path: Path) -> None:
 
 def test_reference_docx_is_what_the_script_writes(tmp_path: Path) -> None:
     out = tmp_path / "reference.docx"
-    subprocess.run([sys.executable, str(ROOT / "templates" / "make_reference_docx.py"), str(out)],
+    subprocess.run([sys.executable, str(ROOT / "s75docs" / "templates" / "make_reference_docx.py"), str(out)],
                    check=True, capture_output=True, timeout=60)
     assert out.read_bytes() == REFERENCE.read_bytes()

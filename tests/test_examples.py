@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.build import build_agreement, prepare
+from s75docs.pipeline import build_agreement, prepare
 from s75docs.errors import S75Error
-from s75docs.md_writer import write_markdown
-from s75docs.money import parse_money
+from s75docs.write.markdown import write_markdown
+from s75docs.model.money import parse_money
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/agreement.yaml"))
@@ -139,7 +139,7 @@ def test_removing_any_satisfying_clause_fails_the_check(tmp_path: Path) -> None:
     """Each clause file that carries a statutory label, replaced by one without it, fails."""
     folder = ROOT / "examples" / "oxfordshire-2022"
     assert prepare(folder).ok
-    templates = ROOT / "templates"
+    templates = ROOT / "s75docs" / "templates"
     files = sorted(p for p in (templates / "body").glob("*.md.j2")
                    if any(f'label("{n}' in p.read_text() for n in _statute_labels()))
     assert files
@@ -159,7 +159,7 @@ def test_removing_any_satisfying_clause_fails_the_check(tmp_path: Path) -> None:
 def _statute_labels() -> set[str]:
     import yaml
 
-    entries = yaml.safe_load((ROOT / "templates" / "statute-map.yaml").read_text())
+    entries = yaml.safe_load((ROOT / "s75docs" / "templates" / "statute-map.yaml").read_text())
     return {label.split("{key}")[0].rstrip(".") for e in entries for label in e["labels"]}
 
 

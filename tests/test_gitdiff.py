@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.build import document_files, reference_docx, user_template_dirs
-from s75docs.textconv import docx_text
-from s75docs.versions import load_version
+from s75docs.pipeline import document_files, reference_docx, user_template_dirs
+from s75docs.versions.textconv import docx_text
+from s75docs.versions.compare import load_version
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "oxfordshire-2022"

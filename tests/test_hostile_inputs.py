@@ -35,9 +35,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from s75docs.build import build_agreement
+from s75docs.pipeline import build_agreement
 from s75docs.cli import cli
-from s75docs.load import load_agreement
+from s75docs.load.folder import load_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "minimal"
@@ -367,7 +367,7 @@ HOSTILE: list[Hostile] = [
 
 def test_the_bounds_leave_ordinary_templates_alone(tmp_path: Path) -> None:
     """The sandbox's size bounds refuse only the huge: everyday template arithmetic renders."""
-    from s75docs.render import render_template
+    from s75docs.render.environment import render_template
 
     (tmp_path / "t.md.j2").write_text(
         "{{ '{:,}'.format(1500000) }}|{{ '-' * 3 }}|{{ 2 ** 10 }}|{{ 1500000 * 12 }}|"

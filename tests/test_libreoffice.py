@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.docx_writer import DocxMeta, write_docx
-from s75docs.md_writer import write_markdown
-from s75docs.tree import Document, build_tree, iter_spans
+from s75docs.write.docx import DocxMeta, write_docx
+from s75docs.write.markdown import write_markdown
+from s75docs.document.tree import Document, build_tree, iter_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"
-REFERENCE = ROOT / "templates" / "reference.docx"
+REFERENCE = ROOT / "s75docs" / "templates" / "reference.docx"
 TIMEOUT = 120
 
 
@@ -144,7 +144,7 @@ def _convert(docx: Path, work: Path) -> str:
 def test_worked_example_numbers_match_the_markdown(tmp_path: Path) -> None:
     """The committed Oxfordshire agreement: every clause number LibreOffice lays out from the
     Word numbering is the number in the committed Markdown, in the same order."""
-    from s75docs.build import prepare
+    from s75docs.pipeline import prepare
 
     tools()
     document = prepare(ROOT / "examples" / "oxfordshire-2022").document

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s75docs.money import (
+from s75docs.model.money import (
     Period,
     format_money,
     parse_financial_year,

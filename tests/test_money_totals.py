@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.build import build_agreement
+from s75docs.pipeline import build_agreement
 from s75docs.cli import cli
 from s75docs.errors import S75Error
 

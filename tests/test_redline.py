@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from s75docs.build import document_files, reference_docx, user_template_dirs
-from s75docs.redline import accept, redline_document, reject, write_redline
-from s75docs.tree import Document, build_tree
-from s75docs.versions import load_version
+from s75docs.pipeline import document_files, reference_docx, user_template_dirs
+from s75docs.versions.redline import accept, redline_document, reject, write_redline
+from s75docs.document.tree import Document, build_tree
+from s75docs.versions.compare import load_version
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = ROOT / "examples" / "oxfordshire-2022"
@@ -231,8 +231,8 @@ def test_redline_converts_in_libreoffice(redline: Path, tmp_path: Path) -> None:
 
 
 def test_a_renamed_body_reads_as_one_deletion_and_one_insertion() -> None:
-    from s75docs.redline import word_diff
-    from s75docs.tree import Span
+    from s75docs.versions.redline import word_diff
+    from s75docs.document.tree import Span
 
     old = [Span("text", "NHS Oxfordshire Clinical Commissioning Group of Oxford")]
     new = [Span("text", "NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care "
@@ -271,14 +271,14 @@ def test_retitled_added_and_removed_parts_and_a_deleted_clause_resolve_both_ways
     goes whole (heading included), and a clause cited elsewhere keeps its bookmark."""
     import datetime as dt
 
-    from s75docs.docx_writer import DocxMeta, write_docx
-    from s75docs.md_writer import write_markdown
+    from s75docs.write.docx import DocxMeta, write_docx
+    from s75docs.write.markdown import write_markdown
 
     old = small("the CCG", extra="1. A clause that goes.\n",
                 schedule="\n# Old Schedule {.schedule} {#old}\n\n1. Gone with it.\n")
     new = small("the ICB", schedule="\n# New Schedule {.schedule} {#new}\n\n1. Here now.\n")
     merged = redline_document(old, new)
-    reference = ROOT / "templates" / "reference.docx"
+    reference = ROOT / "s75docs" / "templates" / "reference.docx"
     meta = DocxMeta(title="Agreement", core_date=dt.date(2022, 4, 1))
     data = write_docx(merged, meta, reference)
     root = document_xml(data)

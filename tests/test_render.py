@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from s75docs.errors import S75Error
-from s75docs.model import OpenPoint
-from s75docs.money import parse_period
-from s75docs.render import render_template, template_dirs
-from s75docs.tree import build_tree
+from s75docs.model.agreement import OpenPoint
+from s75docs.model.money import parse_period
+from s75docs.render.environment import render_template, template_dirs
+from s75docs.document.tree import build_tree
 
 
 def render(tmp_path: Path, text: str, seconds: float = 20.0, **context: object) -> str:

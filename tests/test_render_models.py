@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.build import outputs_for, prepare, reference_docx
+from s75docs.pipeline import outputs_for, prepare, reference_docx
 
 HOSTILE = "abcdefgh XYZ é’'\"&<>*_[]{}|{{ }}{% %}()!\\-."  # no N, @, ?, =, # (see below)
 TEXT = st.text(alphabet=HOSTILE, min_size=1, max_size=30).map(" ".join).map(str.split).map(

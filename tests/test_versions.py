@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.tree import build_tree
-from s75docs.variation import apply_operations, deed_operations, document_lines, write_variation
-from s75docs.versions import compare
+from s75docs.document.tree import build_tree
+from s75docs.versions.variation import apply_operations, deed_operations, document_lines, write_variation
+from s75docs.versions.compare import compare
 
 ROOT = Path(__file__).resolve().parent.parent
 OXON = ROOT / "examples" / "oxfordshire-2022"
@@ -133,9 +133,9 @@ def test_succession_refuses_what_it_cannot_do_safely(tmp_path: Path) -> None:
 
 def test_two_icbs_merging_into_one(tmp_path: Path) -> None:
     """April 2026: two ICB partners of one agreement abolished and merged into a new ICB."""
-    from s75docs.finance import schedule_totals
-    from s75docs.load import load_agreement
-    from s75docs.succession import succeed
+    from s75docs.model.finance import schedule_totals
+    from s75docs.load.folder import load_agreement
+    from s75docs.versions.succession import succeed
 
     two = tmp_path / "two"
     shutil.copytree(ROOT / "tests" / "fixtures" / "minimal", two)
@@ -201,8 +201,8 @@ def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -
         "Scheme 1 annexed to this deed as Annex 1" in operative
     assert text.count("\n# Scheme ") == 1  # one annex
     assert "to move funds within Live Well" in (out / "data" / "agreement.yaml").read_text()
-    from s75docs.versions import load_version
-    from s75docs.variation import render_deed
+    from s75docs.versions.compare import load_version
+    from s75docs.versions.variation import render_deed
 
     document, _ = render_deed(load_version(OXON), load_version(new), dt.date(2022, 10, 1), "x")
     assert document.meta["draft_marking"] == \

@@ -15,14 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import model
-from .budgets import read_budget_table
-from .errors import Finding, S75Error, Severity, format_path
-from .yamlsrc import PathKey, Source, load_yaml
+from s75docs.model import agreement as model
+from s75docs.load.budgets import read_budget_table
+from s75docs.constants import AGREEMENT_FILE, BUILTIN_PRESETS, KEY_PATTERN, PACKAGE
+from s75docs.errors import Finding, S75Error, Severity, format_path
+from s75docs.load.source import PathKey, Source, load_yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_PRESETS = PROJECT_ROOT / "schedules"
-AGREEMENT_FILE = "agreement.yaml"
 
 
 @dataclass
@@ -160,7 +158,7 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
         preset_name = own.data.get("extends")
         if preset_name is not None:
             preset_path = find_preset(preset_name, search) if isinstance(preset_name, str) \
-                and re.fullmatch(model.KEY_PATTERN, preset_name) else None  # no paths, NULs
+                and re.fullmatch(KEY_PATTERN, preset_name) else None  # no paths, NULs
             if preset_path is None:
                 known = sorted(p.stem for folder in search if folder.is_dir()
                                for p in folder.glob("*.yaml"))
@@ -168,7 +166,7 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
                     "error", f"no care-group preset named {preset_name!r}; known presets: "
                              f"{', '.join(known)}", own.file, "extends", own.line_of(("extends",))))
             _own_preset(root, preset_path, own)
-            preset = load_yaml(preset_path, display=_relative(preset_path, PROJECT_ROOT))
+            preset = load_yaml(preset_path, display=_relative(preset_path, PACKAGE))
             files.append(preset_path)
             if not isinstance(preset.data, dict):
                 raise S75Error(Finding("error", "expected a mapping of schedule fields",

@@ -16,8 +16,6 @@ import csv
 import datetime as dt
 import io
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +23,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import Finding, S75Error
-from .load import AGREEMENT_FILE, Loaded, load_agreement
-from .model import Partner, PartnerKind
-from .yamlsrc import load_yaml
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.errors import Finding, S75Error
+from s75docs.constants import AGREEMENT_FILE
+from s75docs.load.folder import Loaded, load_agreement
+from s75docs.model.agreement import Partner, PartnerKind
+from s75docs.load.source import load_yaml
 
 # Fields of a schedule that hold partner keys (the agreement's are handled one by one).
 SCHEDULE_KEY_FIELDS = {"lead_commissioner", "host_partner"}
@@ -249,19 +249,9 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
         else:
             data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
             files[relative] = _dump(_schedule_data(data, succession)).encode("utf-8")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent if
-                                    out.parent.exists() else None))
-    try:
-        for relative, data in sorted(files.items()):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        load_agreement(staging)  # the new data must load before it replaces anything
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    # The new data must load before it replaces anything.
+    with locked(out.parent, out.name):
+        clean_stale(out)
+        write_atomically(out, {p.as_posix(): data for p, data in files.items()},
+                         verify=load_agreement)
     return succession

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
-import tempfile
 from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 
-from .diff import block_key, part_key
-from .errors import Finding, S75Error
-from .tree import Block, Cell, Document, Part, Span, plain_text
+from s75docs.versions.diff import block_key, part_key
+from s75docs.errors import Finding, S75Error
+from s75docs.document.tree import Block, Cell, Document, Part, Span, plain_text
 
 REDLINE_FORMATS = ("docx", "md")
 
@@ -221,9 +219,9 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
 
     The changes are dated ``date``, by default NEW's version date, so that the same two
     versions always give the same bytes."""
-    from .build import reference_docx, user_template_dirs
-    from .md_writer import write_markdown
-    from .versions import load_version, version_folders
+    from s75docs.pipeline import reference_docx, user_template_dirs
+    from s75docs.write.markdown import write_markdown
+    from s75docs.versions.compare import load_version, version_folders
 
     if fmt not in REDLINE_FORMATS:
         raise S75Error(Finding("error", f"unknown redline format {fmt!r}; choose from "
@@ -236,7 +234,7 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
         redlined = redline_document(a.document, b.document)
         if fmt == "md":
             return write_markdown(redlined).encode("utf-8")
-        from .docx_writer import DocxMeta, write_docx
+        from s75docs.write.docx import DocxMeta, write_docx
 
         was, now = a.loaded.agreement, b.loaded.agreement
         meta = DocxMeta(
@@ -263,24 +261,11 @@ def write_redline(old: Path, new: Path | None, out: Path, *, rev: str | None = N
     fmt = fmt or ("md" if out.suffix.lower() == ".md" else "docx")
     data = redline_bytes(old, new, rev=rev, author=author, date=date, fmt=fmt,
                          templates=templates)
+    from s75docs.output.atomic import write_file
+
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, out)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_file(out, data)
     except OSError as exc:
         raise S75Error(Finding("error", f"cannot write the redline to {out}: "
                                f"{exc.strerror or exc}", str(out))) from exc
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

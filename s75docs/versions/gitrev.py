@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Finding, S75Error
+from s75docs.errors import Finding, S75Error
 
 
 def _git(repo: Path, *args: str, failure: str | None = None) -> bytes:

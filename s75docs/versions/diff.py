@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .finance import schedule_totals
-from .model import Agreement, OpenPoint, Schedule
-from .money import format_money
-from .tree import Block, Document, Part, reference_parts
+from s75docs.model.finance import schedule_totals
+from s75docs.model.agreement import Agreement, OpenPoint, Schedule
+from s75docs.model.money import format_money
+from s75docs.document.tree import Block, Document, Part, reference_parts
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ The text is for people and diffs; the tool never reads it back.
 
 from __future__ import annotations
 
-from .tree import Block, Cell, Document, Part, Span, walk_spans
+from s75docs.document.tree import Block, Cell, Document, Part, Span, walk_spans
 
 
 def _spans(spans: list[Span]) -> str:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from .model import Agreement, Arrangement, BudgetLine, Schedule
+from s75docs.model.agreement import Agreement, Arrangement, BudgetLine, Schedule
 
 
 @dataclass

@@ -18,12 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-INPUTS_FILE = ".inputs"
+from s75docs.constants import BUILTIN_TEMPLATES, INPUTS_FILE, KEY_PATTERN, PACKAGE
+
 TEMPLATE_SUFFIXES = (".j2", ".yaml", ".txt")  # and reference.docx
-PACKAGE = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE.parent
-BUILTIN_TEMPLATES = PROJECT_ROOT / "templates"  # render.BUILTIN_TEMPLATES, without importing Jinja
-_REFERENCE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # model.KEY_PATTERN
+_REFERENCE = re.compile(KEY_PATTERN)
 
 
 def _sha256(data: bytes) -> str:
@@ -44,8 +42,8 @@ def tool_fingerprint() -> dict[str, str]:
     except PackageNotFoundError:
         installed = "unknown"
     sources = hashlib.sha256()
-    for path in sorted(PACKAGE.glob("*.py")):
-        sources.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(PACKAGE.rglob("*.py")):
+        sources.update(path.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return {"version": installed, "sources": sources.hexdigest()}
 
 
@@ -59,7 +57,7 @@ def template_files(folder: Path) -> dict[str, str]:
 def _input_name(path: Path, root: Path) -> str:
     """``<agreement folder>/schedules/x.yaml``, ``s75docs:schedules/x.yaml`` for our presets."""
     full = path.resolve()
-    for base, prefix in ((root.resolve(), root.resolve().name + "/"), (PROJECT_ROOT, "s75docs:")):
+    for base, prefix in ((root.resolve(), root.resolve().name + "/"), (PACKAGE, "s75docs:")):
         if full.is_relative_to(base):
             return prefix + full.relative_to(base).as_posix()
     return full.as_posix()
@@ -108,7 +106,7 @@ def up_to_date(destination: Path, record: dict[str, Any]) -> bool:
 def _recorded_path(name: str, root: Path) -> Path | None:
     """The file a name in ``.inputs`` stands for, or None if the loader would not read it."""
     if name.startswith("s75docs:"):
-        return PROJECT_ROOT / name.removeprefix("s75docs:")
+        return PACKAGE / name.removeprefix("s75docs:")
     base = root.resolve()
     if name.startswith(base.name + "/"):
         path = root / name.removeprefix(base.name + "/")

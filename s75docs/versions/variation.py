@@ -20,17 +20,18 @@ from typing import Literal
 
 import yaml
 
-from .build import (FORMATS, document_files, document_meta, reference_docx, render_template,
-                    user_template_dirs, write_atomically)
-from .context import template_context
-from .diff import ClauseChange, block_key, clause_changes, part_key
-from .errors import Finding, S75Error
-from .model import Agreement, Partner
-from .load import AGREEMENT_FILE
-from .render import Safe, escape_markdown, long_date, short_date
-from .tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
-from .succession import read_across
-from .versions import Version, load_version
+from s75docs.pipeline import (FORMATS, document_files, document_meta, reference_docx, render_template,
+                    user_template_dirs)
+from s75docs.render.context import template_context
+from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.errors import Finding, S75Error
+from s75docs.model.agreement import Agreement, Partner
+from s75docs.constants import AGREEMENT_FILE
+from s75docs.render.environment import Safe, escape_markdown, long_date, short_date
+from s75docs.document.tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
+from s75docs.versions.succession import read_across
+from s75docs.versions.compare import Version, load_version
 
 DEED_TEMPLATE = "deed.md.j2"
 OperationKind = Literal["replace_clause", "insert_clause", "delete_clause", "replace_part",
@@ -268,5 +269,7 @@ def write_variation(old_path: Path, new_path: Path, variation_date: dt.date, rea
     for stem, doc in (("deed-of-variation", document), ("agreement-as-varied", consolidated)):
         files.update(document_files(new.loaded, doc, stem, formats, reference_docx(dirs)))
     files.update(recorded_data(new, variation_date, reason))
-    write_atomically(out_dir, files)
+    with locked(out_dir.parent, out_dir.name):
+        clean_stale(out_dir)
+        write_atomically(out_dir, files)
     return out_dir

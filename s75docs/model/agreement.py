@@ -23,9 +23,9 @@ from pydantic import (
     model_validator,
 )
 
-from .money import Period, parse_financial_year, parse_money, parse_period
+from s75docs.constants import KEY_PATTERN
+from s75docs.model.money import Period, parse_financial_year, parse_money, parse_period
 
-KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 # Names Windows reserves for devices: a folder build/con/ cannot be made there.

@@ -1,36 +1,27 @@
-"""Build an agreement: check, render once into the document tree, write every output atomically.
+"""The pipeline for one agreement: load, check, render once into the document tree, write.
 
-Outputs go to a temporary folder beside the destination and are swapped into place only when
-all of them have been written, so a failed or killed build leaves the previous outputs as they
-were. A lock file stops two builds of one agreement from interleaving.
+``prepare`` is what ``check`` and ``build`` share; ``build_agreement`` hands the outputs to
+:mod:`s75docs.output.atomic`, which swaps them into place under a lock.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import errno
-import fcntl
-import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import run_checks
-from .compliance import Row, compliance, compliance_findings, compliance_markdown, load_map
-from .context import template_context
-from .errors import Finding, S75Error
-from .inputs import INPUTS_FILE, inputs_json, inputs_record
-from .load import Loaded, load_agreement
-from .md_writer import write_markdown
-from .render import BUILTIN_TEMPLATES, render_template, short_date, template_dirs
-from .terms import proper_names, undefined_terms, unused_terms
-from .tree import Document, Part, build_tree, select_parts
+from s75docs.check.data import run_checks
+from s75docs.check.compliance import Row, compliance, compliance_findings, compliance_markdown, load_map
+from s75docs.render.context import template_context
+from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
+from s75docs.errors import Finding, S75Error
+from s75docs.output.inputs import inputs_json, inputs_record
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.load.folder import Loaded, load_agreement
+from s75docs.write.markdown import write_markdown
+from s75docs.render.environment import render_template, short_date, template_dirs
+from s75docs.check.terms import proper_names, undefined_terms, unused_terms
+from s75docs.document.tree import Document, Part, build_tree, select_parts
 
-FORMATS = ("md", "docx")
 AGREEMENT_TEMPLATE = "agreement.md.j2"
 
 
@@ -153,7 +144,7 @@ def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str,
     if "md" in formats:
         files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
     if "docx" in formats:
-        from .docx_writer import DocxMeta, write_docx
+        from s75docs.write.docx import DocxMeta, write_docx
 
         a = loaded.agreement
         meta = DocxMeta(
@@ -173,114 +164,6 @@ def reference_docx(dirs: list[Path]) -> Path:
         if candidate.is_file():
             return candidate
     return BUILTIN_TEMPLATES / "reference.docx"
-
-
-@contextlib.contextmanager
-def locked(out_dir: Path, reference: str) -> Iterator[None]:
-    """One build of an agreement at a time; a second one is told so instead of interleaving."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = out_dir / f".{reference}.lock"
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise S75Error(Finding("error", f"another build of '{reference}' is writing to "
-                                   f"{out_dir} right now; try again when it has finished",
-                                   str(lock_path))) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def write_atomically(destination: Path, files: dict[str, bytes]) -> None:
-    """Write all files into a fresh folder, then swap it for ``destination`` in one rename."""
-    if destination.is_symlink() or (destination.exists() and not destination.is_dir()):
-        # Not outputs of ours: a file or link the user put there is never replaced.
-        kind = "link" if destination.is_symlink() else "file"
-        raise S75Error(Finding("error", f"{destination} is a {kind}, not an output folder; "
-                               "move it away or choose another output folder",
-                               str(destination)))
-    parent = destination.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are ordinary files
-    try:
-        for relative, data in sorted(files.items()):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        _swap(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def clean_stale(destination: Path) -> None:
-    """Remove what a killed build left beside ``destination``; call only under its lock.
-
-    ``.<name>.new-*`` is a staging folder (or, after an exchange, the previous outputs) of a build
-    that died before tidying up. ``.<name>.old-*`` is the previous outputs retired by the
-    two-rename swap: if the build died between the renames, they are put back.
-    """
-    parent = destination.parent
-    for retired in sorted(parent.glob(f".{destination.name}.old-*")):
-        if not destination.exists() and not destination.is_symlink():
-            os.rename(retired, destination)
-        else:
-            shutil.rmtree(retired, ignore_errors=True)
-    for staging in parent.glob(f".{destination.name}.new-*"):
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the C
-    library, kernel or file system cannot, so that the caller falls back to two renames."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):  # no such function (glibc before 2.28, musl)
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                          ctypes.c_uint]
-    renameat2.restype = ctypes.c_int
-    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
-                 _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(first), None, str(second))
-
-
-def _swap(staging: Path, destination: Path) -> None:
-    if not destination.exists():
-        os.rename(staging, destination)
-        return
-    if _exchange(staging, destination):
-        # One atomic step: destination now holds the new outputs, staging the previous ones.
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
-    os.rmdir(retired)
-    os.rename(destination, retired)
-    try:
-        os.rename(staging, destination)
-    except BaseException:
-        os.rename(retired, destination)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Finding, S75Error
-from .model import Agreement, Arrangement
-from .tree import Document, reference_parts
-from .yamlsrc import load_yaml
+from s75docs.errors import Finding, S75Error
+from s75docs.model.agreement import Agreement, Arrangement
+from s75docs.document.tree import Document, reference_parts
+from s75docs.load.source import load_yaml
 
 MAP_FILE = "statute-map.yaml"
 NOT_USED = "[Not used]"

@@ -49,8 +49,8 @@ from docx.oxml.parser import oxml_parser
 from docx.shared import Twips
 from lxml import etree
 
-from .errors import Finding, S75Error
-from .tree import NUMBERED_PARTS, Block, Cell, Document, Part, Span, iter_spans, walk_spans
+from s75docs.errors import Finding, S75Error
+from s75docs.document.tree import NUMBERED_PARTS, Block, Cell, Document, Part, Span, iter_spans, walk_spans
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .errors import Finding, S75Error
+from s75docs.errors import Finding, S75Error
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MAX_PART = 256 * 1024 * 1024  # an XML part bigger than this is not an agreement: refuse it
@@ -128,7 +128,8 @@ class _Converter:
 
     def number(self, props: Any, style_id: str, style: str) -> str:
         """The paragraph's own number as the tree formats it, or "" for an unnumbered one."""
-        from .tree import MAX_LEVEL, format_number
+        from s75docs.constants import MAX_LEVEL
+        from s75docs.document.tree import format_number
 
         clause = _CLAUSE_STYLE.fullmatch(style)
         if not clause and style not in ("parties", "recitals"):

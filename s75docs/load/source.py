@@ -15,10 +15,16 @@ from typing import Any
 
 import yaml
 
-from .errors import Finding, S75Error, format_path
+from s75docs.errors import Finding, S75Error, format_path
 
 MAX_BYTES = 5 * 1024 * 1024
 PathKey = tuple[str | int, ...]
+# Agreement data nests a handful of levels; far deeper nesting is hostile. Checked by us, before
+# the parser's own limit (whose wording and depth vary between libyaml versions).
+MAX_DEPTH = 50
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+          yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 # libyaml's composer when PyYAML was built with it (it keeps line marks); pure Python otherwise.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -73,6 +79,23 @@ def read_text(path: Path, *, display: str | None = None) -> str:
         ) from exc
 
 
+def _check_depth(text: str, name: str) -> None:
+    """Refuse collections nested more than MAX_DEPTH deep, naming the line where it happens.
+
+    Run only after libyaml failed: Python's scanner has no depth limit of its own.
+    """
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise S75Error(Finding("error", f"YAML is nested too deeply to read (more than "
+                                       f"{MAX_DEPTH} levels)", name,
+                                       line=token.start_mark.line + 1))
+        elif isinstance(token, _CLOSES):
+            depth -= 1
+
+
 def load_yaml(path: Path, *, display: str | None = None) -> Source:
     """Parse one YAML document into plain values plus a line map."""
     name = display or str(path)
@@ -80,6 +103,8 @@ def load_yaml(path: Path, *, display: str | None = None) -> Source:
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
+        if _LOADER is not yaml.SafeLoader:
+            _check_depth(text, name)  # libyaml stops at its own depth limit; say why, in our words
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
@@ -119,6 +144,9 @@ class _Builder:
         )
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, path[:MAX_DEPTH], f"YAML is nested too deeply to read (more "
+                            f"than {MAX_DEPTH} levels)")
         if id(node) in self.seen:
             # An alias is the anchored node itself, whose mark is the anchor's line: name the
             # line of the field that holds the alias instead.

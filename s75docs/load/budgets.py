@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import Finding, S75Error
-from .yamlsrc import CONTROL_CHARACTERS, read_text
+from s75docs.errors import Finding, S75Error
+from s75docs.load.source import CONTROL_CHARACTERS, read_text
 
 COLUMNS = ("partner", "line", "year", "amount", "type")
 REQUIRED = ("partner", "line", "year", "amount")
@@ -135,7 +135,7 @@ def _xlsx_rows(path: Path, display: str) -> list[Row]:
 
     from openpyxl import load_workbook
 
-    from .yamlsrc import MAX_BYTES
+    from s75docs.load.source import MAX_BYTES
 
     try:
         size = path.stat().st_size

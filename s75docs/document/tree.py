@@ -26,14 +26,14 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .errors import Finding, S75Error
+from s75docs.constants import MAX_LEVEL
+from s75docs.errors import Finding, S75Error
 
 SpanKind = Literal["text", "strong", "em", "define", "ref", "open", "break"]
 BlockKind = Literal["clause", "heading", "text", "bullet", "table"]
 PartKind = Literal["front", "body", "schedule", "scheme", "execution"]
 PART_KINDS = ("front", "body", "schedule", "scheme", "execution")
 NUMBERED_PARTS = ("body", "schedule", "scheme")
-MAX_LEVEL = 5
 
 
 @dataclass

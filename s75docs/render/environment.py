@@ -28,10 +28,10 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from .errors import Finding, S75Error
-from .money import Period, format_money
+from s75docs.constants import BUILTIN_TEMPLATES
+from s75docs.errors import Finding, S75Error
+from s75docs.model.money import Period, format_money
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
 MAX_TEMPLATE_SIZE = 1_000_000  # characters or items one template expression may build
 
@@ -128,7 +128,7 @@ def _check_label(name: str) -> None:
 
 def finalize(value: Any) -> Markup:
     """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
-    from .model import OpenPoint
+    from s75docs.model.agreement import OpenPoint
 
     if isinstance(value, Markup):
         return value

@@ -1,0 +1,1 @@
+"""Document: one tree parsed from the rendered Markdown, numbered and cross-referenced."""

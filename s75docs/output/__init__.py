@@ -1,0 +1,1 @@
+"""Output: files written atomically under a lock, and the fingerprints of what a build read."""

@@ -1,0 +1,1 @@
+"""Render: sandboxed, strict Jinja2 templates of Markdown, and what they see."""

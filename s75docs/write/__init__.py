@@ -1,0 +1,1 @@
+"""Write: the document tree as Markdown and as Word."""
