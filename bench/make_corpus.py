@@ -167,7 +167,7 @@ def agreement_data(index: int, seed: int) -> tuple[dict, dict[str, dict], dict[s
         shares = [w * 100 // sum(weights) for w in weights]
         shares[0] += 100 - sum(shares)
         risk_share: dict = {"method": "fixed",
-                            "shares": {k: f"{s}%" for k, s in zip(keys, shares)}}
+                            "shares": {k: f"{s}%" for k, s in zip(keys, shares, strict=False)}}
     else:
         risk_share = {"method": "proportional"}
 
@@ -212,7 +212,7 @@ def agreement_data(index: int, seed: int) -> tuple[dict, dict[str, dict], dict[s
     schedules: dict[str, dict] = {}
     budgets: dict[str, list] = {}
     used: dict[str, int] = {}
-    for number, (preset, n_lines) in enumerate(zip(presets, per_schedule), 1):
+    for number, (preset, n_lines) in enumerate(zip(presets, per_schedule, strict=False), 1):
         used[preset] = used.get(preset, 0) + 1
         key = preset if used[preset] == 1 else f"{preset}-{used[preset]}"
         lines, types, titles = PRESETS[preset]

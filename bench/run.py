@@ -53,7 +53,7 @@ def timed(command: list[str], env: dict[str, str] | None = None, check: bool = T
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -254,16 +254,16 @@ def main() -> None:
                 baseline = f"pandoc {figures[f'pandoc {name}']:.3f} s"
                 ratio = f"{figures[f'build {name}'] / figures[f'pandoc {name}']:.2f}x"
             say(f"build {name} md+docx (median of 3)", figures[f"build {name}"], baseline, ratio)
-            say(f"  same, template cache off", figures[f"build-cold {name}"])
+            say("  same, template cache off", figures[f"build-cold {name}"])
             if pandoc:
-                say(f"  pandoc agreement.md -> docx", figures[f"pandoc {name}"])
+                say("  pandoc agreement.md -> docx", figures[f"pandoc {name}"])
                 say(f"  pandoc, every document ({len(all_md)} files)",
                     figures[f"pandoc-all {name}"], "", "ours "
                     f"{figures[f'build {name}'] / figures[f'pandoc-all {name}']:.2f}x")
             figures[f"docxtpl {name}"] = median_of(runs3, [
                 PYTHON, "-c", DOCXTPL_SCRIPT, str(docxtpl_template), str(markdown),
                 str(work / f"{name}-docxtpl.docx")])
-            say(f"  docxtpl loop over the paragraphs", figures[f"docxtpl {name}"], "",
+            say("  docxtpl loop over the paragraphs", figures[f"docxtpl {name}"], "",
                 f"ours {figures[f'build {name}'] / figures[f'docxtpl {name}']:.2f}x")
         if not pandoc:
             notes.append("pandoc could not be installed here, so its baseline is missing.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s75docs.pipeline import build_agreement, prepare, render_agreement
 from s75docs.errors import Finding
 from s75docs.load.folder import Loaded, load_agreement
+from s75docs.pipeline import build_agreement, prepare, render_agreement
 
 
 def check_agreement(path: Path | str, *, final: bool = False,

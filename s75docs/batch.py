@@ -9,14 +9,13 @@ Worker processes live for the whole batch, so each compiles the templates once
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from s75docs.constants import FORMATS, default_jobs
 from s75docs.errors import Finding, S75Error
@@ -48,10 +47,10 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
 
     Never raises for a problem with the agreement: a failure is a Result with its findings.
     """
-    from s75docs.pipeline import build_agreement, user_template_dirs
     from s75docs.check.data import run_checks
-    from s75docs.output.inputs import inputs_record, up_to_date
     from s75docs.load.folder import load_agreement
+    from s75docs.output.inputs import inputs_record, up_to_date
+    from s75docs.pipeline import build_agreement, user_template_dirs
 
     start = time.perf_counter()
     path = Path(path)
@@ -75,7 +74,7 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
     except S75Error as exc:
         result.findings = list(exc.findings)
         result.detail = traceback.format_exc()  # printed only with --debug
-    except Exception as exc:  # noqa: BLE001 - a bug must not take the other agreements with it
+    except Exception as exc:
         result.findings = [Finding("error", f"internal error: {type(exc).__name__}: {exc} "
                                    "(run with --debug for the traceback)", str(path))]
         result.detail = traceback.format_exc()
@@ -172,7 +171,7 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
                 index = futures[future]
                 try:
                     result = future.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the kernel
+                except Exception as exc:
                     result = Result(Path(paths[index]), "failed", findings=[Finding(
                         "error", f"the build process failed: {type(exc).__name__}: {exc}",
                         str(paths[index]))])
@@ -186,10 +185,9 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
 # --- reporting, for the command line ------------------------------------------------------------
 
 
-def progress_display(console):  # type: ignore[no-untyped-def]
+def progress_display(console: Any) -> Any:
     """A progress bar: agreements done of all, failures so far, time elapsed."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("[red]{task.fields[failed]} failed[/]"), TimeElapsedColumn(),

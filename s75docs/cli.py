@@ -138,7 +138,6 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     Example:
       s75docs build examples/haringey-2016 examples/oxfordshire-2022 -o build
     """
-    import os
     import time
 
     from s75docs.batch import build_many, progress_display, summary_line, summary_table
@@ -160,7 +159,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
             if result.detail and click.get_current_context().obj.get("debug"):
                 err.print(result.detail, markup=False)
         if progress is not None:
-            progress.update(task, advance=1, failed=failed)  # type: ignore[arg-type]
+            progress.update(task, advance=1, failed=failed)
 
     start = time.perf_counter()
     try:

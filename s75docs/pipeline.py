@@ -9,18 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from s75docs.check.compliance import (
+    Row,
+    compliance,
+    compliance_findings,
+    compliance_markdown,
+    load_map,
+)
 from s75docs.check.data import run_checks
-from s75docs.check.compliance import Row, compliance, compliance_findings, compliance_markdown, load_map
-from s75docs.render.context import template_context
-from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
-from s75docs.errors import Finding, S75Error
-from s75docs.output.inputs import inputs_json, inputs_record
-from s75docs.output.atomic import clean_stale, locked, write_atomically
-from s75docs.load.folder import Loaded, load_agreement
-from s75docs.write.markdown import write_markdown
-from s75docs.render.environment import render_template, short_date, template_dirs
 from s75docs.check.terms import proper_names, undefined_terms, unused_terms
+from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
 from s75docs.document.tree import Document, Part, build_tree, select_parts
+from s75docs.errors import Finding, S75Error
+from s75docs.load.folder import Loaded, load_agreement
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.output.inputs import inputs_json, inputs_record
+from s75docs.render.context import template_context
+from s75docs.render.environment import render_template, short_date, template_dirs
+from s75docs.write.markdown import write_markdown
 
 AGREEMENT_TEMPLATE = "agreement.md.j2"
 

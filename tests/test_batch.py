@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from jinja2.sandbox import SandboxedEnvironment
 
-from s75docs.output import inputs
-from s75docs.render import environment as render
 from s75docs.batch import build_many
-from s75docs.pipeline import user_template_dirs
 from s75docs.cli import cli
 from s75docs.errors import Finding
 from s75docs.load.folder import load_agreement
+from s75docs.output import inputs
+from s75docs.pipeline import user_template_dirs
+from s75docs.render import environment as render
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"

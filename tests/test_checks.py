@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s75docs.check.data import run_checks
-from s75docs.model.finance import schedule_totals
 from s75docs.load.folder import load_agreement
+from s75docs.model.finance import schedule_totals
 from s75docs.model.money import format_money
 
 ROOT = Path(__file__).resolve().parent.parent

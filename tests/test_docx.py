@@ -16,10 +16,10 @@ import docx
 import pytest
 from lxml import etree
 
-from s75docs.write.docx import DocxMeta, write_docx
+from s75docs.document.tree import NUMBERED_PARTS, Document, build_tree, iter_spans
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
-from s75docs.document.tree import NUMBERED_PARTS, Document, build_tree, iter_spans
+from s75docs.write.docx import DocxMeta, write_docx
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"
@@ -194,7 +194,7 @@ def test_cross_references_are_ref_fields_to_bookmarks(written: bytes) -> None:
     ref_fields = [(i, shown) for i, shown in fields(written) if i.startswith("REF ")]
     assert [shown for _, shown in ref_fields] == [s.number for s in refs]
     marks = bookmarked_text(written)
-    for span, (instruction, _) in zip(refs, ref_fields):
+    for span, (instruction, _) in zip(refs, ref_fields, strict=False):
         name = instruction.split()[1]
         assert re.fullmatch(r"_Ref_s75_\d{4}", name)
         part, block = document.labels[span.target]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.pipeline import build_agreement, prepare
 from s75docs.errors import S75Error
-from s75docs.write.markdown import write_markdown
 from s75docs.model.money import parse_money
+from s75docs.pipeline import build_agreement, prepare
+from s75docs.write.markdown import write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/agreement.yaml"))

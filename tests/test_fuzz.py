@@ -22,10 +22,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.pipeline import prepare
 from s75docs.check.data import run_checks
 from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import load_agreement
+from s75docs.pipeline import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "minimal"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from s75docs.pipeline import document_files, reference_docx, user_template_dirs
-from s75docs.versions.textconv import docx_text
 from s75docs.versions.compare import load_version
+from s75docs.versions.textconv import docx_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "oxfordshire-2022"

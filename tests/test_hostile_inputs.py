@@ -35,9 +35,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from s75docs.pipeline import build_agreement
 from s75docs.cli import cli
 from s75docs.load.folder import load_agreement
+from s75docs.pipeline import build_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "minimal"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from s75docs.document.tree import Document, build_tree, iter_spans
 from s75docs.write.docx import DocxMeta, write_docx
 from s75docs.write.markdown import write_markdown
-from s75docs.document.tree import Document, build_tree, iter_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"

@@ -27,9 +27,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.pipeline import build_agreement
 from s75docs.cli import cli
 from s75docs.errors import S75Error
+from s75docs.pipeline import build_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "minimal"

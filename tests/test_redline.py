@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from s75docs.pipeline import document_files, reference_docx, user_template_dirs
-from s75docs.versions.redline import accept, redline_document, reject, write_redline
 from s75docs.document.tree import Document, build_tree
+from s75docs.pipeline import document_files, reference_docx, user_template_dirs
 from s75docs.versions.compare import load_version
+from s75docs.versions.redline import accept, redline_document, reject, write_redline
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = ROOT / "examples" / "oxfordshire-2022"
@@ -231,8 +231,8 @@ def test_redline_converts_in_libreoffice(redline: Path, tmp_path: Path) -> None:
 
 
 def test_a_renamed_body_reads_as_one_deletion_and_one_insertion() -> None:
-    from s75docs.versions.redline import word_diff
     from s75docs.document.tree import Span
+    from s75docs.versions.redline import word_diff
 
     old = [Span("text", "NHS Oxfordshire Clinical Commissioning Group of Oxford")]
     new = [Span("text", "NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care "

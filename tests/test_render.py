@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from s75docs.document.tree import build_tree
 from s75docs.errors import S75Error
 from s75docs.model.agreement import OpenPoint
 from s75docs.model.money import parse_period
 from s75docs.render.environment import render_template, template_dirs
-from s75docs.document.tree import build_tree
 
 
 def render(tmp_path: Path, text: str, seconds: float = 20.0, **context: object) -> str:
@@ -68,8 +68,9 @@ def test_domain_filters(tmp_path: Path) -> None:
         p=parse_period("6 months"), q=parse_period("1 month"),
         o=OpenPoint(to_be_agreed="host to be agreed"),
     )
-    assert build_tree(out).parts[0].blocks[0].plain() == ("£190,585,000|£1,234.50|1 April 2022|01.04.2022|six months' notice|"
-                   "one month's notice|A, B and C|[host to be agreed]")
+    assert build_tree(out).parts[0].blocks[0].plain() == (
+        "£190,585,000|£1,234.50|1 April 2022|01.04.2022|six months' notice|"
+        "one month's notice|A, B and C|[host to be agreed]")
 
 
 def test_firm_templates_override_built_in_ones(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s75docs.errors import S75Error
-from s75docs.write.markdown import write_markdown
-from s75docs.render.environment import escape_markdown
 from s75docs.document.tree import build_tree, format_number
+from s75docs.errors import S75Error
+from s75docs.render.environment import escape_markdown
+from s75docs.write.markdown import write_markdown
 
 BODY = """\
 # Agreed Terms {.body}
@@ -126,8 +126,8 @@ def test_escaped_data_comes_out_literally(text: str) -> None:
 
 
 def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:
-    from s75docs.model.agreement import OpenPoint
     from s75docs.check.terms import undefined_terms, unused_terms
+    from s75docs.model.agreement import OpenPoint
 
     doc = build_tree("# Agreement {.front}\n\n## Parties {.parties}\n\n1. A ({=Council})\n"
                      "1. B ({=Trust})\n\n" + BODY.replace("The board meets.",

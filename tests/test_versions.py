@@ -13,8 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s75docs.document.tree import build_tree
-from s75docs.versions.variation import apply_operations, deed_operations, document_lines, write_variation
-from s75docs.versions.compare import compare
+from s75docs.versions.variation import (
+    apply_operations,
+    deed_operations,
+    document_lines,
+    write_variation,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OXON = ROOT / "examples" / "oxfordshire-2022"
@@ -133,8 +137,8 @@ def test_succession_refuses_what_it_cannot_do_safely(tmp_path: Path) -> None:
 
 def test_two_icbs_merging_into_one(tmp_path: Path) -> None:
     """April 2026: two ICB partners of one agreement abolished and merged into a new ICB."""
-    from s75docs.model.finance import schedule_totals
     from s75docs.load.folder import load_agreement
+    from s75docs.model.finance import schedule_totals
     from s75docs.versions.succession import succeed
 
     two = tmp_path / "two"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from s75docs.errors import Finding, S75Error
-from s75docs.model.agreement import Agreement, Arrangement
 from s75docs.document.tree import Document, reference_parts
+from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
+from s75docs.model.agreement import Agreement, Arrangement
 
 MAP_FILE = "statute-map.yaml"
 NOT_USED = "[Not used]"
@@ -75,12 +75,13 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
         if entry.applies_to == "agreement":
             targets = [("", "")]
         else:
-            wanted = (lambda s: s.has(Arrangement.pooled_fund)) if entry.applies_to == \
-                "pooled_fund" else (lambda s: s.has(Arrangement.lead_commissioning) or
-                                    s.has(Arrangement.integrated_provision))
-            targets = [(s.title, s.key) for s in agreement.schedules if wanted(s)]
+            kinds = (Arrangement.pooled_fund,) if entry.applies_to == "pooled_fund" else \
+                (Arrangement.lead_commissioning, Arrangement.integrated_provision)
+            targets = [(s.title, s.key) for s in agreement.schedules
+                       if any(s.has(kind) for kind in kinds)]
         for title, key in targets:
-            found, missing = [], []
+            found: list[str] = []
+            missing: list[str] = []
             for label in entry.labels:
                 name = label.replace("{key}", key)
                 where = _where(document, name)
@@ -93,7 +94,7 @@ def compliance_findings(rows: list[Row], source: str) -> list[Finding]:
     return [
         Finding("error", f"{row.regulation}: {row.item}"
                 + (f" for the scheme '{row.scheme}'" if row.scheme else "")
-                + f" is not in the rendered agreement (no live clause labelled "
+                + " is not in the rendered agreement (no live clause labelled "
                 + ", ".join(repr(m) for m in row.missing) + ")", source, code="compliance")
         for row in rows if not row.satisfied
     ]

@@ -15,12 +15,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from s75docs.model.finance import schedule_totals, totals_of
-from s75docs.load.folder import Loaded, Origin
-from s75docs.model.agreement import (Agreement, Arrangement, BudgetLine, OpenPoint, PooledFundManager, Schedule,
-                    StatedTotal)
-from s75docs.model.money import financial_year_of, format_money
 from s75docs.errors import Finding, Severity
+from s75docs.load.folder import Loaded, Origin
+from s75docs.model.agreement import (
+    Agreement,
+    Arrangement,
+    BudgetLine,
+    OpenPoint,
+    PooledFundManager,
+    Schedule,
+    StatedTotal,
+)
+from s75docs.model.finance import schedule_totals, totals_of
+from s75docs.model.money import financial_year_of, format_money
 
 PathKey = tuple[str | int, ...]
 

@@ -153,7 +153,7 @@ def _xlsx_rows(path: Path, display: str) -> list[Row]:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise S75Error(Finding("error", f"cannot open workbook: {exc}", display)) from exc
-    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails deep inside openpyxl/lxml
+    except Exception as exc:
         raise S75Error(Finding("error", "cannot open workbook: it is damaged or not an Excel "
                                f"workbook ({type(exc).__name__}: {exc})", display)) from exc
     where = f"{display}[{sheet.title}]"

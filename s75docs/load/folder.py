@@ -15,12 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from s75docs.model import agreement as model
-from s75docs.load.budgets import read_budget_table
 from s75docs.constants import AGREEMENT_FILE, BUILTIN_PRESETS, KEY_PATTERN, PACKAGE
 from s75docs.errors import Finding, S75Error, Severity, format_path
+from s75docs.load.budgets import read_budget_table
 from s75docs.load.source import PathKey, Source, load_yaml
-
+from s75docs.model import agreement as model
 
 
 @dataclass
@@ -35,8 +34,9 @@ class Origin:
         if len(path) >= 2 and path[0] == "schedules" and isinstance(path[1], int):
             index = path[1]
             rest = path[2:]
-            if len(rest) >= 2 and rest[0] == "contributions" and (index, rest[1]) in self.budget_rows:
-                file, _, line = self.budget_rows[(index, rest[1])].rpartition(":")
+            row = rest[1] if len(rest) >= 2 and rest[0] == "contributions" else None
+            if isinstance(row, int) and (index, row) in self.budget_rows:
+                file, _, line = self.budget_rows[(index, row)].rpartition(":")
                 return file, int(line)
             sources = self.schedules.get(index)
             if sources:
@@ -228,7 +228,7 @@ def _real_path(loc: tuple[Any, ...], data: Any) -> tuple[PathKey, list[str]]:
     return tuple(path), tags
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "missing":
         return "this field is required"

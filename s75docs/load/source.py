@@ -164,6 +164,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
@@ -204,4 +205,5 @@ class _Builder:
             raise self.fail(node, path, f"cannot read value: {exc.problem}") from exc
         except (ValueError, OverflowError) as exc:  # e.g. a timestamp such as 2024-02-30
             value = node.value if len(node.value) <= 60 else node.value[:60] + "..."
-            raise self.fail(node, path, f"cannot read value {value!r}: {str(exc).split(';')[0][:200]}") from exc
+            reason = str(exc).split(";")[0][:200]
+            raise self.fail(node, path, f"cannot read value {value!r}: {reason}") from exc

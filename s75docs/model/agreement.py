@@ -26,7 +26,6 @@ from pydantic import (
 from s75docs.constants import KEY_PATTERN
 from s75docs.model.money import Period, parse_financial_year, parse_money, parse_period
 
-
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 # Names Windows reserves for devices: a folder build/con/ cannot be made there.
 _DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),

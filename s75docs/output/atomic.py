@@ -26,6 +26,7 @@ from pathlib import Path
 
 from s75docs.errors import Finding, S75Error
 
+
 @contextlib.contextmanager
 def locked(out_dir: Path, reference: str) -> Iterator[None]:
     """One build of an agreement at a time; a second one is told so instead of interleaving."""

@@ -43,7 +43,8 @@ def tool_fingerprint() -> dict[str, str]:
         installed = "unknown"
     sources = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
-        sources.update(path.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(PACKAGE).as_posix().encode("utf-8")
+        sources.update(name + b"\0" + path.read_bytes() + b"\0")
     return {"version": installed, "sources": sources.hexdigest()}
 
 

@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from s75docs.model.finance import Totals, agreement_totals, risk_shares, schedule_totals, split, totals_of
 from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
+from s75docs.model.finance import (
+    Totals,
+    agreement_totals,
+    risk_shares,
+    schedule_totals,
+    split,
+    totals_of,
+)
 from s75docs.model.money import Period
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)

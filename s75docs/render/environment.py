@@ -133,7 +133,7 @@ def finalize(value: Any) -> Markup:
     if isinstance(value, Markup):
         return value
     if isinstance(value, jinja2.Undefined):
-        return str(value)  # StrictUndefined raises here
+        return Markup(str(value))  # StrictUndefined raises here
     if isinstance(value, OpenPoint):
         return open_point(value.to_be_agreed)
     if isinstance(value, bool) or value is None:
@@ -232,7 +232,7 @@ class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - a damaged cache file: compile afresh
+        except Exception:
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:

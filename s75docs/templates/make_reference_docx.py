@@ -101,7 +101,7 @@ def ppr(*, num: tuple[int, int] | None = None, keep_next: bool = False, keep_lin
         parts.append(border)
     if tabs:
         parts.append(el("tabs", tabs))
-    spacing = {}
+    spacing: dict[str, object] = {}
     if before is not None:
         spacing["before"] = before
     if after is not None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s75docs.pipeline import prepare, render_agreement
+from s75docs.document.tree import Document
 from s75docs.errors import S75Error
+from s75docs.load.folder import Loaded, load_agreement
+from s75docs.pipeline import prepare, render_agreement
 from s75docs.versions.diff import Change, ClauseChange, clause_changes, model_changes
 from s75docs.versions.gitrev import folder_at, parse_range
-from s75docs.load.folder import Loaded, load_agreement
-from s75docs.document.tree import Document
 
 
 @dataclass

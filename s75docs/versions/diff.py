@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from s75docs.model.finance import schedule_totals
-from s75docs.model.agreement import Agreement, OpenPoint, Schedule
-from s75docs.model.money import format_money
 from s75docs.document.tree import Block, Document, Part, reference_parts
+from s75docs.model.agreement import Agreement, OpenPoint, Schedule
+from s75docs.model.finance import schedule_totals
+from s75docs.model.money import format_money
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def _part_changes(old: Part, new: Part, key: str) -> Iterator[ClauseChange]:
         olds = [Located(old, old.blocks[i], i) for i in range(i1, i2)]
         news = [Located(new, new.blocks[j], j) for j in range(j1, j2)]
         paired = min(len(olds), len(news)) if op == "replace" else 0
-        for x, y in zip(olds[:paired], news[:paired]):
+        for x, y in zip(olds[:paired], news[:paired], strict=False):
             yield ClauseChange("replaced", x, y, key)
         for x in olds[paired:]:
             yield ClauseChange("deleted", x, None, key)

@@ -19,9 +19,9 @@ from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 
-from s75docs.versions.diff import block_key, part_key
-from s75docs.errors import Finding, S75Error
 from s75docs.document.tree import Block, Cell, Document, Part, Span, plain_text
+from s75docs.errors import Finding, S75Error
+from s75docs.versions.diff import block_key, part_key
 
 REDLINE_FORMATS = ("docx", "md")
 
@@ -42,8 +42,10 @@ def _tokens(spans: list[Span], style: str = "") -> list[tuple[str, str]]:
 
 
 def _span(text: str, style: str, change: str | None) -> Span:
-    if style in ("strong", "em"):
-        return Span(style, children=[Span("text", text, change=change)], change=change)
+    if style == "strong":
+        return Span("strong", children=[Span("text", text, change=change)], change=change)
+    if style == "em":
+        return Span("em", children=[Span("text", text, change=change)], change=change)
     return Span("text", text, change=change)  # an open point keeps its brackets as text
 
 
@@ -144,7 +146,7 @@ def _rows(old: list[list[Cell]], new: list[list[Cell]]) -> list[list[Cell]]:
             continue
         olds, news = old[i1:i2], new[j1:j2]
         paired = min(len(olds), len(news)) if op == "replace" and len(olds) == len(news) else 0
-        for x, y in zip(olds[:paired], news[:paired]):
+        for x, y in zip(olds[:paired], news[:paired], strict=False):
             rows.append([replace(cell, spans=word_diff(x[c].spans, cell.spans))
                          if c < len(x) else _marked_row([cell], "ins")[0]
                          for c, cell in enumerate(y)])
@@ -163,7 +165,7 @@ def _part(old: Part, new: Part) -> Part:
             continue
         olds, news = old.blocks[i1:i2], new.blocks[j1:j2]
         paired = min(len(olds), len(news)) if op == "replace" else 0
-        for x, y in zip(olds[:paired], news[:paired]):
+        for x, y in zip(olds[:paired], news[:paired], strict=False):
             if x.kind == y.kind and x.level == y.level:
                 blocks.append(_changed(x, y))
             else:
@@ -220,8 +222,8 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
     The changes are dated ``date``, by default NEW's version date, so that the same two
     versions always give the same bytes."""
     from s75docs.pipeline import reference_docx, user_template_dirs
-    from s75docs.write.markdown import write_markdown
     from s75docs.versions.compare import load_version, version_folders
+    from s75docs.write.markdown import write_markdown
 
     if fmt not in REDLINE_FORMATS:
         raise S75Error(Finding("error", f"unknown redline format {fmt!r}; choose from "

@@ -23,12 +23,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from s75docs.output.atomic import clean_stale, locked, write_atomically
-from s75docs.errors import Finding, S75Error
 from s75docs.constants import AGREEMENT_FILE
+from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import Loaded, load_agreement
-from s75docs.model.agreement import Partner, PartnerKind
 from s75docs.load.source import load_yaml
+from s75docs.model.agreement import Partner, PartnerKind
+from s75docs.output.atomic import clean_stale, locked, write_atomically
 
 # Fields of a schedule that hold partner keys (the agreement's are handled one by one).
 SCHEDULE_KEY_FIELDS = {"lead_commissioner", "host_partner"}
@@ -133,7 +133,7 @@ def _walk_text(value: Any, succession: Succession) -> Any:
 def _agreement_data(data: dict[str, Any], succession: Succession) -> dict[str, Any]:
     out = dict(data)
     keys = {p.key for p in succession.predecessors}
-    partners = []
+    partners: list[Any] = []
     for entry in out.get("partners", []):
         if isinstance(entry, dict) and entry.get("key") in keys:
             if not any(p.get("key") == succession.successor.key for p in partners):
@@ -150,7 +150,7 @@ def _agreement_data(data: dict[str, Any], succession: Succession) -> dict[str, A
     if isinstance(shares, dict):
         merged: dict[str, Any] = {}
         for key, value in shares.items():
-            new_key = succession.key(key)
+            new_key = str(succession.key(key))
             merged[new_key] = _add_percent(merged[new_key], value) if new_key in merged else value
         out["risk_share"] = {**out["risk_share"], "shares": merged}
     return {k: partners if k == "partners" else _walk_text(v, succession) for k, v in out.items()}
@@ -178,7 +178,7 @@ def _schedule_data(data: dict[str, Any], succession: Succession) -> dict[str, An
             out[name] = [{**item, "partner": succession.key(item["partner"])}
                          if isinstance(item, dict) and "partner" in item else item
                          for item in out[name]]
-    return out
+    return dict(out)
 
 
 def _csv_data(text: str, succession: Succession) -> str:
@@ -253,5 +253,5 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
     with locked(out.parent, out.name):
         clean_stale(out)
         write_atomically(out, {p.as_posix(): data for p, data in files.items()},
-                         verify=load_agreement)
+                         verify=lambda staged: None if load_agreement(staged) else None)
     return succession

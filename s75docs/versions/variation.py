@@ -11,7 +11,6 @@ set on the old text, which is how the tests prove the deed is complete.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -20,18 +19,22 @@ from typing import Literal
 
 import yaml
 
-from s75docs.pipeline import (FORMATS, document_files, document_meta, reference_docx, render_template,
-                    user_template_dirs)
-from s75docs.render.context import template_context
-from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key
-from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.constants import AGREEMENT_FILE, FORMATS
+from s75docs.document.tree import Document, Part, Span, build_tree, iter_spans, walk_spans
 from s75docs.errors import Finding, S75Error
 from s75docs.model.agreement import Agreement, Partner
-from s75docs.constants import AGREEMENT_FILE
-from s75docs.render.environment import Safe, escape_markdown, long_date, short_date
-from s75docs.document.tree import Block, Document, Part, Span, build_tree, iter_spans, walk_spans
-from s75docs.versions.succession import read_across
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.pipeline import (
+    document_files,
+    document_meta,
+    reference_docx,
+    user_template_dirs,
+)
+from s75docs.render.context import template_context
+from s75docs.render.environment import Safe, escape_markdown, long_date, render_template, short_date
 from s75docs.versions.compare import Version, load_version
+from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key
+from s75docs.versions.succession import read_across
 
 DEED_TEMPLATE = "deed.md.j2"
 OperationKind = Literal["replace_clause", "insert_clause", "delete_clause", "replace_part",
@@ -170,7 +173,7 @@ def apply_operations(old: Document, new: Document, deed: Deed) -> dict[str, list
     operation substitutes the annexed part.
     """
     renamed = _renamed(old, deed.renames)
-    result = {key: [] for key in document_lines(new)}  # noqa: C420 - order of the new document
+    result: dict[str, list[str]] = {key: [] for key in document_lines(new)}
     old_lines = document_lines(renamed)
     for key in result:
         if key in old_lines:

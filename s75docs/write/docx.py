@@ -35,8 +35,8 @@ dates and order, fixed core properties, no revision-save ids or random paragraph
 from __future__ import annotations
 
 import copy
-import functools
 import datetime as dt
+import functools
 import io
 import re
 import zipfile
@@ -49,8 +49,17 @@ from docx.oxml.parser import oxml_parser
 from docx.shared import Twips
 from lxml import etree
 
+from s75docs.document.tree import (
+    NUMBERED_PARTS,
+    Block,
+    Cell,
+    Document,
+    Part,
+    Span,
+    iter_spans,
+    walk_spans,
+)
 from s75docs.errors import Finding, S75Error
-from s75docs.document.tree import NUMBERED_PARTS, Block, Cell, Document, Part, Span, iter_spans, walk_spans
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -358,7 +367,7 @@ class _BodyWriter:
         attrs: dict[str, object] = {"id": 0, "author": self.revision_author}
         if self.revision_date is not None:
             attrs["date"] = f"{self.revision_date.isoformat()}T00:00:00Z"
-        return _el("w:ins" if change == "ins" else "w:del", **attrs)
+        return _el("w:ins" if change == "ins" else "w:del", (), **attrs)
 
     def tracked(self, runs: list[tuple[Any, str | None]]) -> list[Any]:
         """Runs, each neighbouring group of inserted (or deleted) ones wrapped in one revision."""
@@ -433,8 +442,6 @@ class _BodyWriter:
                     out.extend((run, f.change) for run in
                                _field_runs(f"REF {name} {switches}", _clean(span.number), f))
                     pending.append((_clean(span.after), f))
-                else:  # pragma: no cover - every span kind is handled above
-                    pending.append((_clean(span.plain()), f))
 
         walk(spans, fmt)
         flush()
@@ -725,8 +732,8 @@ def _column_widths(rows: list[list[Cell]], columns: int, total: int) -> list[int
         widths = [n * total // sum(wanted) for n in wanted]
     else:  # the longest words fit; the rest goes to the columns with the most text
         spare = total - sum(least)
-        extra = [w - n for w, n in zip(wanted, least)]
-        widths = [n + spare * e // max(sum(extra), 1) for n, e in zip(least, extra)]
+        extra = [w - n for w, n in zip(wanted, least, strict=False)]
+        widths = [n + spare * e // max(sum(extra), 1) for n, e in zip(least, extra, strict=False)]
     widths[-1] += total - sum(widths)
     return widths
 
