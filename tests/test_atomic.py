@@ -28,7 +28,8 @@ from s75docs import pipeline as pipeline_module
 from s75docs.cli import cli
 from s75docs.errors import S75Error
 from s75docs.output import atomic
-from s75docs.pipeline import build_agreement, clean_stale, locked, write_atomically
+from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.pipeline import build_agreement
 from s75docs.write import docx as docx_writer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,13 +13,9 @@ import datetime as dt
 import hashlib
 import os
 import re
-import signal
 import stat
 import sys
-import threading
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,7 @@ from markupsafe import Markup
 from s75docs.constants import BUILTIN_TEMPLATES
 from s75docs.errors import Finding, S75Error
 from s75docs.model.money import Period, format_money
+from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
 MAX_TEMPLATE_SIZE = 1_000_000  # characters or items one template expression may build
@@ -295,25 +292,6 @@ def environment(template_dirs: list[Path]) -> SandboxedEnvironment:
 
 def template_dirs(extra: list[Path] | None = None) -> list[Path]:
     return [*(extra or []), BUILTIN_TEMPLATES]
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Stop a runaway template (an endless loop in a firm's precedent) after ``seconds``."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"rendering took longer than {seconds:g} seconds")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _template_frame(exc: BaseException, dirs: list[Path]) -> tuple[str | None, int | None]:
