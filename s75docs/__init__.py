@@ -9,13 +9,13 @@ from s75docs.errors import Finding, S75Error
 if TYPE_CHECKING:
     from s75docs.api import check_agreement, load_agreement
 
-__all__ = ["Finding", "S75Error", "check_agreement", "load_agreement"]
+__all__ = ["Finding", "S75Error", "api", "check_agreement", "load_agreement"]
 
 
 def __getattr__(name: str) -> Any:
     """The API is imported on first use, so ``s75docs --help`` does not load Jinja, pydantic..."""
-    if name in ("check_agreement", "load_agreement"):
+    if name in ("api", "check_agreement", "load_agreement"):
         from s75docs import api
 
-        return getattr(api, name)
+        return api if name == "api" else getattr(api, name)
     raise AttributeError(f"module 's75docs' has no attribute {name!r}")

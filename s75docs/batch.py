@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from s75docs.constants import FORMATS, default_jobs
+from s75docs.constants import default_jobs
 from s75docs.errors import Finding, S75Error
+from s75docs.options import choose_formats
 
 Status = Literal["built", "skipped", "failed"]
 
@@ -128,10 +129,7 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
     reach a worker. Results come back in the order of ``paths``; ``on_result`` is called as
     each one finishes, ``on_start`` once the work has started (after any worker has forked).
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
-                               f"choose from {', '.join(FORMATS)}"))
+    formats = choose_formats(formats)
     jobs = max(1, jobs or default_jobs())
     templates = tuple(templates)
     notify = on_result or (lambda result: None)

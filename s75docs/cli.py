@@ -59,7 +59,8 @@ def user_errors(func: F) -> F:
                 raise
             for finding in exc.findings:
                 click.echo(str(finding), err=True)
-            sys.exit(1)
+            usage = exc.findings and all(f.code == "usage" for f in exc.findings)
+            sys.exit(2 if usage else 1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -140,7 +141,8 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     """
     import time
 
-    from s75docs.batch import build_many, progress_display, summary_line, summary_table
+    from s75docs.api import build as build_all
+    from s75docs.batch import progress_display, summary_line, summary_table
     from s75docs.constants import default_jobs
 
     jobs = jobs or default_jobs()
@@ -163,9 +165,9 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
 
     start = time.perf_counter()
     try:
-        results = build_many(list(paths), out_dir, jobs=jobs, formats=_formats(formats),
-                             templates=list(template_dirs), force=force, on_result=report,
-                             on_start=progress.start if progress else None)
+        results = build_all(paths, out_dir, jobs=jobs, formats=formats.split(","),
+                            templates=template_dirs, force=force, on_result=report,
+                            on_start=progress.start if progress else None)
     finally:
         if progress is not None:
             progress.stop()
@@ -196,11 +198,10 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
       s75docs diff old-folder/ new-folder/
       s75docs diff examples/oxfordshire-2022 --rev v1..HEAD
     """
-    from s75docs.versions.compare import compare, print_comparison
+    from s75docs.api import diff as compare
+    from s75docs.versions.compare import print_comparison
 
-    if (new is None) == (rev is None):
-        raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
-    comparison = compare(old, new, rev)
+    comparison = compare(old, new, rev=rev)
     if as_json:
         click.echo(json.dumps(comparison.as_dict(), indent=2))
     else:
@@ -231,10 +232,10 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
     Example:
       s75docs vary old/ new/ --date 2023-04-01 --reason "to set the 2023/24 contributions"
     """
-    from s75docs.versions.variation import write_variation
+    from s75docs.api import vary as write_variation
 
-    written = write_variation(old, new, variation_date.date(), reason, out_dir,
-                              formats=_formats(formats))
+    written = write_variation(old, new, variation_date.date(), out_dir, reason=reason,
+                              formats=formats.split(","))
     click.echo(f"wrote {written}")
 
 
@@ -270,6 +271,7 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
       s75docs succeed examples/oxfordshire-2022 --partner ccg \\
         --successor bob-icb.yaml --date 2022-07-01 -o oxfordshire-2022-icb
     """
+    from s75docs.options import choose_formats
     from s75docs.versions.succession import succeed as run_succession
     from s75docs.versions.variation import write_variation
 
@@ -280,7 +282,7 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
     names = " and ".join(p.name for p in succession.predecessors)
     reason = f"to record that {succession.successor.name} has succeeded {names}"
     deeds = deed_dir or Path("build") / "deeds" / target.name
-    write_variation(path, target, when, reason, deeds, formats=_formats(formats))
+    write_variation(path, target, when, reason, deeds, formats=choose_formats(formats.split(",")))
     click.echo(f"wrote the new agreement data to {target} and the deed to {deeds}")
 
 
@@ -313,13 +315,9 @@ def redline(old: Path, new: Path | None, out: Path | None, rev: str | None, auth
       s75docs redline examples/oxfordshire-2022 oxfordshire-2022-icb -o redline.docx
       s75docs redline examples/oxfordshire-2022 --rev v1..HEAD --format md -o redline.md
     """
-    from s75docs.versions.redline import write_redline
+    from s75docs.api import redline as write_redline
 
-    if (new is None) == (rev is None):
-        raise click.UsageError("give either NEW or --rev OLD..NEW, not both or neither")
-    fmt = fmt or (out.suffix.lower().lstrip(".") if out is not None and
-                  out.suffix.lower() in (".md", ".docx") else "docx")
-    written = write_redline(old, new, out or Path(f"redline.{fmt}"), rev=rev, author=author,
+    written = write_redline(old, new, out, rev=rev, author=author,
                             date=date.date() if date else None, fmt=fmt,
                             templates=list(template_dirs))
     click.echo(f"wrote {written}")
@@ -337,7 +335,7 @@ def textconv(file: Path) -> None:
     Example:
       s75docs textconv build/oxfordshire-s75-2022/agreement.docx | grep '^22.1 '
     """
-    from s75docs.versions.textconv import docx_text
+    from s75docs.api import textconv as docx_text
 
     text = docx_text(file)
     try:
@@ -362,25 +360,11 @@ def git_setup(repo: Path) -> None:
     Example:
       s75docs git-setup . && git diff build/
     """
-    from s75docs.versions.gitrev import git_setup as setup
+    from s75docs.api import git_setup as setup
 
     attributes, changed, command = setup(repo)
     click.echo(f"{'added *.docx diff=s75docs to' if changed else 'kept'} {attributes}")
     click.echo(f"set diff.s75docs.textconv to: {command}")
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    """``md,docx`` -> ("md", "docx"); an unknown or empty list is a usage error (exit 2)."""
-    from s75docs.constants import FORMATS
-
-    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown or not chosen:
-        raise click.BadParameter(
-            f"unknown format {', '.join(map(repr, unknown))}; choose from {', '.join(FORMATS)}"
-            if unknown else f"no format given; choose from {', '.join(FORMATS)}",
-            param_hint="'--format'")
-    return chosen
 
 
 def main() -> None:

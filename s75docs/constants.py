@@ -15,6 +15,7 @@ BUILTIN_PRESETS = PACKAGE / "presets"  # care-group schemes a schedule may `exte
 AGREEMENT_FILE = "agreement.yaml"
 INPUTS_FILE = ".inputs"  # the fingerprint of what a build read, in its output folder
 FORMATS = ("md", "docx")  # what `build` writes; a subset may be asked for
+REDLINE_FORMATS = ("docx", "md")  # Word tracked changes, or CriticMarkup
 KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"  # partner keys, references, preset names
 MAX_LEVEL = 5  # clause levels: 1, 1.1, 1.1.1, (a), (i)
 

@@ -22,6 +22,7 @@ from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
 from s75docs.document.tree import Document, Part, build_tree, select_parts
 from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import Loaded, load_agreement
+from s75docs.options import choose_formats
 from s75docs.output.atomic import clean_stale, locked, write_atomically
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
@@ -179,10 +180,7 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
 
     Errors in the checks stop the build before anything is written.
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise S75Error(Finding("error", f"unknown format(s) {', '.join(unknown)}; "
-                               f"choose from {', '.join(FORMATS)}"))
+    formats = choose_formats(formats)
     loaded = path if isinstance(path, Loaded) else load_agreement(path)
     # Hashed before rendering: an input edited during the build makes the next one rebuild.
     record = inputs_record(loaded.files, loaded.root, user_template_dirs(loaded, templates),

@@ -19,11 +19,11 @@ from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 
+from s75docs.constants import REDLINE_FORMATS
 from s75docs.document.tree import Block, Cell, Document, Part, Span, plain_text
 from s75docs.errors import Finding, S75Error
+from s75docs.options import choose_formats, new_or_rev
 from s75docs.versions.diff import block_key, part_key
-
-REDLINE_FORMATS = ("docx", "md")
 
 _TOKEN = re.compile(r"\s+|[\w£.,%/'’-]+|[^\w\s]")
 
@@ -225,12 +225,8 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
     from s75docs.versions.compare import load_version, version_folders
     from s75docs.write.markdown import write_markdown
 
-    if fmt not in REDLINE_FORMATS:
-        raise S75Error(Finding("error", f"unknown redline format {fmt!r}; choose from "
-                               f"{', '.join(REDLINE_FORMATS)}"))
-    if (new is None) == (rev is None):
-        raise S75Error(Finding("error", "give either NEW or a revision range, not both or "
-                               "neither"))
+    choose_formats([fmt], REDLINE_FORMATS)
+    new_or_rev(new, rev)
     with version_folders(old, new, rev) as (before, after):
         a, b = load_version(before, templates), load_version(after, templates)
         redlined = redline_document(a.document, b.document)
