@@ -15,7 +15,8 @@ __all__ = ["Finding", "S75Error", "api", "check_agreement", "load_agreement"]
 def __getattr__(name: str) -> Any:
     """The API is imported on first use, so ``s75docs --help`` does not load Jinja, pydantic..."""
     if name in ("api", "check_agreement", "load_agreement"):
-        from s75docs import api
+        import importlib
 
+        api = importlib.import_module("s75docs.api")
         return api if name == "api" else getattr(api, name)
     raise AttributeError(f"module 's75docs' has no attribute {name!r}")
