@@ -147,3 +147,14 @@ def test_textconv_of_a_zip_without_a_document(tmp_path: Path) -> None:
     result = s75docs("textconv", str(tmp_path / "empty.docx"))
     assert result.returncode == 1 and "word/document.xml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_git_setup_never_writes_through_a_linked_gitattributes(repo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "someone-elses-file"
+    elsewhere.write_text("precious\n", encoding="utf-8")
+    (repo / ".gitattributes").symlink_to(elsewhere)
+    result = s75docs("git-setup", str(repo), cwd=repo)
+    assert result.returncode == 1
+    assert "is a link or not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert elsewhere.read_text(encoding="utf-8") == "precious\n"

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from s75docs.errors import Finding, S75Error
+from s75docs.output.atomic import write_file
 
 
 def _git(repo: Path, *args: str, failure: str | None = None) -> bytes:
@@ -87,6 +88,9 @@ def git_setup(repo: Path) -> tuple[Path, bool, str]:
     _git(repo, "rev-parse", "--git-dir",
          failure=f"{repo} is not in a git repository (run git init first)")
     attributes = repo / ".gitattributes"
+    if attributes.is_symlink() or (attributes.exists() and not attributes.is_file()):
+        raise S75Error(Finding("error", f"{attributes} is a link or not a regular file; s75docs "
+                               "changes only an ordinary .gitattributes", str(attributes)))
     try:
         text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -97,7 +101,7 @@ def git_setup(repo: Path) -> tuple[Path, bool, str]:
         if text and not text.endswith("\n"):
             text += "\n"
         try:
-            attributes.write_text(text + GITATTRIBUTES_LINE + "\n", encoding="utf-8")
+            write_file(attributes, (text + GITATTRIBUTES_LINE + "\n").encode("utf-8"))
         except OSError as exc:
             raise S75Error(Finding("error", f"cannot write {attributes}: "
                                    f"{exc.strerror or exc}", str(attributes))) from None
