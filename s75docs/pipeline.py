@@ -23,7 +23,7 @@ from s75docs.document.tree import Document, Part, build_tree, select_parts
 from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.options import choose_formats
-from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
 from s75docs.render.environment import render_template, short_date, template_dirs
@@ -198,9 +198,7 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
     out = Path(out_dir)
     destination = out / loaded.agreement.reference
     try:
-        with locked(out, loaded.agreement.reference):
-            clean_stale(destination)
-            write_atomically(destination, files)
+        publish(destination, files, inputs=[loaded.root, *(templates or [])])
     except OSError as exc:  # an output folder that cannot be made or written: the user's to fix
         reason = exc.strerror or str(exc)
         raise S75Error(Finding("error", f"cannot write the outputs to {destination}: {reason}"

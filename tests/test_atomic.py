@@ -217,10 +217,11 @@ def test_a_failed_second_rename_puts_the_previous_outputs_back(
     monkeypatch.setattr(atomic.os, "rename", rename)
     destination = tmp_path / "dest"
     destination.mkdir()
+    (destination / atomic.MARKER).write_bytes(atomic.MARKER_TEXT)
     (destination / "old.md").write_text("old", encoding="utf-8")
     with pytest.raises(OSError):
         write_atomically(destination, {"new.md": b"new"})
-    assert [p.name for p in destination.iterdir()] == ["old.md"]
+    assert sorted(p.name for p in destination.iterdir()) == [atomic.MARKER, "old.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest"]
 
 

@@ -21,10 +21,41 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from s75docs.constants import INPUTS_FILE
 from s75docs.errors import Finding, S75Error
+
+# Every folder written here carries this file: the next run may replace a folder that has it,
+# and refuses one that does not (a folder of the user's own, or of other work).
+MARKER = ".s75docs-output"
+MARKER_TEXT = (b"Written by s75docs. The next run that writes here replaces this folder whole:\n"
+               b"keep your own files elsewhere.\n")
+
+
+def publish(destination: Path, files: dict[str, bytes], *, inputs: Iterable[Path] = (),
+            verify: Callable[[Path], None] | None = None) -> None:
+    """Put a folder of outputs in place: refuse a destination that overlaps an input or holds
+    someone else's files, then, under the lock, clear a killed run's leftovers and swap."""
+    guard(destination, inputs)
+    with locked(destination.parent, destination.name):
+        clean_stale(destination)
+        write_atomically(destination, files, verify)
+
+
+def guard(output: Path, inputs: Iterable[Path]) -> None:
+    """Refuse an output path that is, contains or is inside any input (an agreement folder,
+    a template folder, a data file): writing there could replace what the command reads."""
+    target = output.resolve()
+    for given in inputs:
+        source = given.resolve()
+        if target == source or target.is_relative_to(source) or source.is_relative_to(target):
+            relation = ("is" if target == source else
+                        "is inside" if target.is_relative_to(source) else "contains")
+            raise S75Error(Finding("error", f"the output {output} {relation} the input {given}; "
+                                   "choose an output outside the inputs", str(output),
+                                   code="usage"))
 
 
 @contextlib.contextmanager
@@ -62,6 +93,12 @@ def write_atomically(destination: Path, files: dict[str, bytes],
         raise S75Error(Finding("error", f"{destination} is a {kind}, not an output folder; "
                                "move it away or choose another output folder",
                                str(destination)))
+    if destination.is_dir() and any(destination.iterdir()) and not any(
+            (destination / name).is_file() for name in (MARKER, INPUTS_FILE)):
+        raise S75Error(Finding("error", f"{destination} holds files that s75docs did not write; "
+                               "it replaces only folders it made: choose another output folder",
+                               str(destination)))
+    files = {**files, MARKER: MARKER_TEXT}
     parent = destination.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))
