@@ -62,7 +62,8 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
         destination = Path(out_dir) / loaded.agreement.reference
         if not force:
             dirs = user_template_dirs(loaded, list(templates))
-            if up_to_date(destination, inputs_record(loaded.files, loaded.root, dirs, formats)):
+            record = inputs_record(loaded.files, loaded.root, dirs, formats)
+            if up_to_date(destination, record, loaded.root):
                 findings = run_checks(loaded)  # cheap, and gives the open points to report
                 result.status, result.destination, result.detail = \
                     "skipped", destination, "up to date"
@@ -118,6 +119,28 @@ def _warm_up() -> None:
         pass
 
 
+def _one_folder_per_reference(paths: Sequence[Path | str]) -> None:
+    """Two folders with one ``reference`` would write the same output folder: refuse the whole
+    batch before anything is written, naming both."""
+    from s75docs.output.inputs import read_reference
+
+    first: dict[str, Path] = {}
+    clashes: list[Finding] = []
+    for path in paths:
+        found = read_reference(path)
+        if found is None:
+            continue
+        root, _, reference = found
+        other = first.setdefault(reference, root)
+        if other.resolve() != root.resolve():
+            clashes.append(Finding("error", f"reference '{reference}' is also the reference of "
+                                   f"{other}: both would be built into the same folder; give "
+                                   "each agreement its own reference", str(root / "agreement.yaml"),
+                                   "reference"))
+    if clashes:
+        raise S75Error(clashes)
+
+
 def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
                jobs: int | None = None, formats: tuple[str, ...] = ("md", "docx"),
                templates: Sequence[Path] = (), force: bool = False,
@@ -130,6 +153,7 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
     each one finishes, ``on_start`` once the work has started (after any worker has forked).
     """
     formats = choose_formats(formats)
+    _one_folder_per_reference(paths)
     jobs = max(1, jobs or default_jobs())
     templates = tuple(templates)
     notify = on_result or (lambda result: None)

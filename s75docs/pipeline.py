@@ -193,7 +193,7 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
     files = outputs_for(loaded, document, formats, reference_docx(prepared.dirs))
     files["compliance.md"] = compliance_markdown(loaded.agreement.title,
                                                  prepared.compliance).encode("utf-8")
-    files[INPUTS_FILE] = inputs_json(record, list(files), sum(
+    files[INPUTS_FILE] = inputs_json(record, files, loaded.root, sum(
         1 for f in prepared.findings if f.severity == "open"))
     out = Path(out_dir)
     destination = out / loaded.agreement.reference

@@ -108,3 +108,60 @@ def test_publish_writes_nothing_when_the_output_overlaps_an_input(tmp_path: Path
     with pytest.raises(S75Error):
         publish(source, {"agreement.md": b"# x\n"}, inputs=[source])
     assert sorted(p.name for p in source.iterdir()) == ["agreement.yaml"]
+
+
+# --- what a skipped build trusts ----------------------------------------------------------------
+
+
+def build(agreement: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return s75docs("build", str(agreement), "-o", str(out), "--format", "md", *extra,
+                   cwd=out.parent)
+
+
+def test_a_damaged_output_is_rebuilt_not_skipped(agreement: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(agreement, out).returncode == 0
+    written = out / REFERENCE / "agreement.md"
+    good = written.read_bytes()
+    written.write_bytes(good[: len(good) // 2])  # truncated, as by a full disk or a bad copy
+    again = build(agreement, out)
+    assert "1 built, 0 skipped" in again.stdout, again.stdout
+    assert written.read_bytes() == good
+
+
+def test_another_folder_with_the_same_reference_is_not_up_to_date(agreement: Path,
+                                                                  tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    twin = tmp_path / "elsewhere" / REFERENCE
+    shutil.copytree(agreement, twin)
+    assert build(agreement, out).returncode == 0
+    assert "1 built, 0 skipped" in build(twin, out).stdout  # same inputs, not the same folder
+
+
+def test_one_reference_twice_in_one_build_is_refused_before_anything_is_written(
+        agreement: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "elsewhere" / REFERENCE
+    shutil.copytree(agreement, twin)
+    out = tmp_path / "out"
+    result = s75docs("build", str(agreement), str(twin), "-o", str(out), cwd=tmp_path)
+    refused(result, f"reference '{REFERENCE}' is also the reference of")
+    assert not out.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+def test_a_recorded_input_or_output_that_is_a_fifo_is_not_read(agreement: Path,
+                                                               tmp_path: Path) -> None:
+    import json
+    import os
+
+    out = tmp_path / "out"
+    assert build(agreement, out).returncode == 0
+    record_file = out / REFERENCE / ".inputs"
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    fifo = out / REFERENCE / "pipe"
+    os.mkfifo(fifo)
+    record["outputs"]["pipe"] = "0" * 64
+    record["agreement"][f"{REFERENCE}/../../../../dev/zero"] = "0" * 64
+    record_file.write_text(json.dumps(record), encoding="utf-8")
+    again = build(agreement, out)  # must neither hang on the FIFO nor read /dev/zero
+    assert again.returncode == 0 and "1 built, 0 skipped" in again.stdout, again.stdout

@@ -14,11 +14,12 @@ import functools
 import hashlib
 import json
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from s75docs.constants import BUILTIN_TEMPLATES, INPUTS_FILE, KEY_PATTERN, PACKAGE
+from s75docs.constants import AGREEMENT_FILE, BUILTIN_TEMPLATES, INPUTS_FILE, KEY_PATTERN, PACKAGE
 
 TEMPLATE_SUFFIXES = (".j2", ".yaml", ".txt")  # and reference.docx
 _REFERENCE = re.compile(KEY_PATTERN)
@@ -80,41 +81,92 @@ def inputs_record(files: list[Path], root: Path, dirs: list[Path],
     return record
 
 
-def inputs_json(record: dict[str, Any], outputs: list[str], open_points: int = 0) -> bytes:
-    """The ``.inputs`` file: the record, plus the output files written with it and the number
-    of open points (so that a skipped build can still report them)."""
-    return _canonical({**record, "outputs": sorted(outputs), "open_points": open_points}) + b"\n"
+def inputs_json(record: dict[str, Any], outputs: dict[str, bytes], source: Path,
+                open_points: int = 0) -> bytes:
+    """The ``.inputs`` file: the record, the SHA-256 of each output written with it (so that a
+    damaged or edited output is rebuilt), the agreement folder built (so that another folder
+    with the same reference is never taken for it) and the number of open points (so that a
+    skipped build can still report them)."""
+    return _canonical({**record, "outputs": {name: _sha256(data) for name, data in outputs.items()},
+                       "source": str(source.resolve()), "open_points": open_points}) + b"\n"
 
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, indent=1, ensure_ascii=True).encode("ascii")
 
 
-def up_to_date(destination: Path, record: dict[str, Any]) -> bool:
-    """True when ``destination`` was built from exactly these inputs and its outputs are there."""
+def up_to_date(destination: Path, record: dict[str, Any], source: Path) -> bool:
+    """True when ``destination`` was built from exactly these inputs, from this agreement
+    folder, and every output is there as it was written."""
     try:
-        recorded = json.loads((destination / INPUTS_FILE).read_bytes())
+        recorded = json.loads(_regular_file(destination / INPUTS_FILE).read_bytes())
     except (OSError, ValueError):
         return False
-    if not isinstance(recorded, dict) or recorded.get("digest") != record["digest"]:
+    if not isinstance(recorded, dict) or recorded.get("digest") != record["digest"] \
+            or recorded.get("source") != str(source.resolve()):
         return False
     outputs = recorded.get("outputs")
-    if not isinstance(outputs, list):
+    if not isinstance(outputs, dict):
         return False
-    return all(isinstance(name, str) and (destination / name).is_file() for name in outputs)
+    try:
+        return all(isinstance(name, str) and isinstance(digest, str)
+                   and _inside(destination / name, destination)
+                   and file_digest(_regular_file(destination / name)) == digest
+                   for name, digest in outputs.items())
+    except OSError:
+        return False
+
+
+def _regular_file(path: Path) -> Path:
+    """``path`` if it is a regular file and not a link; else OSError (a FIFO or a device would
+    block or never end)."""
+    if path.is_symlink() or not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(f"{path} is not a regular file")
+    return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _recorded_path(name: str, root: Path) -> Path | None:
-    """The file a name in ``.inputs`` stands for, or None if the loader would not read it."""
+    """The file a name in ``.inputs`` stands for, or None (so the agreement is loaded in full)
+    unless it is a regular file inside the agreement folder or among our presets: a record
+    is data on disk, and must not lead the check anywhere else."""
     if name.startswith("s75docs:"):
-        return PACKAGE / name.removeprefix("s75docs:")
-    base = root.resolve()
-    if name.startswith(base.name + "/"):
-        path = root / name.removeprefix(base.name + "/")
-        if path.is_symlink() or not path.resolve().is_relative_to(base):
-            return None  # the loader refuses links and paths out of the folder
-        return path
-    return Path(name) if name.startswith("/") else None
+        base, path = PACKAGE, PACKAGE / name.removeprefix("s75docs:")
+    elif name.startswith(root.resolve().name + "/"):
+        base, path = root.resolve(), root / name.removeprefix(root.resolve().name + "/")
+    else:
+        return None
+    try:
+        if not path.resolve().is_relative_to(base):
+            return None
+        return _regular_file(path)
+    except OSError:
+        return None
+
+
+def read_reference(path: Path | str) -> tuple[Path, dict[str, Any], str] | None:
+    """An agreement folder's root, its agreement.yaml as plain data and its ``reference``,
+    read without the schema; None when they cannot be read so cheaply (a full load will say
+    why)."""
+    import yaml
+
+    root = Path(path)
+    if root.is_file() and root.name == AGREEMENT_FILE:
+        root = root.parent
+    try:
+        main = _regular_file(root / AGREEMENT_FILE)
+        if main.stat().st_size > 5 * 1024 * 1024:  # source.MAX_BYTES: the loader refuses it
+            return None
+        data = yaml.load(main.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
+        return None
+    reference = data.get("reference") if isinstance(data, dict) else None
+    if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
+        return None
+    return root, data, reference
 
 
 def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
@@ -132,19 +184,12 @@ def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: t
     import yaml
 
     try:
-        root = Path(path)
-        if root.is_file() and root.name == "agreement.yaml":
-            root = root.parent
-        main = root / "agreement.yaml"
-        if main.stat().st_size > 5 * 1024 * 1024:  # yamlsrc.MAX_BYTES: the loader refuses it
+        found = read_reference(path)
+        if found is None:
             return None
-        data = yaml.load(main.read_bytes(),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        reference = data.get("reference")
-        if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
-            return None
+        root, data, reference = found
         destination = Path(out_dir) / reference
-        recorded = json.loads((destination / INPUTS_FILE).read_bytes())
+        recorded = json.loads(_regular_file(destination / INPUTS_FILE).read_bytes())
         files = [_recorded_path(name, root) for name in recorded["agreement"]]
         dirs = list(templates)
         own = data.get("templates")
@@ -158,7 +203,7 @@ def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: t
         if None in files or not all(d.is_dir() for d in dirs):
             return None
         record = inputs_record(files, root, dirs, formats)  # type: ignore[arg-type]
-        return (destination, recorded) if up_to_date(destination, record) else None
+        return (destination, recorded) if up_to_date(destination, record, root) else None
     except (OSError, ValueError, TypeError, AttributeError, KeyError, yaml.YAMLError,
             RecursionError):
         return None
