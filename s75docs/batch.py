@@ -141,6 +141,15 @@ def _one_folder_per_reference(paths: Sequence[Path | str]) -> None:
         raise S75Error(clashes)
 
 
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group: workers ignore it and finish the
+    build in hand, so the user sees one line from the parent, not a traceback per worker (an
+    idle worker interrupted while waiting for work prints one)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
                jobs: int | None = None, formats: tuple[str, ...] = ("md", "docx"),
                templates: Sequence[Path] = (), force: bool = False,
@@ -180,7 +189,8 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
     context = _context()
     if context.get_start_method() == "fork":
         _warm_up()
-    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context,
+                             initializer=_leave_interrupts_to_the_parent) as pool:
         futures: dict[Future[Result], int] = {
             pool.submit(build_one, paths[index], out_dir, formats, templates, force): index
             for index in pending}

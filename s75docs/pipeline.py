@@ -197,11 +197,5 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
         1 for f in prepared.findings if f.severity == "open"))
     out = Path(out_dir)
     destination = out / loaded.agreement.reference
-    try:
-        publish(destination, files, inputs=[loaded.root, *(templates or [])])
-    except OSError as exc:  # an output folder that cannot be made or written: the user's to fix
-        reason = exc.strerror or str(exc)
-        raise S75Error(Finding("error", f"cannot write the outputs to {destination}: {reason}"
-                               f"{f' ({exc.filename})' if exc.filename else ''}",
-                               str(out))) from exc
+    publish(destination, files, inputs=[loaded.root, *(templates or [])])
     return destination, prepared.findings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,23 @@ def test_the_synthetic_corpus_is_deterministic_and_checks_clean(tmp_path: Path) 
         problems = [f for f in check_agreement(folder) if f.severity != "open"]
         assert problems == [], problems
     assert len(second) == 3
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process group")
+def test_ctrl_c_during_a_parallel_batch_prints_no_worker_tracebacks(corpus: list[Path],
+                                                                    tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "s75docs", "build", *map(str, corpus), "-o", str(tmp_path / "out"),
+         "--jobs", "2", "--format", "md"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    time.sleep(1.5)  # the workers are building
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert process.returncode != 0

@@ -165,3 +165,32 @@ def test_a_recorded_input_or_output_that_is_a_fifo_is_not_read(agreement: Path,
     record_file.write_text(json.dumps(record), encoding="utf-8")
     again = build(agreement, out)  # must neither hang on the FIFO nor read /dev/zero
     assert again.returncode == 0 and "1 built, 0 skipped" in again.stdout, again.stdout
+
+
+# --- vary ----------------------------------------------------------------------------------------
+
+
+def nine_months(agreement: Path, tmp_path: Path) -> Path:
+    new = tmp_path / "new"
+    shutil.copytree(agreement, new)
+    text = (new / "agreement.yaml").read_text(encoding="utf-8")
+    assert "notice: 6 months" in text
+    (new / "agreement.yaml").write_text(text.replace("notice: 6 months", "notice: 9 months", 1),
+                                        encoding="utf-8")
+    return new
+
+
+def test_vary_into_the_folder_that_holds_both_versions_is_refused(agreement: Path,
+                                                                   tmp_path: Path) -> None:
+    new = nine_months(agreement, tmp_path)
+    before = snapshot(tmp_path)
+    refused(s75docs("vary", str(agreement), str(new), "--date", "2024-10-01", "-o", ".",
+                    cwd=tmp_path), "contains the input")
+    assert snapshot(tmp_path) == before
+
+
+def test_vary_into_a_folder_that_cannot_be_made_says_so(agreement: Path, tmp_path: Path) -> None:
+    new = nine_months(agreement, tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
+    refused(s75docs("vary", str(agreement), str(new), "--date", "2024-10-01", "-o",
+                    str(tmp_path / "a-file" / "deed"), cwd=tmp_path), "cannot write the outputs")

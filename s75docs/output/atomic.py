@@ -39,9 +39,15 @@ def publish(destination: Path, files: dict[str, bytes], *, inputs: Iterable[Path
     """Put a folder of outputs in place: refuse a destination that overlaps an input or holds
     someone else's files, then, under the lock, clear a killed run's leftovers and swap."""
     guard(destination, inputs)
-    with locked(destination.parent, destination.name):
-        clean_stale(destination)
-        write_atomically(destination, files, verify)
+    try:
+        with locked(destination.parent, destination.name):
+            clean_stale(destination)
+            write_atomically(destination, files, verify)
+    except OSError as exc:  # a folder that cannot be made or written: the user's to fix
+        raise S75Error(Finding("error", f"cannot write the outputs to {destination}: "
+                               f"{exc.strerror or exc}"
+                               f"{f' ({exc.filename})' if exc.filename else ''}",
+                               str(destination))) from exc
 
 
 def guard(output: Path, inputs: Iterable[Path]) -> None:

@@ -23,7 +23,7 @@ from s75docs.constants import AGREEMENT_FILE, FORMATS
 from s75docs.document.tree import Document, Part, Span, build_tree, iter_spans, walk_spans
 from s75docs.errors import Finding, S75Error
 from s75docs.model.agreement import Agreement, Partner
-from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.output.atomic import publish
 from s75docs.pipeline import (
     document_files,
     document_meta,
@@ -272,7 +272,5 @@ def write_variation(old_path: Path, new_path: Path, variation_date: dt.date, rea
     for stem, doc in (("deed-of-variation", document), ("agreement-as-varied", consolidated)):
         files.update(document_files(new.loaded, doc, stem, formats, reference_docx(dirs)))
     files.update(recorded_data(new, variation_date, reason))
-    with locked(out_dir.parent, out_dir.name):
-        clean_stale(out_dir)
-        write_atomically(out_dir, files)
+    publish(out_dir, files, inputs=[old_path, new_path, *(templates or [])])
     return out_dir
