@@ -7,6 +7,7 @@ from pathlib import Path
 from s75docs.errors import Finding
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.pipeline import build_agreement, prepare, render_agreement
+from s75docs.versions.succession import succeed
 
 
 def check_agreement(path: Path | str, *, final: bool = False,
@@ -19,4 +20,5 @@ def check_agreement(path: Path | str, *, final: bool = False,
     return prepare(path, final=final, templates=templates).findings
 
 
-__all__ = ["Loaded", "build_agreement", "check_agreement", "load_agreement", "render_agreement"]
+__all__ = ["Loaded", "build_agreement", "check_agreement", "load_agreement", "render_agreement",
+           "succeed"]

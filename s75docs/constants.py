@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 PACKAGE = Path(__file__).resolve().parent
 BUILTIN_TEMPLATES = PACKAGE / "templates"  # our clause files, reports and reference.docx
@@ -44,16 +45,25 @@ AGREEMENT_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
 }
 
 
+class PartnerRef(NamedTuple):
+    """One place that names a partner: its field path, the key, and whether the key is a key of
+    a mapping (a risk share) rather than a value."""
+
+    path: tuple[str | int, ...]
+    key: str
+    is_mapping_key: bool = False
+
+
 def partner_fields(data: object, fields: dict[tuple[str, ...], frozenset[str]]
-                   ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Each partner key ``data`` names at ``fields``, with its path; ``data`` is parsed YAML or
-    the model (fields read as keys of a mapping, else as attributes)."""
+                   ) -> Iterator[PartnerRef]:
+    """Each partner key ``data`` names at ``fields``; ``data`` is parsed YAML or the model
+    (fields read as keys of a mapping, else as attributes)."""
 
     def walk(value: object, pattern: tuple[str, ...], path: tuple[str | int, ...],
-             not_keys: frozenset[str]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+             not_keys: frozenset[str]) -> Iterator[PartnerRef]:
         if not pattern:
             if isinstance(value, str) and value not in not_keys:
-                yield path, value
+                yield PartnerRef(path, value)
             return
         step, rest = pattern[0], pattern[1:]
         if step == "*":
@@ -62,7 +72,7 @@ def partner_fields(data: object, fields: dict[tuple[str, ...], frozenset[str]]
         elif step == KEYS:
             for key in value if isinstance(value, Mapping) else {}:
                 if isinstance(key, str) and key not in not_keys:
-                    yield (*path, key), key
+                    yield PartnerRef((*path, key), key, is_mapping_key=True)
         else:
             child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
             yield from walk(child, rest, (*path, step), not_keys)

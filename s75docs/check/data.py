@@ -66,11 +66,11 @@ def check_references(loaded: Loaded) -> Iterator[Finding]:
         return o.finding("error", path, f"'{key}' is not a partner (partners: {known})",
                          "references")
 
-    for path, key in partner_fields(a, AGREEMENT_PARTNER_FIELDS):
+    for path, key, _ in partner_fields(a, AGREEMENT_PARTNER_FIELDS):
         if key not in partners:
             yield unknown(path, key)
     for s, schedule in enumerate(a.schedules):
-        for path, key in partner_fields(schedule, SCHEDULE_PARTNER_FIELDS):
+        for path, key, _ in partner_fields(schedule, SCHEDULE_PARTNER_FIELDS):
             if key not in partners:
                 yield unknown(("schedules", s, *path), key)
 
