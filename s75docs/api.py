@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from s75docs.batch import Result
     from s75docs.load.folder import Loaded
     from s75docs.versions.compare import Comparison
+    from s75docs.versions.succession import Succeeded
 
 
 def load_agreement(path: Path | str) -> Loaded:
@@ -74,6 +75,24 @@ def vary(old: Path, new: Path, variation_date: dt.date, out_dir: Path, *,
                            formats=choose_formats(formats), templates=templates)
 
 
+def succeed(path: Path, partners: list[str], successor: Path, date: dt.date,
+            out: Path | None = None, *, deed_dir: Path | None = None,
+            transfer_scheme: str | None = None, reference: str | None = None,
+            version: str | None = None, version_date: dt.date | None = None,
+            force: bool = False, formats: Sequence[str] = FORMATS,
+            templates: list[Path] | None = None) -> Succeeded:
+    """``s75docs succeed``: a successor body (read from ``successor``, a YAML file of partner
+    fields) in the place of ``partners`` from ``date``: the new agreement data in ``out``
+    (default: beside ``path``, named with the date) and the deed recording it in ``deed_dir``
+    (default: build/deeds/<out's name>)."""
+    from s75docs.versions.succession import succeed as run
+
+    return run(path, partners, successor, date, out, deed_dir=deed_dir,
+               transfer_scheme=transfer_scheme, reference=reference, version=version,
+               version_date=version_date, force=force, formats=choose_formats(formats),
+               templates=templates)
+
+
 def redline(old: Path, new: Path | None = None, out: Path | None = None, *,
             rev: str | None = None, author: str = "s75docs", date: dt.date | None = None,
             fmt: str | None = None, templates: list[Path] | None = None) -> Path:
@@ -101,4 +120,4 @@ def git_setup(repo: Path = Path(".")) -> tuple[Path, bool, str]:
 
 
 __all__ = ["build", "check_agreement", "diff", "git_setup", "load_agreement", "redline",
-           "textconv", "vary"]
+           "succeed", "textconv", "vary"]

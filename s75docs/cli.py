@@ -254,12 +254,22 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
               help="Folder for the new agreement data (default: beside PATH).")
 @click.option("--deed-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the deed of variation (default: build/deeds/<folder>).")
+@click.option("--reference", default=None,
+              help="The new agreement's reference.  [default: the old one and the date]")
+@click.option("--version", "version", default=None,
+              help="The new agreement's version label.  [default: the date]")
+@click.option("--version-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The new agreement's version date, YYYY-MM-DD.  [default: --date]")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @click.option("--format", "formats", default="md,docx", show_default=True)
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
 def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
-            scheme: str | None, out: Path | None, deed_dir: Path | None, force: bool,
-            formats: str) -> None:
+            scheme: str | None, out: Path | None, deed_dir: Path | None, reference: str | None,
+            version: str | None, version_date: Any, force: bool, formats: str,
+            template_dirs: tuple[Path, ...]) -> None:
     """Put a successor body in a partner's place: new agreement data, then the deed.
 
     Name two partners with --partner to merge them into one successor. One partner split
@@ -271,19 +281,13 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
       s75docs succeed examples/oxfordshire-2022 --partner ccg \\
         --successor bob-icb.yaml --date 2022-07-01 -o oxfordshire-2022-icb
     """
-    from s75docs.options import choose_formats
-    from s75docs.versions.succession import succeed as run_succession
-    from s75docs.versions.variation import write_variation
+    from s75docs.api import succeed as run_succession
 
-    when = date.date()
-    target = out or path.parent / f"{path.name}-{when.isoformat()}"
-    succession = run_succession(path, list(partners), successor, when, target,
-                                transfer_scheme=scheme, force=force)
-    names = " and ".join(p.name for p in succession.predecessors)
-    reason = f"to record that {succession.successor.name} has succeeded {names}"
-    deeds = deed_dir or Path("build") / "deeds" / target.name
-    write_variation(path, target, when, reason, deeds, formats=choose_formats(formats.split(",")))
-    click.echo(f"wrote the new agreement data to {target} and the deed to {deeds}")
+    done = run_succession(path, list(partners), successor, date.date(), out, deed_dir=deed_dir,
+                          transfer_scheme=scheme, reference=reference, version=version,
+                          version_date=version_date.date() if version_date else None,
+                          force=force, formats=formats.split(","), templates=list(template_dirs))
+    click.echo(f"wrote the new agreement data to {done.data} and the deed to {done.deed}")
 
 
 @cli.command()

@@ -7,7 +7,9 @@ Jinja or lxml, so ``s75docs --help`` and an up-to-date check stay fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 PACKAGE = Path(__file__).resolve().parent
 BUILTIN_TEMPLATES = PACKAGE / "templates"  # our clause files, reports and reference.docx
@@ -23,3 +25,58 @@ MAX_LEVEL = 5  # clause levels: 1, 1.1, 1.1.1, (a), (i)
 def default_jobs() -> int:
     """Parallel builds when none are asked for: one per core."""
     return os.cpu_count() or 1
+
+# Every field that names a partner by its key, as a path from a schedule (or, for AGREEMENT_…,
+# from agreement.yaml): "*" stands for each item of a list, KEYS (last) for each key of a mapping.
+# Checks, succession and diff all read this one list; a new field naming a partner goes here.
+# Each path maps to the words it may hold that name no partner.
+KEYS = "<keys>"
+SCHEDULE_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("lead_commissioner",): frozenset({"joint"}),
+    ("host_partner",): frozenset(),
+    ("pooled_fund_manager", "partner"): frozenset(),
+    ("contributions", "*", "partner"): frozenset(),
+    ("non_financial_contributions", "*", "partner"): frozenset(),
+    ("lead_officers", "*", "partner"): frozenset(),
+    ("stated_totals", "*", "partner"): frozenset(),
+}
+AGREEMENT_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("approvals", "*", "partner"): frozenset(),
+    ("risk_share", "shares", KEYS): frozenset(),
+}
+
+
+class PartnerRef(NamedTuple):
+    """One place that names a partner: its field path, the key, and whether the key is a key of
+    a mapping (a risk share) rather than a value."""
+
+    path: tuple[str | int, ...]
+    key: str
+    is_mapping_key: bool = False
+
+
+def partner_fields(data: object, fields: dict[tuple[str, ...], frozenset[str]]
+                   ) -> Iterator[PartnerRef]:
+    """Each partner key ``data`` names at ``fields``; ``data`` is parsed YAML or the model
+    (fields read as keys of a mapping, else as attributes)."""
+
+    def walk(value: object, pattern: tuple[str, ...], path: tuple[str | int, ...],
+             not_keys: frozenset[str]) -> Iterator[PartnerRef]:
+        if not pattern:
+            if isinstance(value, str) and value not in not_keys:
+                yield PartnerRef(path, value)
+            return
+        step, rest = pattern[0], pattern[1:]
+        if step == "*":
+            for i, item in enumerate(value if isinstance(value, list) else []):
+                yield from walk(item, rest, (*path, i), not_keys)
+        elif step == KEYS:
+            for key in value if isinstance(value, Mapping) else {}:
+                if isinstance(key, str) and key not in not_keys:
+                    yield PartnerRef((*path, key), key, is_mapping_key=True)
+        else:
+            child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
+            yield from walk(child, rest, (*path, step), not_keys)
+
+    for pattern, not_keys in fields.items():
+        yield from walk(data, pattern, (), not_keys)

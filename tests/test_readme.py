@@ -32,3 +32,14 @@ def test_the_library_example_runs(tmp_path: Path) -> None:
     deed = tmp_path / "scratch" / "deed"
     assert (deed / "deed-of-variation.docx").is_file() and (deed / "data").is_dir()
     assert (tmp_path / "scratch" / "redline.docx").is_file()
+
+
+def test_every_command_has_its_function_in_the_library_section() -> None:
+    from s75docs import api
+
+    named = set(re.findall(r"# s75docs ([a-z-]+)", section("Library")))
+    commands = set(re.findall(r"^\| `([a-z-]+)[ `]", section("Commands"), re.M))
+    assert named == commands, (named ^ commands)
+    for command in commands:
+        function = {"check": "check_agreement"}.get(command, command.replace("-", "_"))
+        assert callable(getattr(api, function, None)), command

@@ -157,13 +157,13 @@ def test_two_icbs_merging_into_one(tmp_path: Path) -> None:
         - post: Chief Executive
 governance:""")
     agreement.write_text(text)
-    with (two / "budgets" / "pooled.csv").open("a") as table:
-        table.write('west,Community equipment,2024/25,"£100,000",revenue\n')
+    table = two / "budgets" / "pooled.csv"
+    table.write_text(table.read_text().replace("icb,Wheelchair", "west,Wheelchair"))
     before = load_agreement(two).agreement
     (tmp_path / "merged.yaml").write_text(SUCCESSOR.replace(BOB, "NHS Greater Exampleshire "
                                                             "Integrated Care Board"))
     result = succeed(two, ["icb", "west"], tmp_path / "merged.yaml", dt.date(2026, 4, 1),
-                     tmp_path / "merged")
+                     tmp_path / "merged", deed_dir=tmp_path / "deed", formats=("md",))
     merged = load_agreement(tmp_path / "merged").agreement
     assert [p.key for p in merged.partners] == ["council", "icb"]
     assert [h.name for h in merged.partner("icb").history] == [
@@ -174,7 +174,7 @@ governance:""")
     new_totals = schedule_totals(merged.schedules[0])
     assert new_totals.get("icb") == old_totals.get("icb") + old_totals.get("west")
     assert new_totals.total == old_totals.total
-    assert len(result.predecessors) == 2
+    assert len(result.succession.predecessors) == 2
     assert load_agreement(two).agreement == before  # the input folder is untouched
 
 
@@ -258,3 +258,90 @@ def test_the_next_deed_recites_the_last(tmp_path: Path) -> None:
     first_text = (first / "deed-of-variation.md").read_text()
     assert "Clause 22.1 is deleted and replaced with: \u201cAny Partner may terminate" in first_text
     assert "nine months" in first_text
+
+
+def test_succession_keeps_the_data_as_written(succession: tuple[Path, Path]) -> None:
+    """Every comment survives, and the only lines that change are those of the fields that
+    change: the partner entry, keys, names, and the new version."""
+    import difflib
+    import re
+
+    data, _ = succession
+    names = re.compile(r"ccg|CCG|Clinical Commissioning Group|^(reference|version|version_date):")
+    for old in sorted(OXON.rglob("*.yaml")):
+        before = old.read_text().splitlines()
+        after = (data / old.relative_to(OXON)).read_text().splitlines()
+        assert [line for line in before if line.lstrip().startswith("#")] == \
+            [line for line in after if line.lstrip().startswith("#")], old
+        partner = before.index("  - key: ccg") if old.name == "agreement.yaml" else -1
+        for line in difflib.ndiff(before, after):
+            if line.startswith("- "):
+                where = before.index(line[2:])
+                assert names.search(line[2:]) or partner <= where < partner + 10, (old, line)
+
+
+def test_succeeded_agreement_has_a_reference_and_version_of_its_own(
+        succession: tuple[Path, Path]) -> None:
+    from s75docs.load.folder import load_agreement
+
+    new = load_agreement(succession[0]).agreement
+    assert new.reference == "oxfordshire-s75-2022-2022-07-01"
+    assert new.version_date == dt.date(2022, 7, 1)
+
+
+def test_a_failed_succession_writes_nothing_and_force_keeps_the_old_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from s75docs.errors import Finding, S75Error
+    from s75docs.versions import variation
+    from s75docs.versions.succession import succeed
+
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.txt").write_text("the previous folder")
+
+    def fail(*args: object, **kwargs: object) -> Path:
+        raise S75Error(Finding("error", "the deed failed", "deed"))
+
+    monkeypatch.setattr(variation, "write_variation", fail)
+    with pytest.raises(S75Error, match="the deed failed"):
+        succeed(OXON, ["ccg"], tmp_path / "icb.yaml", dt.date(2022, 7, 1), out,
+                deed_dir=tmp_path / "deed", force=True, formats=("md",))
+    assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")} == \
+        {"icb.yaml", "out"}  # no staging folder left, no deed
+    assert (out / "kept.txt").read_text() == "the previous folder"
+    assert not (tmp_path / "deed").exists()
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002])
+def test_succeeded_folders_get_ordinary_permissions(tmp_path: Path, mask: int) -> None:
+    import os
+    import stat
+
+    from s75docs.versions.succession import succeed
+
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    old = os.umask(mask)
+    try:
+        done = succeed(OXON, ["ccg"], tmp_path / "icb.yaml", dt.date(2022, 7, 1),
+                       tmp_path / "out", deed_dir=tmp_path / "deed", formats=("md",))
+    finally:
+        os.umask(old)
+    for folder in (done.data, done.deed):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~mask
+
+
+def test_a_transfer_outside_the_term_is_refused(tmp_path: Path) -> None:
+    fixed = tmp_path / "fixed"
+    shutil.copytree(OXON, fixed)
+    agreement = fixed / "agreement.yaml"
+    agreement.write_text(agreement.read_text().replace(
+        "  kind: rolling\n  review: annual", "  kind: fixed\n  end_date: 2022-06-30\n  review: annual"))
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    result = run("succeed", fixed, "--partner", "ccg", "--successor", tmp_path / "icb.yaml",
+                 "--date", "2022-07-01", "-o", tmp_path / "out")
+    assert result.returncode == 1 and "after the agreement ended" in result.stderr
+    result = run("succeed", fixed, "--partner", "ccg", "--successor", tmp_path / "icb.yaml",
+                 "--date", "2022-03-01", "-o", tmp_path / "out")
+    assert result.returncode == 1 and "not after the agreement commenced" in result.stderr
+    assert not (tmp_path / "out").exists()

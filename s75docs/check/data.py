@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
 from s75docs.load.folder import Loaded, Origin
 from s75docs.model.agreement import (
@@ -43,26 +44,6 @@ EXCLUDED_FUNCTIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def _key_refs(schedule: Schedule) -> Iterator[tuple[PathKey, str]]:
-    """Every partner key a schedule names, with the field path it stands at."""
-    if isinstance(schedule.lead_commissioner, str) and schedule.lead_commissioner != "joint":
-        yield ("lead_commissioner",), schedule.lead_commissioner
-    if isinstance(schedule.host_partner, str):
-        yield ("host_partner",), schedule.host_partner
-    if isinstance(schedule.pooled_fund_manager, PooledFundManager):
-        yield ("pooled_fund_manager", "partner"), schedule.pooled_fund_manager.partner
-    for i, line in enumerate(schedule.contributions):
-        yield ("contributions", i, "partner"), line.partner
-    nfc = schedule.non_financial_contributions
-    for i, item in enumerate(nfc if isinstance(nfc, list) else []):
-        yield ("non_financial_contributions", i, "partner"), item.partner
-    for i, officer in enumerate(schedule.lead_officers):
-        yield ("lead_officers", i, "partner"), officer.partner
-    for i, stated in enumerate(schedule.stated_totals):
-        if stated.partner:
-            yield ("stated_totals", i, "partner"), stated.partner
-
-
 def _duplicates(keys: list[str]) -> Iterator[tuple[int, str]]:
     seen: set[str] = set()
     for i, key in enumerate(keys):
@@ -85,14 +66,11 @@ def check_references(loaded: Loaded) -> Iterator[Finding]:
         return o.finding("error", path, f"'{key}' is not a partner (partners: {known})",
                          "references")
 
-    for i, approval in enumerate(a.approvals):
-        if approval.partner not in partners:
-            yield unknown(("approvals", i, "partner"), approval.partner)
-    for key in a.risk_share.shares:
+    for path, key, _ in partner_fields(a, AGREEMENT_PARTNER_FIELDS):
         if key not in partners:
-            yield unknown(("risk_share", "shares", key), key)
+            yield unknown(path, key)
     for s, schedule in enumerate(a.schedules):
-        for path, key in _key_refs(schedule):
+        for path, key, _ in partner_fields(schedule, SCHEDULE_PARTNER_FIELDS):
             if key not in partners:
                 yield unknown(("schedules", s, *path), key)
 

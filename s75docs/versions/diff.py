@@ -16,10 +16,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from s75docs.constants import SCHEDULE_PARTNER_FIELDS
 from s75docs.document.tree import Block, Document, Part, reference_parts
 from s75docs.model.agreement import Agreement, OpenPoint, Schedule
 from s75docs.model.finance import schedule_totals
 from s75docs.model.money import format_money
+
+# A schedule's roles: the fields that name one partner (a lead, a host), not a list of them.
+SCHEDULE_ROLES = tuple(dict.fromkeys(path[0] for path in SCHEDULE_PARTNER_FIELDS
+                                     if "*" not in path))
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def _schedule_changes(old: Schedule, new: Schedule) -> Iterator[Change]:
             before, after = a.get(partner, year), b.get(partner, year)
             if before != after:
                 yield _money_change(f"{new.title}, {partner}, {year}", before, after)
-    for name in ("lead_commissioner", "host_partner", "pooled_fund_manager"):
+    for name in SCHEDULE_ROLES:
         if getattr(old, name) != getattr(new, name):
             yield Change("roles", f"{new.title}: {name.replace('_', ' ')} changed",
                          _show(getattr(old, name)), _show(getattr(new, name)))

@@ -20,20 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from s75docs.constants import AGREEMENT_FILE
+from s75docs.constants import (
+    AGREEMENT_FILE,
+    AGREEMENT_PARTNER_FIELDS,
+    FORMATS,
+    SCHEDULE_PARTNER_FIELDS,
+    partner_fields,
+)
 from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import Loaded, load_agreement
+from s75docs.load.roundtrip import PathKey, YamlFile
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Partner, PartnerKind
-from s75docs.output.atomic import clean_stale, locked, write_atomically
+from s75docs.output.atomic import publish
 
-# Fields of a schedule that hold partner keys (the agreement's are handled one by one).
-SCHEDULE_KEY_FIELDS = {"lead_commissioner", "host_partner"}
-SCHEDULE_LIST_KEY_FIELDS = {"contributions", "non_financial_contributions", "lead_officers",
-                            "stated_totals"}
+REASON_TEMPLATE = "succession-reason.md.j2"  # the deed's "to record that ..." recital
 
 
 @dataclass
@@ -112,6 +115,10 @@ def plan(loaded: Loaded, partner_keys: list[str], successor_data: dict[str, Any]
     if date <= agreement.commencement_date:
         raise S75Error(Finding("error", f"the succession date {date} is not after the "
                                f"agreement commenced ({agreement.commencement_date})", "--date"))
+    if agreement.term.end_date is not None and date > agreement.term.end_date:
+        raise S75Error(Finding("error", f"the succession date {date} is after the agreement "
+                               f"ended ({agreement.term.end_date}): there is nothing to succeed "
+                               "to", "--date"))
     history = [*successor.history,
                *({"name": p.name, "defined_term": p.defined_term, "date": date,
                   "transfer_scheme": transfer_scheme} for p in predecessors)]
@@ -120,65 +127,67 @@ def plan(loaded: Loaded, partner_keys: list[str], successor_data: dict[str, Any]
     return Succession(predecessors, successor, date, transfer_scheme)
 
 
-def _walk_text(value: Any, succession: Succession) -> Any:
+def _strings(value: Any, path: PathKey = ()) -> list[PathKey]:
+    """The path of every string value (not mapping keys) under ``value``."""
     if isinstance(value, str):
-        return succession.text(value)
+        return [path]
     if isinstance(value, list):
-        return [_walk_text(v, succession) for v in value]
+        return [p for i, v in enumerate(value) for p in _strings(v, (*path, i))]
     if isinstance(value, dict):
-        return {k: _walk_text(v, succession) for k, v in value.items()}
-    return value
+        return [p for k, v in value.items() for p in _strings(v, (*path, k))]
+    return []
 
 
-def _agreement_data(data: dict[str, Any], succession: Succession) -> dict[str, Any]:
-    out = dict(data)
+def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
+                 succession: Succession, skip: str | None = None) -> None:
+    """Free text read across, and every field naming a predecessor made to name the successor
+    (a mapping keyed by partners, like a risk share, merges the predecessors' entries)."""
+    for path in _strings(doc.data):
+        if path[:1] != (skip,):
+            doc.substitute(path, succession.text)
     keys = {p.key for p in succession.predecessors}
-    partners: list[Any] = []
-    for entry in out.get("partners", []):
-        if isinstance(entry, dict) and entry.get("key") in keys:
-            if not any(p.get("key") == succession.successor.key for p in partners):
-                partners.append(succession.successor.model_dump(mode="json", exclude_none=True))
+    merged: dict[PathKey, list[PathKey]] = {}
+    for ref in partner_fields(doc.data, fields):
+        if ref.key not in keys:
             continue
-        partners.append(entry)
-    out["partners"] = partners
-    out["approvals"] = [
-        {**a, "partner": succession.successor.key, "by_predecessor": True}
-        if isinstance(a, dict) and a.get("partner") in keys else a
-        for a in out.get("approvals", [])
-    ]
-    shares = (out.get("risk_share") or {}).get("shares")
-    if isinstance(shares, dict):
-        merged: dict[str, Any] = {}
-        for key, value in shares.items():
-            new_key = str(succession.key(key))
-            merged[new_key] = _add_percent(merged[new_key], value) if new_key in merged else value
-        out["risk_share"] = {**out["risk_share"], "shares": merged}
-    return {k: partners if k == "partners" else _walk_text(v, succession) for k, v in out.items()}
+        if ref.is_mapping_key:
+            merged.setdefault(ref.path[:-1], []).append(ref.path)
+        else:
+            doc.set(ref.path, succession.successor.key)
+    for first, *others in merged.values():
+        if others:
+            values = [doc.get(p) for p in (first, *others)]
+            doc.set(first, _add_percent(values))
+        doc.rename_key(first, succession.successor.key)
+        for path in others:
+            doc.delete(path)
 
 
-def _add_percent(a: Any, b: Any) -> str:
+def _add_percent(values: list[Any]) -> str:
     from decimal import Decimal
 
-    def number(v: Any) -> Decimal:
-        return Decimal(str(v).strip().removesuffix("%").strip())
-
-    return f"{number(a) + number(b)}%"
+    return f"{sum(Decimal(str(v).strip().removesuffix('%').strip()) for v in values)}%"
 
 
-def _schedule_data(data: dict[str, Any], succession: Succession) -> dict[str, Any]:
-    out = _walk_text(dict(data), succession)
-    for name in SCHEDULE_KEY_FIELDS:
-        if name in out:
-            out[name] = succession.key(out[name])
-    manager = out.get("pooled_fund_manager")
-    if isinstance(manager, dict) and "partner" in manager:
-        out["pooled_fund_manager"] = {**manager, "partner": succession.key(manager["partner"])}
-    for name in SCHEDULE_LIST_KEY_FIELDS:
-        if isinstance(out.get(name), list):
-            out[name] = [{**item, "partner": succession.key(item["partner"])}
-                         if isinstance(item, dict) and "partner" in item else item
-                         for item in out[name]]
-    return dict(out)
+def _agreement_data(doc: YamlFile, succession: Succession, reference: str, version: str,
+                    version_date: dt.date) -> None:
+    """The agreement with the successor in its predecessors' place and a version of its own."""
+    keys = {p.key for p in succession.predecessors}
+    predecessors_approvals = [i for i, approval in enumerate(doc.data.get("approvals") or [])
+                              if isinstance(approval, dict) and approval.get("partner") in keys
+                              and "by_predecessor" not in approval]
+    _read_across(doc, AGREEMENT_PARTNER_FIELDS, succession, skip="partners")
+    for i in predecessors_approvals:
+        doc.add(("approvals", i), "by_predecessor", True)
+    places = [i for i, entry in enumerate(doc.data.get("partners") or [])
+              if isinstance(entry, dict) and entry.get("key") in keys]
+    doc.replace(("partners", places[0]),
+                succession.successor.model_dump(mode="python", exclude_none=True))
+    for i in reversed(places[1:]):
+        doc.delete(("partners", i))
+    for name, value in (("reference", reference), ("version", version),
+                        ("version_date", version_date)):
+        doc.set((name,), value)
 
 
 def _csv_data(text: str, succession: Succession) -> str:
@@ -214,44 +223,91 @@ def _xlsx_data(path: Path, succession: Succession) -> bytes:
     return buffer.getvalue()
 
 
-def _dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
+@dataclass
+class Succeeded:
+    """What ``succeed`` did: the plan, and the two folders it wrote."""
+
+    succession: Succession
+    data: Path  # the new agreement folder
+    deed: Path  # the deed of variation and the agreement as varied
+
+
+def default_reference(reference: str, date: dt.date) -> str:
+    """The succeeded agreement's reference, unless one is given: the old one with the date, so
+    that its outputs never overwrite the original's."""
+    return f"{reference}-{date.isoformat()}"
 
 
 def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.date,
-            out: Path, *, transfer_scheme: str | None = None, force: bool = False) -> Succession:
-    """Write the agreement data with the successor in place into ``out``; returns the plan."""
+            out: Path | None = None, *, deed_dir: Path | None = None,
+            transfer_scheme: str | None = None, reference: str | None = None,
+            version: str | None = None, version_date: dt.date | None = None,
+            force: bool = False, formats: tuple[str, ...] = FORMATS,
+            templates: list[Path] | None = None) -> Succeeded:
+    """Put a successor body in the place of ``partner_keys``: the agreement data rewritten into
+    ``out`` (default: beside ``path``, named with the date) and the deed that records it into
+    ``deed_dir`` (default: build/deeds/<out's name>).
+
+    The deed is written before the new data is put in place, so a failure leaves neither.
+    """
+    from s75docs.versions.variation import write_variation
+
+    path = Path(path)
     loaded = load_agreement(path)
     succession = plan(loaded, partner_keys, read_successor(successor_file), date,
                       transfer_scheme, str(successor_file))
-    out = Path(out)
-    if out.resolve() == loaded.root.resolve() or loaded.root.resolve() in out.resolve().parents:
-        raise S75Error(Finding("error", "the new agreement folder must not be the old one or "
-                               "inside it", str(out)))
+    out = Path(out) if out is not None else path.parent / f"{path.name}-{date.isoformat()}"
+    deeds = Path(deed_dir) if deed_dir is not None else Path("build") / "deeds" / out.name
     if out.exists() and not force:
         raise S75Error(Finding("error", "folder already exists; choose another with -o or "
                                "replace it with --force", str(out)))
-    files: dict[Path, bytes] = {}
+    agreement = loaded.agreement
+    files = _new_files(loaded, succession, reference or default_reference(agreement.reference, date),
+                       version or date.isoformat(), version_date or date)
+    reason = succession_reason(loaded, succession, templates)
+
+    def deed_from(staged: Path) -> None:
+        write_variation(path, staged, date, reason, deeds, formats=formats, templates=templates)
+
+    publish(out, files, inputs=[loaded.root, Path(successor_file), *(templates or [])],
+            verify=deed_from)
+    return Succeeded(succession, out, deeds)
+
+
+def _new_files(loaded: Loaded, succession: Succession, reference: str, version: str,
+               version_date: dt.date) -> dict[str, bytes]:
+    """Every file of the agreement folder, rewritten with the successor in place."""
+    files: dict[str, bytes] = {}
     root = loaded.root
     for file in loaded.files:
         if not file.is_relative_to(root):
             continue  # a built-in preset: referenced by name, not copied
-        relative = file.relative_to(root)
+        relative = file.relative_to(root).as_posix()
         if file.suffix.lower() == ".csv":
             files[relative] = _csv_data(file.read_text(encoding="utf-8-sig"),
                                         succession).encode("utf-8")
         elif file.suffix.lower() in (".xlsx", ".xlsm"):
             files[relative] = _xlsx_data(file, succession)
-        elif file.name == AGREEMENT_FILE and file.parent == root:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-            files[relative] = _dump(_agreement_data(data, succession)).encode("utf-8")
         else:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-            files[relative] = _dump(_schedule_data(data, succession)).encode("utf-8")
-    # The new data must load before it replaces anything.
-    with locked(out.parent, out.name):
-        clean_stale(out)
-        write_atomically(out, {p.as_posix(): data for p, data in files.items()},
-                         verify=lambda staged: None if load_agreement(staged) else None)
-    return succession
+            doc = YamlFile.read(file)
+            if file.name == AGREEMENT_FILE and file.parent == root:
+                _agreement_data(doc, succession, reference, version, version_date)
+            else:
+                _read_across(doc, SCHEDULE_PARTNER_FIELDS, succession)
+            files[relative] = doc.text().encode("utf-8")
+    return files
+
+
+def succession_reason(loaded: Loaded, succession: Succession,
+                      templates: list[Path] | None = None) -> str:
+    """Why the deed varies the agreement, in the words of REASON_TEMPLATE (a firm may override
+    it), as plain text: it is also recorded in the data's ``variations:``."""
+    from s75docs.pipeline import user_template_dirs
+    from s75docs.render.environment import render_template
+
+    text = render_template(REASON_TEMPLATE, {"successor": succession.successor,
+                                             "predecessors": succession.predecessors,
+                                             "date": succession.date,
+                                             "transfer_scheme": succession.transfer_scheme},
+                           user_template_dirs(loaded, templates))
+    return re.sub(r"\\(.)", r"\1", " ".join(text.split()))

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from s75docs.constants import AGREEMENT_FILE, FORMATS
 from s75docs.document.tree import Document, Part, Span, build_tree, iter_spans, walk_spans
 from s75docs.errors import Finding, S75Error
+from s75docs.load.roundtrip import YamlFile
 from s75docs.model.agreement import Agreement, Partner
 from s75docs.output.atomic import publish
 from s75docs.pipeline import (
@@ -236,7 +235,8 @@ def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str
 
 
 def recorded_data(new: Version, variation_date: dt.date, reason: str) -> dict[str, bytes]:
-    """NEW's data folder with this deed added to ``variations:``, so the next deed recites it.
+    """NEW's data folder with this deed added to ``variations:`` (the rest of the file kept as
+    written), so the next deed recites it.
 
     Written into the output folder (inputs are never modified); copy it over the agreement
     folder once the deed is signed.
@@ -246,13 +246,15 @@ def recorded_data(new: Version, variation_date: dt.date, reason: str) -> dict[st
     for path in new.loaded.files:
         if path.is_relative_to(root):
             files[f"data/{path.relative_to(root)}"] = path.read_bytes()
-    main = root / AGREEMENT_FILE
-    data = yaml.safe_load(main.read_text(encoding="utf-8-sig")) or {}
-    entries = list(data.get("variations") or [])
-    entries.append({"date": variation_date.isoformat(), "description": reason})
-    data["variations"] = entries
-    files[f"data/{AGREEMENT_FILE}"] = yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=100).encode("utf-8")
+    doc = YamlFile.read(root / AGREEMENT_FILE)
+    entry = {"date": variation_date, "description": reason}
+    if doc.data.get("variations"):
+        doc.append(("variations",), entry)
+    else:
+        if "variations" in doc.data:  # written empty: replaced by the list with this deed
+            doc.delete(("variations",))
+        doc.add((), "variations", [entry])
+    files[f"data/{AGREEMENT_FILE}"] = doc.text().encode("utf-8")
     return files
 
 
