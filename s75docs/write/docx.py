@@ -32,6 +32,7 @@ The output is deterministic: the same tree, meta and reference give the same byt
 dates and order, fixed core properties, no revision-save ids or random paragraph ids).
 """
 
+
 from __future__ import annotations
 
 import copy
@@ -49,27 +50,168 @@ from docx.oxml.parser import oxml_parser
 from docx.shared import Twips
 from lxml import etree
 
-from s75docs.document.tree import (
+from s75docs.document.nodes import (
     NUMBERED_PARTS,
     Block,
     Cell,
     Document,
+    Node,
     Part,
     Span,
-    iter_spans,
-    walk_spans,
+    plain_text,
+    spans,
+    walk,
 )
 from s75docs.errors import Finding, S75Error
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+AUTHOR = "s75docs"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def clean(text: str) -> str:
+    """Text as Word can hold it: characters XML 1.0 forbids dropped, tabs and line ends spaced."""
+    return INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def template_text(text: str) -> Any:
+    """A value for docxtpl's context: XML-escaped, and safe from its post-processing.
+
+    docxtpl rewrites ``{_{`` to ``{{`` and line feeds to breaks in its rendered output, so
+    braces go in as character references and whitespace is folded.
+    """
+    from markupsafe import Markup, escape
+
+    folded = " ".join(INVALID_XML.sub("", text).split())
+    return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+# --- XML helpers --------------------------------------------------------------------------------
+
+@functools.cache
+def _tag(tag: str) -> tuple[str, dict[str, str]]:
+    """Clark name and namespace map of a prefixed tag, worked out once (it is the hot path)."""
+    name = NamespacePrefixedTag(tag)
+    return name.clark_name, name.nsmap
+
+
+@functools.cache
+def _attr(key: str) -> str:
+    return qn(f"w:{key}")
+
+
+def el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
+    """An element as python-docx's OxmlElement makes it, with its names looked up once."""
+    clark, nsmap = _tag(tag)
+    element = oxml_parser.makeelement(clark, nsmap=nsmap)
+    for key, value in attrs.items():
+        element.set(_attr(key), str(value))
+    for child in children:
+        element.append(child)
+    return element
+
+
+@dataclass(frozen=True)
+class Format:
+    bold: bool = False
+    italic: bool = False
+    highlight: bool = False
+    change: str | None = None  # "ins" / "del": a tracked change (the run is wrapped later)
+
+
+PLAIN = Format()
+
+
+def text_run(text: str, fmt: Format) -> Any:
+    run = el("w:r")
+    props = []
+    if fmt.bold:
+        props += [el("w:b"), el("w:bCs")]
+    if fmt.italic:
+        props += [el("w:i"), el("w:iCs")]
+    if fmt.highlight:
+        props.append(el("w:highlight", val="yellow"))
+    if props:
+        run.append(el("w:rPr", props))
+    t = el("w:delText" if fmt.change == "del" else "w:t")
+    t.text = text
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.append(t)
+    return run
+
+
+def field_runs(instruction: str, result: str, fmt: Format) -> list[Any]:
+    def char(kind: str) -> Any:
+        run = el("w:r")
+        if fmt.bold or fmt.italic or fmt.highlight:
+            run.append(text_run("", fmt)[0])  # the same run properties
+        run.append(el("w:fldChar", fldCharType=kind))
+        return run
+
+    instr_run = el("w:r")
+    instr = el("w:delInstrText" if fmt.change == "del" else "w:instrText")
+    instr.text = f" {instruction} "
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    instr_run.append(instr)
+    return [char("begin"), instr_run, char("separate"), text_run(result, fmt), char("end")]
+
+
+
+# --- properties, ids and the zip ----------------------------------------------------------------
+
+def core_properties(docx: Any, meta: DocxMeta) -> None:
+    props = docx.core_properties
+    when = dt.datetime(meta.core_date.year, meta.core_date.month, meta.core_date.day)
+    props.author = AUTHOR
+    props.last_modified_by = AUTHOR
+    props.revision = 1
+    props.title = clean(meta.title)
+    props.subject = clean(meta.subject)
+    props.created = when
+    props.modified = when
+
+
+def strip_ids(docx: Any) -> None:
+    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
+    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
+    drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
+    for part in docx.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is None or not isinstance(element, etree._Element):
+            continue
+        for node in list(element.iter()):
+            if node.tag in drop_elements:
+                node.getparent().remove(node)
+                continue
+            for name in list(node.attrib):
+                if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
+                    del node.attrib[name]
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """The package re-zipped with fixed dates, attributes and entry order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name], compresslevel=6)
+    return out.getvalue()
+
 
 PLACEHOLDER_STYLE = "S75BodyPlaceholder"
 BOOKMARK_PREFIX = "_Ref_s75_"
 TOC_PREFIX = "_Toc_s75_"
-AUTHOR = "s75docs"
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 # Style names the writer uses; a firm's reference.docx must keep them.
 PART_HEADING = "Part Heading"
@@ -92,157 +234,12 @@ REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
                    *(BODY.format(n) for n in range(1, MAX_STYLE_LEVEL + 1)),
                    PARTIES, RECITALS, LIST_BULLET, TABLE_TEXT, TABLE_STYLE)
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-
-@dataclass(frozen=True)
-class DocxMeta:
-    """What the reference document's tags and the file's properties show."""
-
-    title: str
-    core_date: dt.date  # created/modified date in the file's properties (midnight UTC)
-    parties: list[tuple[str, str]] = field(default_factory=list)  # (name, defined term)
-    draft_marking: str = ""  # "Draft (3) — 12.09.2016 — subject to contract"; empty when final
-    subject: str = ""
-    revision_author: str = AUTHOR  # who the tracked changes of a redline are attributed to
-    revision_date: dt.date | None = None  # their date; none written when None
-
-
-def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
-    """The document as .docx bytes, on the styles and cover of ``reference``."""
-    from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
-    from jinja2 import StrictUndefined, TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
-    from markupsafe import Markup
-
-    reference = Path(reference)
-    where = str(reference)
-    try:
-        template = DocxTemplate(str(reference))
-        template.init_docx()
-    except Exception as exc:  # a missing, damaged or non-Word file
-        raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
-                               code="template")) from exc
-    context = {
-        "title": _template_text(meta.title),
-        "subject": _template_text(meta.subject),
-        "draft_marking": _template_text(meta.draft_marking),
-        "parties": [{"name": _template_text(name), "defined_term": _template_text(term)}
-                    for name, term in meta.parties],
-        "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
-    }
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-    try:
-        template.render(context, jinja_env=env, autoescape=True)
-    except TemplateError as exc:
-        raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
-                               "use title, subject, draft_marking, parties and body)", where,
-                               code="template")) from exc
-    docx = template.docx
-    _strip_ids(docx)  # the reference's own ids; the body written next carries none
-    _BodyWriter(docx, where, meta).write(document)
-    _core_properties(docx, meta)
-    out = io.BytesIO()
-    docx.save(out)
-    return _deterministic_zip(out.getvalue())
-
-
-# --- text ---------------------------------------------------------------------------------------
-
-def _clean(text: str) -> str:
-    """Text as Word can hold it: characters XML 1.0 forbids dropped, tabs and line ends spaced."""
-    return _INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
-
-
-def _template_text(text: str) -> Any:
-    """A value for docxtpl's context: XML-escaped, and safe from its post-processing.
-
-    docxtpl rewrites ``{_{`` to ``{{`` and line feeds to breaks in its rendered output, so
-    braces go in as character references and whitespace is folded.
-    """
-    from markupsafe import Markup, escape
-
-    folded = " ".join(_INVALID_XML.sub("", text).split())
-    return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
-
-
-# --- XML helpers --------------------------------------------------------------------------------
-
-@functools.cache
-def _tag(tag: str) -> tuple[str, dict[str, str]]:
-    """Clark name and namespace map of a prefixed tag, worked out once (it is the hot path)."""
-    name = NamespacePrefixedTag(tag)
-    return name.clark_name, name.nsmap
-
-
-@functools.cache
-def _attr(key: str) -> str:
-    return qn(f"w:{key}")
-
-
-def _el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
-    """An element as python-docx's OxmlElement makes it, with its names looked up once."""
-    clark, nsmap = _tag(tag)
-    element = oxml_parser.makeelement(clark, nsmap=nsmap)
-    for key, value in attrs.items():
-        element.set(_attr(key), str(value))
-    for child in children:
-        element.append(child)
-    return element
-
-
-@dataclass(frozen=True)
-class _Format:
-    bold: bool = False
-    italic: bool = False
-    highlight: bool = False
-    change: str | None = None  # "ins" / "del": a tracked change (the run is wrapped later)
-
-
-PLAIN = _Format()
-
-
-def _run(text: str, fmt: _Format) -> Any:
-    run = _el("w:r")
-    props = []
-    if fmt.bold:
-        props += [_el("w:b"), _el("w:bCs")]
-    if fmt.italic:
-        props += [_el("w:i"), _el("w:iCs")]
-    if fmt.highlight:
-        props.append(_el("w:highlight", val="yellow"))
-    if props:
-        run.append(_el("w:rPr", props))
-    t = _el("w:delText" if fmt.change == "del" else "w:t")
-    t.text = text
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    run.append(t)
-    return run
-
-
-def _field_runs(instruction: str, result: str, fmt: _Format) -> list[Any]:
-    def char(kind: str) -> Any:
-        run = _el("w:r")
-        if fmt.bold or fmt.italic or fmt.highlight:
-            run.append(_run("", fmt)[0])  # the same run properties
-        run.append(_el("w:fldChar", fldCharType=kind))
-        return run
-
-    instr_run = _el("w:r")
-    instr = _el("w:delInstrText" if fmt.change == "del" else "w:instrText")
-    instr.text = f" {instruction} "
-    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    instr_run.append(instr)
-    return [char("begin"), instr_run, char("separate"), _run(result, fmt), char("end")]
-
-
-# --- the body -----------------------------------------------------------------------------------
-
-class _BodyWriter:
+class BodyWriter:
     def __init__(self, docx: Any, where: str, meta: DocxMeta | None = None) -> None:
         self.docx = docx
         self.where = where
-        self.revision_author = _clean(meta.revision_author) if meta else AUTHOR
+        self.revision_author = clean(meta.revision_author) if meta else AUTHOR
         self.revision_date = meta.revision_date if meta else None
         self.body = docx.element.body
         self.style_ids = self._style_ids()
@@ -344,30 +341,30 @@ class _BodyWriter:
                   ind: tuple[int, int] | None = None, page_break: bool = False,
                   keep_next: bool = False, jc: str | None = None,
                   change: str | None = None) -> Any:
-        props = [_el("w:pStyle", val=self.style(style_name))]
+        props = [el("w:pStyle", val=self.style(style_name))]
         if keep_next:
-            props.append(_el("w:keepNext"))
+            props.append(el("w:keepNext"))
         if page_break:
-            props.append(_el("w:pageBreakBefore"))
+            props.append(el("w:pageBreakBefore"))
         if num is not None:
             num_id, ilvl = num
-            props.append(_el("w:numPr", [_el("w:ilvl", val=ilvl), _el("w:numId", val=num_id)]))
+            props.append(el("w:numPr", [el("w:ilvl", val=ilvl), el("w:numId", val=num_id)]))
         if ind is not None:
             left, hanging = ind
-            props.append(_el("w:ind", left=left, hanging=hanging) if hanging else
-                         _el("w:ind", left=left))
+            props.append(el("w:ind", left=left, hanging=hanging) if hanging else
+                         el("w:ind", left=left))
         if jc:
-            props.append(_el("w:jc", val=jc))
+            props.append(el("w:jc", val=jc))
         if change:  # the paragraph mark itself inserted or deleted: the paragraph comes or goes
-            props.append(_el("w:rPr", [self.revision(change)]))
-        return _el("w:p", [_el("w:pPr", props)])
+            props.append(el("w:rPr", [self.revision(change)]))
+        return el("w:p", [el("w:pPr", props)])
 
     def revision(self, change: str) -> Any:
         """A ``w:ins`` or ``w:del`` with the redline's author and date (ids are set at the end)."""
         attrs: dict[str, object] = {"id": 0, "author": self.revision_author}
         if self.revision_date is not None:
             attrs["date"] = f"{self.revision_date.isoformat()}T00:00:00Z"
-        return _el("w:ins" if change == "ins" else "w:del", (), **attrs)
+        return el("w:ins" if change == "ins" else "w:del", (), **attrs)
 
     def tracked(self, runs: list[tuple[Any, str | None]]) -> list[Any]:
         """Runs, each neighbouring group of inserted (or deleted) ones wrapped in one revision."""
@@ -391,59 +388,53 @@ class _BodyWriter:
         bookmark_id = self.next_bookmark_id
         self.next_bookmark_id += 1
         children = [c for c in paragraph if c.tag != qn("w:pPr")]
-        start = _el("w:bookmarkStart", id=bookmark_id, name=self.bookmark_names[label])
-        end = _el("w:bookmarkEnd", id=bookmark_id)
+        start = el("w:bookmarkStart", id=bookmark_id, name=self.bookmark_names[label])
+        end = el("w:bookmarkEnd", id=bookmark_id)
         if not children:
             paragraph.extend([start, end])
             return
         children[0].addprevious(start)
         children[-1].addnext(end)
 
-    def runs(self, spans: list[Span], fmt: _Format = PLAIN) -> list[Any]:
+    def runs(self, items: list[Span], fmt: Format = PLAIN) -> list[Any]:
         """Runs for spans, neighbouring text of one format merged into one run."""
         out: list[tuple[Any, str | None]] = []
-        pending: list[tuple[str, _Format]] = []
+        pending: list[tuple[str, Format]] = []
 
         def flush() -> None:
-            merged: list[tuple[str, _Format]] = []
+            merged: list[tuple[str, Format]] = []
             for text, f in pending:
                 if merged and merged[-1][1] == f:
                     merged[-1] = (merged[-1][0] + text, f)
                 else:
                     merged.append((text, f))
-            out.extend((_run(text, f), f.change) for text, f in merged if text)
+            out.extend((text_run(text, f), f.change) for text, f in merged if text)
             pending.clear()
 
-        def walk(items: list[Span], outer: _Format) -> None:
-            for span in items:
-                f = replace(outer, change=span.change) if span.change else outer
-                if span.kind == "text":
-                    pending.append((_clean(span.text), f))
-                elif span.kind == "break":
-                    pending.append((" ", f))
-                elif span.kind == "strong":
-                    walk(span.children, replace(f, bold=True))
-                elif span.kind == "em":
-                    walk(span.children, replace(f, italic=True))
-                elif span.kind == "define":
-                    pending.append((f"\u201c{_clean(span.text)}\u201d",
-                                    replace(f, bold=True)))
-                elif span.kind == "open":
-                    pending.append((f"[{_clean(span.text)}]", replace(f, highlight=True)))
-                elif span.kind == "ref":
-                    name = self.bookmark_names.get(span.target)
-                    # A target in a part left out (a scheme on its own), or deleted text: no field.
-                    if name is None or f.change == "del":
-                        pending.append((_clean(span.plain()), f))
-                        continue
-                    pending.append((_clean(span.before), f))
-                    flush()
-                    switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
-                    out.extend((run, f.change) for run in
-                               _field_runs(f"REF {name} {switches}", _clean(span.number), f))
-                    pending.append((_clean(span.after), f))
-
-        walk(spans, fmt)
+        for span, ancestors in walk(items):
+            if not isinstance(span, Span) or span.children:
+                continue
+            f = _format(fmt, (*ancestors, span))
+            if span.kind == "text":
+                pending.append((clean(span.text), f))
+            elif span.kind == "break":
+                pending.append((" ", f))
+            elif span.kind == "define":
+                pending.append((f"\u201c{clean(span.text)}\u201d", replace(f, bold=True)))
+            elif span.kind == "open":
+                pending.append((f"[{clean(span.text)}]", replace(f, highlight=True)))
+            elif span.kind == "ref":
+                name = self.bookmark_names.get(span.target)
+                # A target in a part left out (a scheme on its own), or deleted text: no field.
+                if name is None or f.change == "del":
+                    pending.append((clean(span.plain()), f))
+                    continue
+                pending.append((clean(span.before), f))
+                flush()
+                switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
+                out.extend((run, f.change) for run in
+                           field_runs(f"REF {name} {switches}", clean(span.number), f))
+                pending.append((clean(span.after), f))
         flush()
         return self.tracked(out)
 
@@ -528,18 +519,18 @@ class _BodyWriter:
         paragraphs = []
         for number, text, anchor in self.toc_entries:
             p = self.paragraph(TOC_STYLE)
-            link = _el("w:hyperlink", anchor=anchor, history=1)
+            link = el("w:hyperlink", anchor=anchor, history=1)
             plain = PLAIN
             if number:
-                link.append(_run(number, plain))
-                link.append(_el("w:r", [_el("w:tab")]))
-            link.append(_run(text, plain))
+                link.append(text_run(number, plain))
+                link.append(el("w:r", [el("w:tab")]))
+            link.append(text_run(text, plain))
             p.append(link)
             paragraphs.append(p)
         paragraphs[0].insert(1, copy.deepcopy(begin_run))
         paragraphs[0].insert(2, copy.deepcopy(instr_run))
-        paragraphs[0].insert(3, _el("w:r", [_el("w:fldChar", fldCharType="separate")]))
-        paragraphs[-1].append(_el("w:r", [_el("w:fldChar", fldCharType="end")]))
+        paragraphs[0].insert(3, el("w:r", [el("w:fldChar", fldCharType="separate")]))
+        paragraphs[-1].append(el("w:r", [el("w:fldChar", fldCharType="end")]))
         for p in paragraphs:
             first.addprevious(p)
         for p in old:
@@ -547,25 +538,21 @@ class _BodyWriter:
 
     def toc_entry(self, paragraph: Any, number: str, text: str) -> None:
         anchor = f"{TOC_PREFIX}{len(self.toc_entries) + 1:04d}"
-        self.toc_entries.append((number, _clean(text), anchor))
+        self.toc_entries.append((number, clean(text), anchor))
         bookmark_id = self.next_bookmark_id
         self.next_bookmark_id += 1
         props = paragraph.find(qn("w:pPr"))
-        start = _el("w:bookmarkStart", id=bookmark_id, name=anchor)
+        start = el("w:bookmarkStart", id=bookmark_id, name=anchor)
         if props is not None:
             props.addnext(start)
         else:
             paragraph.insert(0, start)
-        paragraph.append(_el("w:bookmarkEnd", id=bookmark_id))
+        paragraph.append(el("w:bookmarkEnd", id=bookmark_id))
 
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
-        targets: set[str] = set()
-        for part in document.parts:
-            targets.update(s.target for s in walk_spans(part.title) if s.kind == "ref")
-            for block in part.blocks:  # deleted text's references are written as text
-                targets.update(s.target for s in iter_spans(block)
-                               if s.kind == "ref" and s.change != "del")
+        # Deleted text's references are written as text, so need no bookmark.
+        targets = {s.target for s in spans(document.parts, without="del") if s.kind == "ref"}
         for part in document.parts:
             labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
@@ -627,17 +614,17 @@ class _BodyWriter:
         """Each part's heading starts a page (the first after the contents)."""
         p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
                            page_break=True, change=part.change)
-        fmt = _Format(change=part.change)
+        fmt = Format(change=part.change)
         if part.name:
-            p.extend(self.tracked([(_run(part.name, fmt), part.change)]))
+            p.extend(self.tracked([(text_run(part.name, fmt), part.change)]))
             self.bookmark(p, _label(part))
-            p.extend(self.tracked([(_run(": ", fmt), part.change)]))
+            p.extend(self.tracked([(text_run(": ", fmt), part.change)]))
             p.extend(self.runs(part.title, fmt))
         else:
             p.extend(self.runs(part.title, fmt))
             self.bookmark(p, _label(part))
         if part.kind != "front" and part.change != "del":
-            title = _accepted_text(part.title)  # a redline's contents show the new headings
+            title = plain_text(part.title, without="del")  # a redline's contents show the new headings
             self.toc_entry(p, "", f"{part.name}: {title}" if part.name else title)
         return p
 
@@ -663,7 +650,7 @@ class _BodyWriter:
         if style_kind == "clause" and level == 1 and block.change != "del":
             # A redline's contents list the headings as they now read.
             self.toc_entry(p, self.clause_number_text.replace("%1", block.number),
-                           _accepted_text(block.spans))
+                           plain_text(block.spans, without="del"))
         return p
 
     def table(self, block: Block, *, spacer: bool) -> list[Any]:
@@ -675,26 +662,26 @@ class _BodyWriter:
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
         widths = _column_widths(block.rows, columns, total)
-        table = _el("w:tbl", [
-            _el("w:tblPr", [
-                _el("w:tblStyle", val=self.style(TABLE_STYLE)),
-                _el("w:tblW", w=total, type="dxa"),
-                _el("w:tblInd", w=indent, type="dxa"),
-                _el("w:tblLayout", type="fixed"),
-                _el("w:tblLook", val="04A0", firstRow=1, lastRow=0, firstColumn=0,
+        table = el("w:tbl", [
+            el("w:tblPr", [
+                el("w:tblStyle", val=self.style(TABLE_STYLE)),
+                el("w:tblW", w=total, type="dxa"),
+                el("w:tblInd", w=indent, type="dxa"),
+                el("w:tblLayout", type="fixed"),
+                el("w:tblLook", val="04A0", firstRow=1, lastRow=0, firstColumn=0,
                     lastColumn=0, noHBand=1, noVBand=1),
             ]),
-            _el("w:tblGrid", [_el("w:gridCol", w=w) for w in widths]),
+            el("w:tblGrid", [el("w:gridCol", w=w) for w in widths]),
         ])
         for index, row in enumerate(block.rows):
             header = all(cell.header for cell in row) and bool(row)
-            tr_props = [_el("w:cantSplit")]
+            tr_props = [el("w:cantSplit")]
             if header and index == 0:
-                tr_props.append(_el("w:tblHeader"))
+                tr_props.append(el("w:tblHeader"))
             row_change = block.change or _row_change(row)
             if row_change:  # an inserted or deleted row: accepting or rejecting removes it
                 tr_props.append(self.revision(row_change))
-            tr = _el("w:tr", [_el("w:trPr", tr_props)])
+            tr = el("w:tr", [el("w:trPr", tr_props)])
             for c in range(columns):
                 cell = row[c] if c < len(row) else Cell([])
                 tr.append(self.cell(cell, widths[c], header))
@@ -702,14 +689,14 @@ class _BodyWriter:
         if not spacer:
             return [table]
         gap = self.paragraph("Normal", change=block.change)
-        gap[0].insert(1, _el("w:spacing", before=0, after=0))
+        gap[0].insert(1, el("w:spacing", before=0, after=0))
         return [table, gap]
 
     def cell(self, cell: Cell, width: int, header: bool) -> Any:
         jc = {"right": "right", "center": "center"}.get(cell.align)
         p = self.paragraph(TABLE_TEXT, jc=jc)
-        p.extend(self.runs(cell.spans, _Format(bold=header)))
-        return _el("w:tc", [_el("w:tcPr", [_el("w:tcW", w=width, type="dxa")]), p])
+        p.extend(self.runs(cell.spans, Format(bold=header)))
+        return el("w:tc", [el("w:tcPr", [el("w:tcW", w=width, type="dxa")]), p])
 
 
 _CHAR_TWIPS = 115  # an average character of 10 pt Arial, bold headers included
@@ -743,65 +730,79 @@ def _label(item: Block | Part) -> str | None:
     return None if item.change == "del" else item.label
 
 
-def _accepted_text(spans: list[Span]) -> str:
-    """The text as it reads with a redline's changes accepted (all of it, outside a redline)."""
-    return "".join(_accepted_text(s.children) if s.children else s.plain()
-                   for s in spans if s.change != "del")
+def _format(outer: Format, path: tuple[Node, ...]) -> Format:
+    """The format of the text at the end of ``path`` (its spans, outermost first): bold or
+    italic inside a bold or italic span, changed as the innermost change says."""
+    f = outer
+    for node in path:
+        if isinstance(node, Span):
+            if node.change:
+                f = replace(f, change=node.change)
+            if node.kind in ("strong", "em"):
+                f = replace(f, bold=True) if node.kind == "strong" else replace(f, italic=True)
+    return f
 
 
 def _row_change(row: list[Cell]) -> str | None:
     """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
-    changes = {s.change for cell in row for s in walk_spans(cell.spans) if not s.children}
+    changes = {s.change for s in spans(row) if not s.children}
     return changes.pop() if len(changes) == 1 and None not in changes else None
 
 
 def _all_strong(block: Block) -> bool:
     """A paragraph wholly in bold: in the execution part, the name over a party's block."""
-    spans = [s for s in block.spans if s.kind != "text" or s.text.strip()]
-    return block.kind == "text" and bool(spans) and all(s.kind == "strong" for s in spans)
+    shown = [s for s in block.spans if s.kind != "text" or s.text.strip()]
+    return block.kind == "text" and bool(shown) and all(s.kind == "strong" for s in shown)
 
 
-# --- properties, ids and the zip ----------------------------------------------------------------
+@dataclass(frozen=True)
+class DocxMeta:
+    """What the reference document's tags and the file's properties show."""
 
-def _core_properties(docx: Any, meta: DocxMeta) -> None:
-    props = docx.core_properties
-    when = dt.datetime(meta.core_date.year, meta.core_date.month, meta.core_date.day)
-    props.author = AUTHOR
-    props.last_modified_by = AUTHOR
-    props.revision = 1
-    props.title = _clean(meta.title)
-    props.subject = _clean(meta.subject)
-    props.created = when
-    props.modified = when
-
-
-def _strip_ids(docx: Any) -> None:
-    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
-    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
-    drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
-    for part in docx.part.package.iter_parts():
-        element = getattr(part, "_element", None)
-        if element is None or not isinstance(element, etree._Element):
-            continue
-        for node in list(element.iter()):
-            if node.tag in drop_elements:
-                node.getparent().remove(node)
-                continue
-            for name in list(node.attrib):
-                if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
-                    del node.attrib[name]
+    title: str
+    core_date: dt.date  # created/modified date in the file's properties (midnight UTC)
+    parties: list[tuple[str, str]] = field(default_factory=list)  # (name, defined term)
+    draft_marking: str = ""  # "Draft (3) — 12.09.2016 — subject to contract"; empty when final
+    subject: str = ""
+    revision_author: str = AUTHOR  # who the tracked changes of a redline are attributed to
+    revision_date: dt.date | None = None  # their date; none written when None
 
 
-def _deterministic_zip(data: bytes) -> bytes:
-    """The package re-zipped with fixed dates, attributes and entry order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        entries = {info.filename: source.read(info) for info in source.infolist()}
+def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
+    """The document as .docx bytes, on the styles and cover of ``reference``."""
+    from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
+    from jinja2 import StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+    from markupsafe import Markup
+
+    reference = Path(reference)
+    where = str(reference)
+    try:
+        template = DocxTemplate(str(reference))
+        template.init_docx()
+    except Exception as exc:  # a missing, damaged or non-Word file
+        raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
+                               code="template")) from exc
+    context = {
+        "title": template_text(meta.title),
+        "subject": template_text(meta.subject),
+        "draft_marking": template_text(meta.draft_marking),
+        "parties": [{"name": template_text(name), "defined_term": template_text(term)}
+                    for name, term in meta.parties],
+        "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
+    }
+    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    try:
+        template.render(context, jinja_env=env, autoescape=True)
+    except TemplateError as exc:
+        raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
+                               "use title, subject, draft_marking, parties and body)", where,
+                               code="template")) from exc
+    docx = template.docx
+    strip_ids(docx)  # the reference's own ids; the body written next carries none
+    BodyWriter(docx, where, meta).write(document)
+    core_properties(docx, meta)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, entries[name], compresslevel=6)
-    return out.getvalue()
+    docx.save(out)
+    return deterministic_zip(out.getvalue())
+
