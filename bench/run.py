@@ -442,7 +442,7 @@ from 0.86 s to about 0.67 s.
   element by element, and reuse the rendered reference once per process.
 - **Presets** are parsed again for every agreement; they could be kept per process (keyed by file
   and mtime).
-- **The document tree** (`tree.py`, markdown-it-py) is pure Python and runs once per build; the
+- **The document tree** (`document/`, markdown-it-py) is pure Python and runs once per build; the
   scheme documents reuse the agreement's tree rather than rendering again.
 """
 

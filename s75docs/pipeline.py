@@ -19,7 +19,9 @@ from s75docs.check.compliance import (
 from s75docs.check.data import run_checks
 from s75docs.check.terms import proper_names, undefined_terms, unused_terms
 from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
-from s75docs.document.tree import Document, Part, build_tree, select_parts
+from s75docs.document.citations import load_citations
+from s75docs.document.nodes import Document, Part
+from s75docs.document.resolve import build_tree, select_parts
 from s75docs.errors import Finding, S75Error
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.options import choose_formats
@@ -105,7 +107,7 @@ def render_agreement(loaded: Loaded, templates: list[Path] | None = None) -> Doc
 
 def render_with(loaded: Loaded, dirs: list[Path]) -> Document:
     markdown = render_template(AGREEMENT_TEMPLATE, template_context(loaded.agreement), dirs)
-    document = build_tree(markdown, source=AGREEMENT_TEMPLATE)
+    document = build_tree(markdown, source=AGREEMENT_TEMPLATE, citations=load_citations(dirs))
     document.meta = document_meta(loaded)
     return document
 

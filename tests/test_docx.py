@@ -16,7 +16,8 @@ import docx
 import pytest
 from lxml import etree
 
-from s75docs.document.tree import NUMBERED_PARTS, Document, build_tree, iter_spans
+from s75docs.document.nodes import NUMBERED_PARTS, Document, spans
+from s75docs.document.resolve import build_tree
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.docx import DocxMeta, write_docx
@@ -190,7 +191,7 @@ def bookmarked_text(data: bytes) -> dict[str, tuple[str, str]]:
 
 def test_cross_references_are_ref_fields_to_bookmarks(written: bytes) -> None:
     document = sample()
-    refs = [s for p in document.parts for b in p.blocks for s in iter_spans(b) if s.kind == "ref"]
+    refs = [s for s in spans(document.parts) if s.kind == "ref"]
     ref_fields = [(i, shown) for i, shown in fields(written) if i.startswith("REF ")]
     assert [shown for _, shown in ref_fields] == [s.number for s in refs]
     marks = bookmarked_text(written)
@@ -322,7 +323,7 @@ SCRIPT = """
 import datetime as dt, hashlib, sys
 from pathlib import Path
 from s75docs.write.docx import DocxMeta, write_docx
-from s75docs.document.tree import build_tree
+from s75docs.document.resolve import build_tree
 meta = DocxMeta(title={title!r}, core_date=dt.date(2022, 4, 1), parties={parties!r},
                 draft_marking={marking!r}, subject={subject!r})
 data = write_docx(build_tree(Path({sample!r}).read_text(encoding="utf-8")), meta,

@@ -3,7 +3,7 @@
 The clause numbers in the .docx are Word numbering (styles linked to a multilevel list, a fresh
 list for each part) and the cross-references are REF fields, which LibreOffice computes when it
 lays the document out. So the PDF's text shows whether a word processor, working from the real
-numbering, arrives at the same numbers as ``tree.py`` and the Markdown.
+numbering, arrives at the same numbers as ``document/resolve.py`` and the Markdown.
 
 Skipped when LibreOffice is not installed, unless the CI variable is set: then it fails.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.document.tree import Document, build_tree, iter_spans
+from s75docs.document.nodes import Document, spans
+from s75docs.document.resolve import build_tree
 from s75docs.write.docx import DocxMeta, write_docx
 from s75docs.write.markdown import write_markdown
 
@@ -119,7 +120,7 @@ def test_libreoffice_computes_the_same_cross_references(document: Document,
     for part in document.parts:
         for block in part.blocks:
             plain = squash(block.plain())
-            for span in iter_spans(block):
+            for span in spans([block]):
                 if span.kind != "ref":
                     continue
                 cited = span.before + span.number + span.after

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from s75docs.document.tree import Document, build_tree
+from s75docs.document.nodes import Document
+from s75docs.document.resolve import build_tree
 from s75docs.pipeline import document_files, reference_docx, user_template_dirs
 from s75docs.versions.compare import load_version
 from s75docs.versions.redline import accept, redline_document, reject, write_redline
@@ -231,7 +232,7 @@ def test_redline_converts_in_libreoffice(redline: Path, tmp_path: Path) -> None:
 
 
 def test_a_renamed_body_reads_as_one_deletion_and_one_insertion() -> None:
-    from s75docs.document.tree import Span
+    from s75docs.document.nodes import Span
     from s75docs.versions.redline import word_diff
 
     old = [Span("text", "NHS Oxfordshire Clinical Commissioning Group of Oxford")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.document.tree import build_tree
+from s75docs.document.resolve import build_tree
 from s75docs.errors import S75Error
 from s75docs.model.agreement import OpenPoint
 from s75docs.model.money import parse_period

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s75docs.document.tree import build_tree, format_number
+from s75docs.document.resolve import build_tree, format_number
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.markdown import write_markdown

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.document.tree import build_tree
+from s75docs.document.resolve import build_tree
 from s75docs.versions.variation import (
     apply_operations,
     deed_operations,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from s75docs.document.tree import Document, reference_parts
+from s75docs.document.nodes import Document
 from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Agreement, Arrangement
@@ -64,8 +64,7 @@ def _where(document: Document, label: str) -> str | None:
     part, block = target
     if block is not None and block.plain().strip() == NOT_USED:
         return None
-    before, number, after = reference_parts(part, block)
-    return f"{before}{number}{after}"
+    return document.citations.cite(part, block)
 
 
 def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -> list[Row]:

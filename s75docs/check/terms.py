@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from s75docs.document.tree import NUMBERED_PARTS, Document
+from s75docs.document.nodes import NUMBERED_PARTS, Document
 
 _CANDIDATE = re.compile(r"\bthe ([A-Z][\w-]*+(?: [A-Z][\w-]*+)*+)(?!\s*\d{4})")
 _LEGISLATION = re.compile(

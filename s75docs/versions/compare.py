@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s75docs.document.tree import Document
+from s75docs.document.nodes import Document
 from s75docs.errors import S75Error
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.pipeline import prepare, render_agreement

@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from s75docs.constants import SCHEDULE_PARTNER_FIELDS
-from s75docs.document.tree import Block, Document, Part, reference_parts
+from s75docs.document.citations import Citations
+from s75docs.document.nodes import Block, Document, Part
 from s75docs.model.agreement import Agreement, OpenPoint, Schedule
 from s75docs.model.finance import schedule_totals
 from s75docs.model.money import format_money
@@ -137,32 +138,22 @@ class Located:
     part: Part
     block: Block
     index: int  # position of the block in its part
+    citations: Citations  # the forms of the document the block is in
 
     @property
     def citation(self) -> str:
         """How a deed names this block: "clause 22.2", or the unnumbered text after one."""
         if self.block.full_number:
-            return _cite(self.part, self.block)
-        for earlier in reversed(self.part.blocks[: self.index]):
-            if earlier.full_number:
-                return f"the {_kind_word(self.block)} after {_cite(self.part, earlier)}"
-        return f"the {_kind_word(self.block)} at the start of {self.part.name or 'the clauses'}"
+            return self.citations.cite(self.part, self.block)
+        earlier = next((b for b in reversed(self.part.blocks[: self.index]) if b.full_number),
+                       None)
+        return self.citations.unnumbered(self.part, self.block, earlier)
 
     @property
     def text(self) -> str:
         if self.block.kind == "table":
             return table_text(self.block)
         return self.block.plain()
-
-
-def _cite(part: Part, block: Block) -> str:
-    before, number, after = reference_parts(part, block)
-    return f"{before}{number}{after}"
-
-
-def _kind_word(block: Block) -> str:
-    return {"table": "table", "heading": "heading", "bullet": "list item"}.get(block.kind,
-                                                                              "paragraph")
 
 
 @dataclass
@@ -208,26 +199,27 @@ def clause_changes(old: Document, new: Document) -> list[ClauseChange]:
     for key, part in new_parts.items():
         before = old_parts.get(key)
         if before is None:
-            changes.extend(ClauseChange("inserted", None, Located(part, b, i), key)
+            changes.extend(ClauseChange("inserted", None, Located(part, b, i, new.citations), key)
                            for i, b in enumerate(part.blocks))
             continue
-        changes.extend(_part_changes(before, part, key))
+        changes.extend(_part_changes(before, part, key, old.citations, new.citations))
     for key, part in old_parts.items():
         if key not in new_parts:
-            changes.extend(ClauseChange("deleted", Located(part, b, i), None, key)
+            changes.extend(ClauseChange("deleted", Located(part, b, i, old.citations), None, key)
                            for i, b in enumerate(part.blocks))
     return changes
 
 
-def _part_changes(old: Part, new: Part, key: str) -> Iterator[ClauseChange]:
+def _part_changes(old: Part, new: Part, key: str, old_forms: Citations,
+                  new_forms: Citations) -> Iterator[ClauseChange]:
     a = [block_key(b) for b in old.blocks]
     b = [block_key(b) for b in new.blocks]
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        olds = [Located(old, old.blocks[i], i) for i in range(i1, i2)]
-        news = [Located(new, new.blocks[j], j) for j in range(j1, j2)]
+        olds = [Located(old, old.blocks[i], i, old_forms) for i in range(i1, i2)]
+        news = [Located(new, new.blocks[j], j, new_forms) for j in range(j1, j2)]
         paired = min(len(olds), len(news)) if op == "replace" else 0
         for x, y in zip(olds[:paired], news[:paired], strict=False):
             yield ClauseChange("replaced", x, y, key)

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from s75docs.constants import REDLINE_FORMATS
-from s75docs.document.tree import Block, Cell, Document, Part, Span, plain_text
+from s75docs.document.nodes import Block, Cell, Document, Part, Span, plain_text, spans, walk
 from s75docs.errors import Finding, S75Error
 from s75docs.options import choose_formats, new_or_rev
 from s75docs.versions.diff import block_key, part_key
@@ -28,16 +28,17 @@ from s75docs.versions.diff import block_key, part_key
 _TOKEN = re.compile(r"\s+|[\w£.,%/'’-]+|[^\w\s]")
 
 
-def _tokens(spans: list[Span], style: str = "") -> list[tuple[str, str]]:
-    """(word, style) pairs for a paragraph's spans; styles survive a word-level comparison."""
+def _tokens(items: list[Span]) -> list[tuple[str, str]]:
+    """(word, style) pairs for a paragraph's spans; styles survive a word-level comparison.
+    A word's style is its innermost bold or italic span's (a defined term is bold)."""
     out: list[tuple[str, str]] = []
-    for span in spans:
-        if span.kind in ("strong", "em"):
-            out.extend(_tokens(span.children, span.kind))
-        elif span.kind == "define":
-            out.extend((t, "strong") for t in _TOKEN.findall(span.plain()))
-        else:
-            out.extend((t, style) for t in _TOKEN.findall(span.plain()))
+    for span, ancestors in walk(items):
+        if not isinstance(span, Span) or span.children:
+            continue
+        style = "strong" if span.kind == "define" else next(
+            (a.kind for a in reversed(ancestors) if isinstance(a, Span) and a.kind in ("strong", "em")),
+            "")
+        out.extend((t, style) for t in _TOKEN.findall(span.plain()))
     return out
 
 
@@ -99,21 +100,9 @@ def word_diff(old: list[Span], new: list[Span]) -> list[Span]:
 def _marked(block: Block, change: str) -> Block:
     marked = deepcopy(block)
     marked.change = change
-    for span in _all(marked.spans):
+    for span in spans([marked]):
         span.change = change
-    for row in marked.rows:
-        for cell in row:
-            for span in _all(cell.spans):
-                span.change = change
     return marked
-
-
-def _all(spans: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for span in spans:
-        out.append(span)
-        out.extend(_all(span.children))
-    return out
 
 
 def _changed(old: Block, new: Block) -> Block:
@@ -180,7 +169,7 @@ def _part(old: Part, new: Part) -> Part:
 def _marked_part(part: Part, change: str) -> Part:
     """A part only one version has: its heading and every block inserted (or deleted)."""
     title = deepcopy(part.title)
-    for span in _all(title):
+    for span in spans(title):
         span.change = change
     return replace(part, title=title, change=change,
                    blocks=[_marked(b, change) for b in part.blocks])
@@ -201,16 +190,14 @@ def redline_document(old: Document, new: Document) -> Document:
     return replace(new, parts=parts, meta=dict(new.meta))
 
 
-def accept(spans: list[Span]) -> str:
+def accept(items: list[Span]) -> str:
     """The text with every change accepted (what NEW says)."""
-    return "".join(s.plain() if not s.children else accept(s.children)
-                   for s in spans if s.change != "del")
+    return plain_text(items, without="del")
 
 
-def reject(spans: list[Span]) -> str:
+def reject(items: list[Span]) -> str:
     """The text with every change rejected (what OLD said)."""
-    return "".join(s.plain() if not s.children else reject(s.children)
-                   for s in spans if s.change != "ins")
+    return plain_text(items, without="ins")
 
 
 def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,

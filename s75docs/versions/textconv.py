@@ -129,7 +129,7 @@ class _Converter:
     def number(self, props: Any, style_id: str, style: str) -> str:
         """The paragraph's own number as the tree formats it, or "" for an unnumbered one."""
         from s75docs.constants import MAX_LEVEL
-        from s75docs.document.tree import format_number
+        from s75docs.document.resolve import format_number
 
         clause = _CLAUSE_STYLE.fullmatch(style)
         if not clause and style not in ("parties", "recitals"):

@@ -11,14 +11,15 @@ set on the old text, which is how the tests prove the deed is complete.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from s75docs.constants import AGREEMENT_FILE, FORMATS
-from s75docs.document.tree import Document, Part, Span, build_tree, iter_spans, walk_spans
+from s75docs.document.citations import load_citations
+from s75docs.document.nodes import Document, Part, spans
+from s75docs.document.resolve import build_tree
 from s75docs.errors import Finding, S75Error
 from s75docs.load.roundtrip import YamlFile
 from s75docs.model.agreement import Agreement, Partner
@@ -93,18 +94,11 @@ def _renamed(document: Document, renames: list[Rename]) -> Document:
     if not renames:
         return document
     copy = deepcopy(document)
-    for part in copy.parts:
-        for span in _all_spans(part):
-            for rename in renames:
-                span.text = rename.apply(span.text)
-                span.before, span.after = rename.apply(span.before), rename.apply(span.after)
+    for span in spans(copy.parts):
+        for rename in renames:
+            span.text = rename.apply(span.text)
+            span.before, span.after = rename.apply(span.before), rename.apply(span.after)
     return copy
-
-
-def _all_spans(part: Part) -> Iterator[Span]:
-    yield from walk_spans(part.title)
-    for block in part.blocks:
-        yield from iter_spans(block)
 
 
 def deed_operations(old: Document, new: Document, renames: list[Rename]) -> Deed:
@@ -224,7 +218,7 @@ def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str
     )
     dirs = user_template_dirs(new.loaded, templates)
     markdown = render_template(DEED_TEMPLATE, context, dirs)
-    document = build_tree(markdown, source=DEED_TEMPLATE)
+    document = build_tree(markdown, source=DEED_TEMPLATE, citations=load_citations(dirs))
     document.parts.extend(deed.annexed)
     document.meta = document_meta(new.loaded)
     document.meta["title"] = f"Deed of Variation: {new.loaded.agreement.title}"

@@ -6,7 +6,7 @@ The text is for people and diffs; the tool never reads it back.
 
 from __future__ import annotations
 
-from s75docs.document.tree import Block, Cell, Document, Part, Span, walk_spans
+from s75docs.document.nodes import Block, Cell, Document, Part, Span, spans
 
 
 def _spans(spans: list[Span]) -> str:
@@ -64,7 +64,7 @@ def write_markdown(document: Document) -> str:
     paragraphs: list[str] = []
     for part in document.parts:
         heading = part.heading
-        if not part.change and any(s.change for s in walk_spans(part.title)):
+        if not part.change and any(s.change for s in spans(part.title)):
             heading = f"{part.name}: {_spans(part.title)}" if part.name else _spans(part.title)
         heading = heading.upper() if part.kind == "front" else heading
         paragraphs.append(f"# {_critic(heading, part.change) if part.change else heading}")

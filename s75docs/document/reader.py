@@ -1,0 +1,243 @@
+"""The Markdown reader: the templates' rendered Markdown as parts and blocks, not yet numbered.
+
+Conventions in the templates' Markdown (see templates/README.md):
+
+* ``# Title {.kind #label}`` starts a part: ``front``, ``body``, ``schedule`` (numbered
+  Schedule 1, 2 ...), ``scheme`` (a Part 2 scheme specification: Scheme 1, 2 ...) or
+  ``execution``.
+* In numbered parts ``## Heading`` is a level-1 clause (1), ordered lists nest as 1.1, 1.1.1,
+  (a), (i); a second paragraph in an item continues it unnumbered. ``###`` is an unnumbered
+  sub-heading, ``-`` lists are unnumbered bullets, pipe tables are tables.
+* Inline markers, produced only by template helpers: ``{#label}`` labels the clause it stands
+  in, ``{@label}`` refers to one, ``{=Term}`` defines a term, ``{?note}`` is an open point.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+from s75docs.constants import MAX_LEVEL
+from s75docs.document.nodes import NUMBERED_PARTS, PART_KINDS, Block, Cell, Document, Part, Span, plain_text
+from s75docs.errors import Finding, S75Error
+
+_MARKERS = {"#": "s75_label", "@": "s75_ref", "?": "s75_open", "=": "s75_define", ".": "s75_class"}
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def _marker_rule(state: StateInline, silent: bool) -> bool:
+    """``{#x}``, ``{@x}``, ``{?x}``, ``{=x}``, ``{.x}``: our markers, never user data (escaped)."""
+    src, pos = state.src, state.pos
+    if src[pos] != "{" or pos + 1 >= state.posMax or src[pos + 1] not in _MARKERS:
+        return False
+    i = pos + 2
+    while i < state.posMax:
+        if src[i] == "\\":
+            i += 2
+            continue
+        if src[i] == "}":
+            break
+        i += 1
+    else:
+        return False
+    if not silent:
+        token = state.push(_MARKERS[src[pos + 1]], "", 0)
+        token.content = _UNESCAPE.sub(r"\1", src[pos + 2:i])
+    state.pos = i + 1
+    return True
+
+
+def markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    md.disable(["image", "link", "autolink", "html_inline", "html_block", "code", "fence",
+                "blockquote", "hr", "lheading", "reference"])
+    md.inline.ruler.before("escape", "s75_markers", _marker_rule)
+    return md
+
+
+_PARSER = markdown_parser()
+
+
+@dataclass
+class _Inline:
+    spans: list[Span]
+    label: str | None = None
+    classes: list[str] = field(default_factory=list)
+    defines: str | None = None
+
+
+def _inline(token: Token, where: str) -> _Inline:
+    out = _Inline([])
+    stack: list[list[Span]] = [out.spans]
+    for child in token.children or []:
+        kind = child.type
+        if kind == "text":
+            if child.content:
+                stack[-1].append(Span("text", child.content))
+        elif kind in ("softbreak", "hardbreak"):
+            stack[-1].append(Span("break"))
+        elif kind == "code_inline":
+            stack[-1].append(Span("text", child.content))
+        elif kind in ("strong_open", "em_open"):
+            span = Span("strong" if kind == "strong_open" else "em")
+            stack[-1].append(span)
+            stack.append(span.children)
+        elif kind in ("strong_close", "em_close"):
+            stack.pop()
+        elif kind == "s75_label":
+            if out.label:
+                raise S75Error(Finding("error", f"two labels ({out.label}, {child.content}) in "
+                                       "one paragraph", where, code="template"))
+            out.label = child.content
+        elif kind == "s75_class":
+            out.classes.append(child.content)
+        elif kind == "s75_ref":
+            stack[-1].append(Span("ref", target=child.content))
+        elif kind == "s75_open":
+            stack[-1].append(Span("open", child.content))
+        elif kind == "s75_define":
+            stack[-1].append(Span("define", child.content))
+            out.defines = child.content
+        else:  # pragma: no cover - rules for anything else are disabled
+            stack[-1].append(Span("text", child.content))
+    _trim(out.spans)
+    return out
+
+
+def _trim(spans: list[Span]) -> None:
+    """Markers at the end of a line leave a trailing space behind; drop it."""
+    while spans and spans[-1].kind == "text" and not spans[-1].text.strip():
+        spans.pop()
+    if spans and spans[-1].kind == "text":
+        spans[-1].text = spans[-1].text.rstrip()
+    if spans and spans[0].kind == "text":
+        spans[0].text = spans[0].text.lstrip()
+
+
+def parse(markdown: str, *, source: str = "rendered agreement") -> Document:
+    """Markdown (from the templates) to parts and blocks; numbering is left to ``finish``."""
+    tokens = _PARSER.parse(markdown)
+    parts: list[Part] = []
+    part: Part | None = None
+    lists: list[str] = []  # "ol" / "ul" stack
+    first_para_in_item = False
+    list_style = "clause"
+    row: list[Cell] | None = None
+    table: Block | None = None
+    cell_header = False
+    cell_align = "left"
+    heading_tag = ""
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == "heading_open":
+            heading_tag = token.tag
+        elif kind == "inline" and heading_tag:
+            inline = _inline(token, source)
+            if heading_tag == "h1":
+                part_kind = next((c for c in inline.classes if c in PART_KINDS), None)
+                if part_kind is None:
+                    raise S75Error(Finding("error", f"part heading {plain_text(inline.spans)!r} "
+                                           "needs a kind: {.front}, {.body}, {.schedule}, "
+                                           "{.scheme} or {.execution}", source, code="template"))
+                keys = [c[4:] for c in inline.classes if c.startswith("key=")]
+                part = Part(part_kind, inline.spans, inline.label, key=keys[0] if keys else None)  # type: ignore[arg-type]
+                parts.append(part)
+                list_style = "clause"
+            else:
+                part = _require_part(part, source)
+                if heading_tag == "h2" and part.kind in NUMBERED_PARTS:
+                    part.blocks.append(Block("clause", inline.spans, 1, inline.label))
+                else:
+                    styles = [c for c in inline.classes if c in ("parties", "recitals")]
+                    list_style = styles[0] if styles else "clause"
+                    part.blocks.append(Block("heading", inline.spans, 0, inline.label))
+            heading_tag = ""
+        elif kind in ("ordered_list_open", "bullet_list_open"):
+            lists.append("ol" if kind == "ordered_list_open" else "ul")
+        elif kind in ("ordered_list_close", "bullet_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            first_para_in_item = True
+        elif kind == "inline" and table is not None:
+            cell = Cell(_inline(token, source).spans, cell_align, cell_header)
+            assert row is not None
+            row.append(cell)
+        elif kind == "inline":
+            part = _require_part(part, source)
+            inline = _inline(token, source)
+            _add_paragraph(part, inline, lists, first_para_in_item, list_style, source)
+            first_para_in_item = False
+        elif kind == "table_open":
+            part = _require_part(part, source)
+            table = Block("table", level=_numbered_depth(part, lists))
+        elif kind == "table_close":
+            assert table is not None and part is not None
+            part.blocks.append(table)
+            table = None
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            assert table is not None and row is not None
+            table.rows.append(row)
+            row = None
+        elif kind in ("th_open", "td_open"):
+            cell_header = kind == "th_open"
+            style = token.attrGet("style") or ""
+            cell_align = "right" if "right" in str(style) else "center" if "center" in str(
+                style) else "left"
+        i += 1
+    return Document(parts)
+
+
+def _require_part(part: Part | None, source: str) -> Part:
+    if part is None:
+        raise S75Error(Finding("error", "text before the first part heading ('# Title {.body}')",
+                               source, code="template"))
+    return part
+
+
+def _numbered_depth(part: Part, lists: list[str]) -> int:
+    """The clause level text at this depth belongs to (for indentation)."""
+    depth = sum(1 for kind in lists if kind == "ol")
+    return depth + (1 if part.kind in NUMBERED_PARTS else 0)
+
+
+def _add_paragraph(part: Part, inline: _Inline, lists: list[str], first: bool, list_style: str,
+                   source: str) -> None:
+    ordered_depth = sum(1 for kind in lists if kind == "ol")
+    if lists and lists[-1] == "ol" and first:
+        level = ordered_depth + (1 if part.kind in NUMBERED_PARTS else 0)
+        if level > MAX_LEVEL:
+            raise S75Error(Finding("error", f"clauses nest {level} deep; the numbering has "
+                                   f"{MAX_LEVEL} levels", source, code="template"))
+        part.blocks.append(Block("clause", inline.spans, level, inline.label,
+                                 defines=inline.defines, list_style=list_style))
+        return
+    if lists and lists[-1] == "ul" and first:
+        part.blocks.append(Block("bullet", inline.spans, _numbered_depth(part, lists),
+                                 inline.label, defines=inline.defines))
+        return
+    # A continuation paragraph (or a plain one): it belongs to the enclosing clause for labels.
+    if inline.label:
+        owner = _last_numbered(part)
+        if owner is None or owner.label:
+            part.blocks.append(Block("text", inline.spans, _numbered_depth(part, lists),
+                                     inline.label))
+            return
+        owner.label = inline.label
+    part.blocks.append(Block("text", inline.spans, _numbered_depth(part, lists),
+                             defines=inline.defines))
+
+
+def _last_numbered(part: Part) -> Block | None:
+    for block in reversed(part.blocks):
+        if block.kind == "clause":
+            return block
+    return None
+

@@ -1,0 +1,167 @@
+"""Word XML pieces the writer builds from: elements, runs, fields, and the deterministic package.
+
+Element names are looked up once (element creation is the writer's hot path); text is cleaned of
+what XML 1.0 forbids; the finished package is re-zipped with fixed dates and order, its core
+properties fixed and Word's random ids stripped, so the same tree always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from docx.oxml.ns import NamespacePrefixedTag, qn
+from docx.oxml.parser import oxml_parser
+from lxml import etree
+
+if TYPE_CHECKING:
+    from s75docs.write.docx import DocxMeta
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+AUTHOR = "s75docs"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def clean(text: str) -> str:
+    """Text as Word can hold it: characters XML 1.0 forbids dropped, tabs and line ends spaced."""
+    return INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def template_text(text: str) -> Any:
+    """A value for docxtpl's context: XML-escaped, and safe from its post-processing.
+
+    docxtpl rewrites ``{_{`` to ``{{`` and line feeds to breaks in its rendered output, so
+    braces go in as character references and whitespace is folded.
+    """
+    from markupsafe import Markup, escape
+
+    folded = " ".join(INVALID_XML.sub("", text).split())
+    return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+# --- XML helpers --------------------------------------------------------------------------------
+
+@functools.cache
+def _tag(tag: str) -> tuple[str, dict[str, str]]:
+    """Clark name and namespace map of a prefixed tag, worked out once (it is the hot path)."""
+    name = NamespacePrefixedTag(tag)
+    return name.clark_name, name.nsmap
+
+
+@functools.cache
+def _attr(key: str) -> str:
+    return qn(f"w:{key}")
+
+
+def el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
+    """An element as python-docx's OxmlElement makes it, with its names looked up once."""
+    clark, nsmap = _tag(tag)
+    element = oxml_parser.makeelement(clark, nsmap=nsmap)
+    for key, value in attrs.items():
+        element.set(_attr(key), str(value))
+    for child in children:
+        element.append(child)
+    return element
+
+
+@dataclass(frozen=True)
+class Format:
+    bold: bool = False
+    italic: bool = False
+    highlight: bool = False
+    change: str | None = None  # "ins" / "del": a tracked change (the run is wrapped later)
+
+
+PLAIN = Format()
+
+
+def text_run(text: str, fmt: Format) -> Any:
+    run = el("w:r")
+    props = []
+    if fmt.bold:
+        props += [el("w:b"), el("w:bCs")]
+    if fmt.italic:
+        props += [el("w:i"), el("w:iCs")]
+    if fmt.highlight:
+        props.append(el("w:highlight", val="yellow"))
+    if props:
+        run.append(el("w:rPr", props))
+    t = el("w:delText" if fmt.change == "del" else "w:t")
+    t.text = text
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.append(t)
+    return run
+
+
+def field_runs(instruction: str, result: str, fmt: Format) -> list[Any]:
+    def char(kind: str) -> Any:
+        run = el("w:r")
+        if fmt.bold or fmt.italic or fmt.highlight:
+            run.append(text_run("", fmt)[0])  # the same run properties
+        run.append(el("w:fldChar", fldCharType=kind))
+        return run
+
+    instr_run = el("w:r")
+    instr = el("w:delInstrText" if fmt.change == "del" else "w:instrText")
+    instr.text = f" {instruction} "
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    instr_run.append(instr)
+    return [char("begin"), instr_run, char("separate"), text_run(result, fmt), char("end")]
+
+
+
+# --- properties, ids and the zip ----------------------------------------------------------------
+
+def core_properties(docx: Any, meta: DocxMeta) -> None:
+    props = docx.core_properties
+    when = dt.datetime(meta.core_date.year, meta.core_date.month, meta.core_date.day)
+    props.author = AUTHOR
+    props.last_modified_by = AUTHOR
+    props.revision = 1
+    props.title = clean(meta.title)
+    props.subject = clean(meta.subject)
+    props.created = when
+    props.modified = when
+
+
+def strip_ids(docx: Any) -> None:
+    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
+    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
+    drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
+    for part in docx.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is None or not isinstance(element, etree._Element):
+            continue
+        for node in list(element.iter()):
+            if node.tag in drop_elements:
+                node.getparent().remove(node)
+                continue
+            for name in list(node.attrib):
+                if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
+                    del node.attrib[name]
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """The package re-zipped with fixed dates, attributes and entry order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name], compresslevel=6)
+    return out.getvalue()
