@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s75docs.document.resolve import build_tree
+from s75docs.output.atomic import MARKER, MARKER_TEXT
 from s75docs.versions.variation import (
     apply_operations,
     deed_operations,
@@ -299,6 +300,7 @@ def test_a_failed_succession_writes_nothing_and_force_keeps_the_old_folder(
     out = tmp_path / "out"
     out.mkdir()
     (out / "kept.txt").write_text("the previous folder")
+    (out / MARKER).write_bytes(MARKER_TEXT)  # an earlier succession's output, replaceable
 
     def fail(*args: object, **kwargs: object) -> Path:
         raise S75Error(Finding("error", "the deed failed", "deed"))
