@@ -9,13 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s75docs.check.compliance import (
-    Row,
-    compliance,
-    compliance_findings,
-    compliance_markdown,
-    load_map,
-)
+from s75docs.check.compliance import Row, compliance, compliance_findings, load_map
 from s75docs.check.data import run_checks
 from s75docs.check.terms import proper_names, undefined_terms, unused_terms
 from s75docs.constants import BUILTIN_TEMPLATES, FORMATS, INPUTS_FILE
@@ -28,7 +22,13 @@ from s75docs.options import choose_formats
 from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
-from s75docs.render.environment import render_template, short_date, template_dirs
+from s75docs.render.environment import render_template, template_dirs
+from s75docs.render.wording import (
+    DRAFT_MARKING,
+    compliance_markdown,
+    open_points_markdown,
+    render_line,
+)
 from s75docs.write.markdown import write_markdown
 
 AGREEMENT_TEMPLATE = "agreement.md.j2"
@@ -106,17 +106,17 @@ def render_agreement(loaded: Loaded, templates: list[Path] | None = None) -> Doc
 
 
 def render_with(loaded: Loaded, dirs: list[Path]) -> Document:
-    markdown = render_template(AGREEMENT_TEMPLATE, template_context(loaded.agreement), dirs)
+    context = template_context(loaded.agreement)
+    markdown = render_template(AGREEMENT_TEMPLATE, context, dirs)
     document = build_tree(markdown, source=AGREEMENT_TEMPLATE, citations=load_citations(dirs))
-    document.meta = document_meta(loaded)
+    document.meta = document_meta(loaded, render_line(DRAFT_MARKING, context, dirs))
     return document
 
 
-def document_meta(loaded: Loaded) -> dict[str, str]:
+def document_meta(loaded: Loaded, draft_marking: str) -> dict[str, str]:
+    """What the writers show besides the text; ``draft_marking`` comes from a template."""
     a = loaded.agreement
-    marking = "" if a.status == "final" else \
-        f"{a.version} \u2014 {short_date(a.version_date)} \u2014 subject to contract"
-    return {"title": a.title, "reference": a.reference, "draft_marking": marking,
+    return {"title": a.title, "reference": a.reference, "draft_marking": draft_marking,
             "version": a.version}
 
 
@@ -124,25 +124,17 @@ def scheme_parts(document: Document) -> list[Part]:
     return [part for part in document.parts if part.kind == "scheme"]
 
 
-def open_points_markdown(document: Document) -> str:
-    points = document.open_points()
-    lines = [f"# Open points: {document.meta.get('title', '')}", ""]
-    if not points:
-        lines.append("None.")
-    lines += [f"{i}. [{p.note}] \u2014 {p.where}" for i, p in enumerate(points, 1)]
-    return "\n".join(lines) + "\n"
-
-
 def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
-                reference_docx: Path) -> dict[str, bytes]:
+                dirs: list[Path]) -> dict[str, bytes]:
     """Every output file of a build, by path relative to build/<reference>/."""
-    files = document_files(loaded, document, "agreement", formats, reference_docx)
+    reference = reference_docx(dirs)
+    files = document_files(loaded, document, "agreement", formats, reference)
     for number, part in enumerate(scheme_parts(document), 1):
         scheme = select_parts(document, [part])
         scheme.meta = {**document.meta, "title": part.heading}
         files.update(document_files(loaded, scheme, f"schedules/{number:02d}-{part.key or number}",
-                                    formats, reference_docx))
-    files["open-points.md"] = open_points_markdown(document).encode("utf-8")
+                                    formats, reference))
+    files["open-points.md"] = open_points_markdown(document, dirs).encode("utf-8")
     return files
 
 
@@ -192,9 +184,9 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
     if errors or prepared.document is None:
         raise S75Error(errors)
     loaded, document = prepared.loaded, prepared.document
-    files = outputs_for(loaded, document, formats, reference_docx(prepared.dirs))
-    files["compliance.md"] = compliance_markdown(loaded.agreement.title,
-                                                 prepared.compliance).encode("utf-8")
+    files = outputs_for(loaded, document, formats, prepared.dirs)
+    files["compliance.md"] = compliance_markdown(loaded.agreement.title, prepared.compliance,
+                                                 prepared.dirs).encode("utf-8")
     files[INPUTS_FILE] = inputs_json(record, files, loaded.root, sum(
         1 for f in prepared.findings if f.severity == "open"))
     out = Path(out_dir)

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s75docs.pipeline import outputs_for, prepare, reference_docx
+from s75docs.pipeline import outputs_for, prepare
 
 HOSTILE = "abcdefgh XYZ é’'\"&<>*_[]{}|{{ }}{% %}()!\\-."  # no N, @, ?, =, # (see below)
 TEXT = st.text(alphabet=HOSTILE, min_size=1, max_size=30).map(" ".join).map(str.split).map(
@@ -103,7 +103,7 @@ def test_any_valid_agreement_renders(case: tuple[dict, list, list[str]], docx: b
         assert not errors, errors
         assert prepared.document is not None
         files = outputs_for(prepared.loaded, prepared.document, ("md", "docx") if docx else
-                            ("md",), reference_docx(prepared.dirs))
+                            ("md",), prepared.dirs)
         text = files["agreement.md"].decode("utf-8")
         for name in names:
             assert name in text

@@ -98,15 +98,3 @@ def compliance_findings(rows: list[Row], source: str) -> list[Finding]:
         for row in rows if not row.satisfied
     ]
 
-
-def compliance_markdown(title: str, rows: list[Row]) -> str:
-    """``compliance.md``: each prescribed item, the scheme and where it is satisfied."""
-    lines = [f"# Statutory compliance: {title}", "",
-             "Each item the NHS Bodies and Local Authorities Partnership Arrangements Regulations "
-             "2000 require, and where this agreement satisfies it.", "",
-             "| Regulation | Item | Scheme | Satisfied by | Status |", "|---|---|---|---|---|"]
-    for row in rows:
-        status = "satisfied" if row.satisfied else "MISSING: " + ", ".join(row.missing)
-        lines.append(f"| {row.regulation} | {row.item} | {row.scheme or 'the agreement'} | "
-                     f"{'; '.join(row.where) or '—'} | {status} |")
-    return "\n".join(lines) + "\n"

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import jinja2
+
 from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
 from s75docs.model.finance import (
     Totals,
@@ -20,8 +22,10 @@ from s75docs.model.finance import (
     totals_of,
 )
 from s75docs.model.money import Period
+from s75docs.render.environment import Safe
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
+PARTNERS_JOINTLY = "phrases/partners-jointly.md.j2"
 
 
 @dataclass
@@ -123,12 +127,15 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
     arrangements = {a for s in agreement.schedules for a in s.arrangements}
     by_key = {p.key: p for p in agreement.partners}
 
-    def term(key: object) -> object:
-        """A partner's defined term from its key; open points and 'joint' pass through."""
+    @jinja2.pass_context
+    def term(context: jinja2.runtime.Context, key: object) -> object:
+        """A partner's defined term from its key; an open point passes through, and 'joint' (the
+        Partners together) is worded by a template a firm can override."""
         if isinstance(key, OpenPoint):
             return key
         if key == "joint":
-            return "the Partners jointly"
+            phrase = context.environment.get_template(PARTNERS_JOINTLY)
+            return Safe(phrase.render(context.get_all()).strip())
         return by_key[str(key)].defined_term
 
     return {

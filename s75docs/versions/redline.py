@@ -219,22 +219,22 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
         redlined = redline_document(a.document, b.document)
         if fmt == "md":
             return write_markdown(redlined).encode("utf-8")
+        from s75docs.render.wording import REDLINE_SUBJECT, render_line
         from s75docs.write.docx import DocxMeta, write_docx
 
-        was, now = a.loaded.agreement, b.loaded.agreement
+        now = b.loaded.agreement
+        # Read inside the block: templates and reference document may be in a revision's folder.
+        dirs = user_template_dirs(b.loaded, templates)
         meta = DocxMeta(
             title=redlined.meta["title"],
             parties=[(p.name, p.defined_term) for p in now.partners],
             draft_marking=redlined.meta["draft_marking"],
             core_date=now.version_date,
-            subject=f"{now.reference}: redline of {was.version} ({was.version_date}) against "
-                    f"{now.version} ({now.version_date})",
+            subject=render_line(REDLINE_SUBJECT, {"a": now, "old": a.loaded.agreement}, dirs),
             revision_author=author,
             revision_date=date or now.version_date,
         )
-        # Read inside the block: the reference document may be in a revision's folder.
-        return write_docx(redlined, meta, reference_docx(user_template_dirs(b.loaded,
-                                                                            templates)))
+        return write_docx(redlined, meta, reference_docx(dirs))
 
 
 def write_redline(old: Path, new: Path | None, out: Path, *, rev: str | None = None,

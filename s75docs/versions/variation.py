@@ -14,7 +14,7 @@ import datetime as dt
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from s75docs.constants import AGREEMENT_FILE, FORMATS
 from s75docs.document.citations import load_citations
@@ -31,7 +31,8 @@ from s75docs.pipeline import (
     user_template_dirs,
 )
 from s75docs.render.context import template_context
-from s75docs.render.environment import Safe, escape_markdown, long_date, render_template, short_date
+from s75docs.render.environment import Safe, escape_markdown, render_template
+from s75docs.render.wording import DEED_DRAFT_MARKING, DEED_TITLE, VARIED_TITLE, render_line
 from s75docs.versions.compare import Version, load_version
 from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key
 from s75docs.versions.succession import read_across
@@ -195,6 +196,22 @@ def _replay_body(old: Document, ops: list[Operation]) -> list[str]:
 
 # --- rendering the deed ------------------------------------------------------------------------
 
+def deed_context(old: Version, new: Version, variation_date: dt.date, reason: str,
+                 deed: Deed) -> dict[str, Any]:
+    """What the deed's templates see: NEW's agreement context and the deed's own values."""
+    context = template_context(new.loaded.agreement)
+    context.update(
+        old=old.loaded.agreement,
+        variation_date=variation_date,
+        reason=reason,
+        deed=deed,
+        operations=deed.operations,
+        renames=deed.renames,
+        quote=lambda text: Safe("\u201c" + escape_markdown(text) + "\u201d"),
+    )
+    return context
+
+
 def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str,
                 templates: list[Path] | None = None) -> tuple[Document, Deed]:
     """The deed of variation as a document tree: the deed's own parts, then the annexes."""
@@ -206,25 +223,13 @@ def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str
     if not deed.operations and not renames:
         raise S75Error(Finding("error", "the two versions render the same agreement: there is "
                                "nothing for a deed to vary", "NEW"))
-    context = template_context(new.loaded.agreement)
-    context.update(
-        old=old.loaded.agreement,
-        variation_date=variation_date,
-        reason=reason,
-        deed=deed,
-        operations=deed.operations,
-        renames=renames,
-        quote=lambda text: Safe("\u201c" + escape_markdown(text) + "\u201d"),
-    )
+    context = deed_context(old, new, variation_date, reason, deed)
     dirs = user_template_dirs(new.loaded, templates)
     markdown = render_template(DEED_TEMPLATE, context, dirs)
     document = build_tree(markdown, source=DEED_TEMPLATE, citations=load_citations(dirs))
     document.parts.extend(deed.annexed)
-    document.meta = document_meta(new.loaded)
-    document.meta["title"] = f"Deed of Variation: {new.loaded.agreement.title}"
-    if document.meta["draft_marking"]:  # the deed is a draft of its own, dated for its variation
-        document.meta["draft_marking"] = (f"Draft deed of variation \u2014 "
-                                          f"{short_date(variation_date)} \u2014 subject to contract")
+    document.meta = {**document_meta(new.loaded, render_line(DEED_DRAFT_MARKING, context, dirs)),
+                     "title": render_line(DEED_TITLE, context, dirs)}
     return document, deed
 
 
@@ -258,13 +263,12 @@ def write_variation(old_path: Path, new_path: Path, variation_date: dt.date, rea
     """Write the deed, the agreement as varied, and NEW's data with the deed recorded."""
     old = load_version(old_path, templates, checked=True)
     new = load_version(new_path, templates, checked=True)
-    document, _ = render_deed(old, new, variation_date, reason, templates)
+    document, deed = render_deed(old, new, variation_date, reason, templates)
     dirs = user_template_dirs(new.loaded, templates)
     files: dict[str, bytes] = {}
     consolidated = new.document
-    consolidated.meta = dict(consolidated.meta)
-    consolidated.meta["title"] = (f"{new.loaded.agreement.title} (as varied by a deed with "
-                                  f"effect from {long_date(variation_date)})")
+    consolidated.meta = {**consolidated.meta, "title": render_line(
+        VARIED_TITLE, deed_context(old, new, variation_date, reason, deed), dirs)}
     for stem, doc in (("deed-of-variation", document), ("agreement-as-varied", consolidated)):
         files.update(document_files(new.loaded, doc, stem, formats, reference_docx(dirs)))
     files.update(recorded_data(new, variation_date, reason))
