@@ -71,7 +71,7 @@ def test_a_firms_folder_changes_a_whole_build(tmp_path: Path) -> None:
     before, after = write_markdown(ours.document), write_markdown(theirs.document)
     assert "under clause 7.1" in before and "under Clause 7.1" in after
     assert after.count("Clause ") >= before.count("under clause ")
-    report = compliance_markdown("T", theirs.compliance)
+    report = compliance_markdown("T", theirs.compliance, theirs.dirs)
     assert "Clause " in report and "| clause " not in report
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from s75docs.document.tree import build_tree
+from s75docs.document.resolve import build_tree
 from s75docs.load.folder import load_agreement
 from s75docs.pipeline import (
     build_agreement,
