@@ -170,7 +170,7 @@ def _schedule_link_inside(folder: Path) -> None:
 def _preset_link_outside(folder: Path) -> None:
     # presets/camhs.yaml links to one of our own presets, outside the agreement folder.
     (folder / "presets").mkdir()
-    _link("presets/camhs.yaml", Path("..", "..", "..", "..", "schedules", "camhs.yaml"))(folder)
+    _link("presets/camhs.yaml", Path("..", "..", "..", "..", "s75docs", "presets", "camhs.yaml"))(folder)
 
 
 def _zip_bomb(folder: Path) -> None:
@@ -591,7 +591,7 @@ ENTRIES: list[Case | Section] = [
          "this field is required", A, "reference", files={A: ""}),
     Section("command-line", "arguments and options the commands refuse"),
     Case("unknown-option", "a misspelt command-line option (a usage error)",
-         "No such option", None, exit=2, args=["--finall"]),
+         "--finall", None, exit=2, args=["--finall"]),
 ]
 
 def _classified(entries: list[Case | Section]) -> tuple[list[Case], dict[str, str]]:
