@@ -100,8 +100,12 @@ def redline(old: Path, new: Path | None = None, out: Path | None = None, *,
     from ``fmt``, else the suffix of ``out``, else docx). Returns the file written."""
     from s75docs.versions.redline import write_redline
 
-    return write_redline(old, new, out or Path(f"redline.{fmt or 'docx'}"), rev=rev,
-                         author=author, date=date, fmt=fmt, templates=templates)
+    from s75docs.output.atomic import guard
+
+    out = out or Path(f"redline.{fmt or 'docx'}")
+    guard(out, [old, *([new] if new else []), *(templates or [])])
+    return write_redline(old, new, out, rev=rev, author=author, date=date, fmt=fmt,
+                         templates=templates)
 
 
 def textconv(docx: Path) -> str:

@@ -194,3 +194,11 @@ def test_vary_into_a_folder_that_cannot_be_made_says_so(agreement: Path, tmp_pat
     (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
     refused(s75docs("vary", str(agreement), str(new), "--date", "2024-10-01", "-o",
                     str(tmp_path / "a-file" / "deed"), cwd=tmp_path), "cannot write the outputs")
+
+
+def test_a_redline_never_overwrites_an_input(agreement: Path, tmp_path: Path) -> None:
+    new = nine_months(agreement, tmp_path)
+    before = snapshot(agreement)
+    refused(s75docs("redline", str(agreement), str(new), "-o",
+                    str(agreement / "agreement.yaml"), cwd=tmp_path), "is inside the input")
+    assert snapshot(agreement) == before
