@@ -252,7 +252,8 @@ def _doubtful(loaded: Loaded) -> Iterator[Finding]:
                             "commencement would be retrospective; make sure that is meant",
                             "dates")
         kind = next((p.kind for p in a.partners if p.key == approval.partner), None)
-        if kind == PartnerKind.icb and "governing body" in approval.body.lower():
+        if kind == PartnerKind.icb and not approval.by_predecessor and \
+                "governing body" in approval.body.lower():
             yield o.finding("warning", ("approvals", i, "body"), "an ICB has a Board, not a "
                             "Governing Body (a CCG had a Governing Body)", "statute.partners")
     for i, body in enumerate(a.governance):
