@@ -160,6 +160,8 @@ def agreement_data(index: int, seed: int) -> tuple[dict, dict[str, dict], dict[s
                                  "meeting frequency to be agreed", 0.15),
             "role": "Oversees the arrangements in this Agreement, the pooled funds and the "
                     "performance of the Schemes, and resolves issues the officers escalate.",
+            # A Health and Wellbeing Board is a council committee with its own constitution.
+            "kind": "council_committee" if key == "hwb" else "partnership",
         })
 
     if rng.random() < 0.5:

@@ -111,7 +111,7 @@ def test_textconv_numbers_match_the_markdown() -> None:
     start = text.index(next(line for line in text if line.startswith("(1) ")))
     assert [line for line in text[start:] if numbered.match(line)] == \
         [line for line in markdown if numbered.match(line)]
-    assert "| the Council | Adult social care: mental health | pooled | 2022/23 | £22,000,000 |" \
+    assert "| the Council | Adult social care: mental health | 2022/23 | £22,000,000 |" \
         in text
 
 

@@ -52,8 +52,8 @@ def new(tmp_path_factory: pytest.TempPathFactory) -> Path:
     edit(agreement, "  notice: 6 months\n", "  notice: 9 months\n")
     # (b) a shorter-notice event's text and period changed; (c) another event added.
     edit(agreement, "the Partners have not been able to agree their Contributions for the coming "
-         "Financial Year\n        (placeholder period: the report to Cabinet of 15 March 2022 "
-         "does not give it)\n      notice: 3 months\n",
+         "Financial Year\n      notice: {to_be_agreed: \"shorter notice period when Contributions "
+         "are not agreed (the report to Cabinet of 15 March 2022 does not give it)\"}\n",
          "the Partners have not been able to agree their Contributions for the coming "
          "Financial Year\n      notice: 2 months\n"
          "    - event: a Partner ceases to have the functions that a Scheme covers\n"
@@ -140,7 +140,8 @@ def test_changes_are_marked_where_they_are(redline: Path) -> None:
     for words in ("nine", "two", "£60,500,000", "£23,000,000", "autism support", "£500,000",
                   "a Partner ceases to have the functions that a Scheme covers"):
         assert words in inserted, words
-    for words in ("six", "three", "£62,000,000", "£22,000,000", "placeholder period",
+    for words in ("six", "shorter notice period when Contributions are not agreed",
+                  "£62,000,000", "£22,000,000",
                   "use single purchasing and contracting"):
         assert words in deleted, words
     assert not root.xpath("//w:ins//w:delText | //w:del//w:t", namespaces=NS)
@@ -149,7 +150,7 @@ def test_changes_are_marked_where_they_are(redline: Path) -> None:
         p.xpath(".//w:t/text() | .//w:delText/text()", namespaces=NS)))
         for p in root.xpath("//w:p[w:pPr/w:rPr/w:ins or w:pPr/w:rPr/w:del]", namespaces=NS)}
     assert (w("ins"), "a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice;") in marked
+            "than one month's written notice.") in marked
     assert any(tag == w("del") and text.startswith("use single purchasing")
                for tag, text in marked)
     rows = root.xpath("//w:tr[w:trPr/w:ins]", namespaces=NS)
@@ -191,9 +192,11 @@ def test_markdown_redline_uses_criticmarkup(new: Path, tmp_path: Path) -> None:
     text = write_redline(OLD, new, tmp_path / "redline.md").read_text(encoding="utf-8")
     assert ("22.1 Any Partner may terminate this Agreement, or any Scheme, by giving the other "
             "Partners not less than {--six--}{++nine++} months' written notice.") in text
-    assert "not less than {--three--}{++two++} months' written notice;" in text
+    assert ("not less than {--[shorter notice period when Contributions are not agreed (the report "
+            "to Cabinet of 15 March 2022 does not give it)] written notice.--}{++two months' "
+            "written notice; or++}") in text
     assert ("22.2.3 {++a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice;++}") in text
+            "than one month's written notice.++}") in text
     assert "{--£62,000,000--}{++£60,500,000++}" in text
 
 

@@ -23,6 +23,7 @@ from s75docs.model.agreement import (
     Arrangement,
     BudgetLine,
     OpenPoint,
+    PartnerKind,
     PooledFundManager,
     Schedule,
     StatedTotal,
@@ -42,6 +43,15 @@ EXCLUDED_FUNCTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bclass (4|iv) laser", re.I), "Class 4 laser treatment"),
     (re.compile(r"\bemergency ambulance", re.I), "emergency ambulance services"),
 ]
+
+
+# Words that mark a value as a note for the drafter, not text to print in an agreement.
+DRAFTING_NOTE = re.compile(r"\b(placeholders?|to be (agreed|confirmed|inserted)|TBC|TBA)\b", re.I)
+# Defined terms that data text must capitalise as the templates do.
+LOWER_CASE_TERMS = re.compile(r"\b(overspends?|underspends?)\b")
+# Fields whose text is a note about the data by design (printed as an open point, or not at all).
+_NOTE_FIELDS = frozenset({"illustrative", "label", "source"})
+DFG = re.compile(r"disabled facilities grant", re.I)
 
 
 def _duplicates(keys: list[str]) -> Iterator[tuple[int, str]]:
@@ -69,6 +79,13 @@ def check_references(loaded: Loaded) -> Iterator[Finding]:
     for path, key, _ in partner_fields(a, AGREEMENT_PARTNER_FIELDS):
         if key not in partners:
             yield unknown(path, key)
+    names = {s.key for s in a.schedules} | {
+        s.fund_name for s in a.schedules if s.has(Arrangement.pooled_fund)}
+    for i, name in enumerate(a.risk_share.applies_to):
+        if name not in names:
+            yield o.finding("error", ("risk_share", "applies_to", i), f"{name!r} is neither a "
+                            f"scheme key nor a pooled fund (known: {', '.join(sorted(names))})",
+                            "references")
     for s, schedule in enumerate(a.schedules):
         for path, key, _ in partner_fields(schedule, SCHEDULE_PARTNER_FIELDS):
             if key not in partners:
@@ -181,11 +198,51 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
             yield o.finding("warning", base + ("host_partner",), "NHS England hosting a local "
                             "pooled fund is unusual (to confirm)", "statute.host")
     yield from _shared_funds(loaded)
+    yield from _doubtful(loaded)
     if isinstance(a.consultation, OpenPoint):
         return
     if not a.consultation.description.strip():
         yield o.finding("warning", ("consultation",), "reg 4: the partners should have jointly "
                         "consulted those affected (to confirm)", "statute.consultation")
+
+
+def _doubtful(loaded: Loaded) -> Iterator[Finding]:
+    """Data that is lawful to write but legally doubtful: warnings for a person to confirm."""
+    a, o = loaded.agreement, loaded.origin
+    county = any(p.kind == PartnerKind.county_council for p in a.partners)
+    for s, schedule in enumerate(a.schedules):
+        for i, text in enumerate(schedule.health_related_functions):
+            if county and DFG.search(text):
+                yield o.finding("warning", ("schedules", s, "health_related_functions", i),
+                                "disabled facilities grants are functions of the district "
+                                "councils in a two-tier area, not of the county council: a "
+                                "county can pool the grant but cannot delegate the function "
+                                "(to confirm)", "statute.functions")
+        if schedule.better_care_fund and not schedule.has(Arrangement.pooled_fund):
+            yield o.finding("warning", ("schedules", s, "arrangements"), "the Better Care Fund "
+                            "must be held in a pooled fund under section 75 (a national "
+                            "condition); this scheme has no pooled_fund arrangement",
+                            "statute.bcf")
+    for i, approval in enumerate(a.approvals):
+        if isinstance(approval.date, dt.date) and approval.date > a.commencement_date:
+            yield o.finding("warning", ("approvals", i, "date"), f"approved on {approval.date}, "
+                            f"after the agreement commences ({a.commencement_date}): "
+                            "commencement would be retrospective; make sure that is meant",
+                            "dates")
+        kind = next((p.kind for p in a.partners if p.key == approval.partner), None)
+        if kind == PartnerKind.icb and not approval.by_predecessor and \
+                "governing body" in approval.body.lower():
+            yield o.finding("warning", ("approvals", i, "body"), "an ICB has a Board, not a "
+                            "Governing Body (a CCG had a Governing Body)", "statute.partners")
+    for i, body in enumerate(a.governance):
+        if body.kind == "partnership" and "health and wellbeing board" in body.name.lower():
+            yield o.finding("warning", ("governance", i, "kind"), "a Health and Wellbeing Board "
+                            "is a committee of the council (section 194 of the Health and Social "
+                            "Care Act 2012): set kind: council_committee", "governance")
+        if body.kind == "council_committee" and body.quorum is not None:
+            yield o.finding("warning", ("governance", i, "quorum"), "a council committee's "
+                            "quorum is set by the council's constitution, not by this agreement",
+                            "governance")
 
 
 def _shared_funds(loaded: Loaded) -> Iterator[Finding]:
@@ -299,6 +356,42 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                                 "dates.years")
 
 
+def _texts(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
+    """Every string the data holds, with its field path; open points are notes by design."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, BaseModel) and not isinstance(value, OpenPoint):
+        for name in type(value).model_fields:
+            if name not in _NOTE_FIELDS:
+                yield from _texts(getattr(value, name), path + (name,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _texts(item, path + (i,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, path + (key,))
+
+
+def check_drafting(loaded: Loaded) -> Iterator[Finding]:
+    """Text the templates print as operative words must read as such: no notes for the drafter,
+    defined terms capitalised, and the risk-share shares stated once (the clause lists them)."""
+    a, o = loaded.agreement, loaded.origin
+    for path, text in _texts(a, ()):
+        if DRAFTING_NOTE.search(text):
+            yield o.finding("warning", path, "this reads as a note for the drafter but would be "
+                            "printed as agreed text: write it as an open point "
+                            "({to_be_agreed: ...})", "drafting")
+        if match := LOWER_CASE_TERMS.search(text):
+            yield o.finding("warning", path, f"{match.group(0)!r} is a defined term: write it "
+                            f"{match.group(0).capitalize()!r}", "drafting")
+    for name in ("overspends", "underspends"):
+        text = getattr(a.risk_share, name) or ""
+        if any(f"{share.normalize():f}%" in text for share in a.risk_share.shares.values()):
+            yield o.finding("warning", ("risk_share", name), "this repeats the shares, which "
+                            "the risk share clause already lists: say only how the amount is "
+                            "shared or paid", "drafting")
+
+
 def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
     if isinstance(value, OpenPoint):
         yield path, value
@@ -325,12 +418,13 @@ def check_open_points(loaded: Loaded, *, final: bool = False) -> Iterator[Findin
         if severity == "error":
             message += " (a final agreement has no open points)"
         yield loaded.origin.finding(severity, path, message, "open_point")
-    if final or loaded.agreement.status == "final":
-        for s, schedule in enumerate(loaded.agreement.schedules):
-            if schedule.illustrative:
-                yield loaded.origin.finding("error", ("schedules", s, "illustrative"), "a final "
-                                            "agreement cannot rest on illustrative figures",
-                                            "illustrative")
+    for s, schedule in enumerate(loaded.agreement.schedules):
+        if schedule.illustrative:
+            message = "illustrative figures, to be replaced by the agreed Contributions"
+            if severity == "error":
+                message = "a final agreement cannot rest on illustrative figures"
+            yield loaded.origin.finding(severity, ("schedules", s, "illustrative"), message,
+                                        "illustrative")
 
 
 CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [
@@ -340,6 +434,7 @@ CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [
     check_statute,
     check_arithmetic,
     check_dates,
+    check_drafting,
 ]
 
 

@@ -175,8 +175,12 @@ class Approval(Strict):
 
 
 class GovernanceBody(Strict):
+    """A body through which the partners oversee the agreement. A council committee (the Health and
+    Wellbeing Board) keeps its own constitution: the agreement does not set its quorum or chair."""
+
     key: Key
     name: Text
+    kind: Literal["partnership", "council_committee"] = "partnership"
     membership: Annotated[list[Text], Field(min_length=1)]
     chairs: Annotated[list[Text], Field(min_length=1)] | OpenPoint
     frequency: Text | OpenPoint
@@ -190,6 +194,13 @@ class RiskShare(Strict):
 
     method: Literal["fixed", "proportional"]
     shares: dict[Key, Percent] = {}
+    applies_to: list[Text] = Field(
+        [], description="The pooled funds (by name) and schemes (by key) the risk share covers; "
+        "empty for every pooled fund and nothing else")
+    basis: Text | None = Field(None, description="Why the shares are what they are; printed once")
+    change: Text | None = Field(
+        None, description="The approval a change to the shares needs before the variation that "
+        "makes it (\"a further decision of the Council's Cabinet\")")
     overspends: Text | None = None
     underspends: Text | None = None
 
@@ -299,6 +310,13 @@ class Schedule(Strict):
 
     def has(self, arrangement: Arrangement) -> bool:
         return arrangement in self.arrangements
+
+    @property
+    def better_care_fund(self) -> bool:
+        """Whether the scheme holds Better Care Fund money (its title, care group or a budget
+        line's type says so): the national conditions then govern how it is held and ended."""
+        words = [self.title, self.care_group, *(line.type or "" for line in self.contributions)]
+        return any("better care fund" in text.lower() for text in words)
 
     @property
     def fund_name(self) -> str:

@@ -54,26 +54,43 @@ def schedule_totals(schedule: Schedule) -> Totals:
     return totals_of(schedule.contributions)
 
 
-def agreement_totals(agreement: Agreement, *, pooled_only: bool = False) -> Totals:
-    lines = [
-        line
-        for schedule in agreement.schedules
-        if not pooled_only or schedule.has(Arrangement.pooled_fund)
-        for line in schedule.contributions
-    ]
-    return totals_of(lines)
+def agreement_totals(agreement: Agreement) -> Totals:
+    return totals_of([line for schedule in agreement.schedules for line in schedule.contributions])
+
+
+def risk_share_schedules(agreement: Agreement) -> list[Schedule]:
+    """The schemes whose over- and underspends are shared: those ``applies_to`` names (a scheme
+    by key, a pooled fund by name), or every pooled scheme. An aligned budget stays with its
+    partner unless named, so the clause, the schedule and each scheme say the same thing."""
+    scope = agreement.risk_share.applies_to
+
+    def covered(schedule: Schedule) -> bool:
+        pooled = schedule.has(Arrangement.pooled_fund)
+        if not scope:
+            return pooled
+        return schedule.key in scope or (pooled and schedule.fund_name in scope)
+
+    return [schedule for schedule in agreement.schedules if covered(schedule)]
+
+
+def risk_share_totals(agreement: Agreement) -> Totals:
+    """The Contributions the risk share covers: what proportional shares are worked out from."""
+    return totals_of([line for schedule in risk_share_schedules(agreement)
+                      for line in schedule.contributions])
 
 
 def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
-    """Each partner's percentage of an over- or underspend, fixed or in proportion to pooled money."""
+    """Each partner's percentage of an over- or underspend, fixed or in proportion to the
+    Contributions the risk share covers."""
     share = agreement.risk_share
     if share.method == "fixed":
         return dict(share.shares)
-    pooled = agreement_totals(agreement, pooled_only=True)
-    if pooled.total == 0:
+    covered = risk_share_totals(agreement)
+    if covered.total == 0:
         return {}
     return {
-        partner.key: pooled.get(partner.key) * 100 / pooled.total for partner in agreement.partners
+        partner.key: covered.get(partner.key) * 100 / covered.total
+        for partner in agreement.partners
     }
 
 

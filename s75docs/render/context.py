@@ -16,6 +16,8 @@ from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, 
 from s75docs.model.finance import (
     Totals,
     agreement_totals,
+    risk_share_schedules,
+    risk_share_totals,
     risk_shares,
     schedule_totals,
     split,
@@ -125,6 +127,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
     schemes = [scheme_view(agreement, s, i + 1) for i, s in enumerate(agreement.schedules)]
     shares = risk_shares(agreement)
     arrangements = {a for s in agreement.schedules for a in s.arrangements}
+    shared = {s.key for s in risk_share_schedules(agreement)}
     by_key = {p.key: p for p in agreement.partners}
 
     @jinja2.pass_context
@@ -151,11 +154,12 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),
-        "pooled_totals": agreement_totals(agreement, pooled_only=True),
+        "risk_schemes": [s for s in schemes if s.key in shared],
+        "risk_totals": risk_share_totals(agreement),
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
         "illustrative_shares": agreement.risk_share.method == "proportional" and any(
-            s.illustrative for s in agreement.schedules if s.has(Arrangement.pooled_fund)),
+            s.illustrative for s in agreement.schedules if s.key in shared),
         "illustrative_overspend": ILLUSTRATIVE_OVERSPEND,
         "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, shares) if shares else {},
         "is_open": lambda value: isinstance(value, OpenPoint),

@@ -1,0 +1,307 @@
+"""Drafting: what a solicitor would strike or query in a rendered agreement, one test a class.
+
+Contradictions (risk-share scope, a fund established twice, two routes to change the shares),
+drafting notes printed as agreed text, statutory and factual accuracy, and drafting quality
+(list grammar, repetition, self-citation, defined terms, role sentences, money columns).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from s75docs.check.data import run_checks
+from s75docs.errors import Finding
+from s75docs.load.folder import load_agreement
+from s75docs.pipeline import build_agreement
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/agreement.yaml"))
+MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
+NUMBERED = re.compile(r"^(\d+(?:\.\d+)*) (.*)$")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("build")
+    return {folder.name: (build_agreement(folder, out)[0] / "agreement.md").read_text("utf-8")
+            for folder in EXAMPLES}
+
+
+def parts(text: str) -> dict[str, str]:
+    """The agreement's parts by heading: "body", "Schedule 3: Risk Share ...", "Scheme 2: ..."."""
+    out: dict[str, str] = {}
+    current = "front"
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# "):
+            heading = line[2:].strip()
+            current = "body" if heading == "Agreed Terms" else heading
+        out[current] = out.get(current, "") + line
+    return out
+
+
+def clause(text: str, number: str) -> str:
+    """The text of one numbered paragraph, its sub-paragraphs and continuation lines."""
+    lines: list[str] = []
+    inside = False
+    for line in parts(text)["body"].splitlines():
+        if m := NUMBERED.match(line):
+            inside = m.group(1) == number or m.group(1).startswith(number + ".")
+        elif line.startswith("#"):
+            inside = False
+        if inside and line.strip():
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def copy(tmp_path: Path, folder: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """A copy of an agreement folder with text replaced in the named files."""
+    target = tmp_path / folder.name
+    shutil.copytree(folder, target)
+    for name, pairs in edits.items():
+        path = target / name
+        text = path.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+    return target
+
+
+def findings(folder: Path, code: str) -> list[Finding]:
+    return [f for f in run_checks(load_agreement(folder)) if f.code == code]
+
+
+OXFORDSHIRE = ROOT / "examples" / "oxfordshire-2022"
+
+
+# 1. Contradictions -------------------------------------------------------------------------
+
+def test_aligned_budgets_stay_outside_the_pooled_risk_share(built: dict[str, str]) -> None:
+    text = built["oxfordshire-2022"]
+    by_part = parts(text)
+    assert "how those on the Pooled Fund are shared" in clause(text, "12.1")
+    assert clause(text, "12.7").endswith(
+        "Overspends and Underspends on the Aligned Budgets for Start Well (Children's Services) "
+        "and Public Health are not shared: they are dealt with under clause 9.4.")
+    assert clause(text, "9.4") == ("9.4 Each Partner bears any Overspend, and keeps any "
+                                   "Underspend, on its own Aligned Budget.")
+    schedule = next(t for h, t in by_part.items() if h.startswith("Schedule 3"))
+    assert "It applies to the Pooled Fund, and to no other budget." in schedule
+    for heading, scheme in by_part.items():
+        if heading.startswith(("Scheme 3", "Scheme 4")):  # Start Well, Public Health
+            assert "as clause 9.4 provides; they are not shared under clause 12." in scheme
+            assert "are shared under clause 12" not in scheme
+        elif heading.startswith(("Scheme 1", "Scheme 2")):
+            assert "Overspends and Underspends on the single pooled budget are shared under " \
+                   "clause 12." in scheme
+
+
+def test_risk_share_scope_is_data(tmp_path: Path) -> None:
+    folder = copy(tmp_path, OXFORDSHIRE, {"agreement.yaml": [(
+        "  change: a further", "  applies_to: [single pooled budget, start-well]\n"
+        "  change: a further")]})
+    assert findings(folder, "references") == []
+    text = (build_agreement(folder, tmp_path / "out")[0] / "agreement.md").read_text("utf-8")
+    assert "how those on the single pooled budget and the Aligned Budgets for Start Well " \
+           "(Children's Services) are shared" in clause(text, "12.1")
+    assert "except that Overspends and Underspends on the Aligned Budgets for Start Well " \
+           "(Children's Services) are shared under clause 12" in clause(text, "9.4")
+    assert "on the Aligned Budgets for Public Health are not shared" in text
+    start_well = next(t for h, t in parts(text).items() if h.startswith("Scheme 3"))
+    assert "Overspends and Underspends on this Scheme are shared under clause 12." in start_well
+
+    wrong = copy(tmp_path / "wrong", OXFORDSHIRE, {"agreement.yaml": [(
+        "  change: a further", "  applies_to: [no-such-scheme]\n  change: a further")]})
+    assert ["'no-such-scheme' is neither" in f.message for f in findings(wrong, "references")] \
+        == [True]
+
+
+def test_a_shared_pooled_fund_is_established_once(built: dict[str, str]) -> None:
+    for text in built.values():
+        assert text.count("establish the following Pooled Fund") == 1
+        assert "establish a Pooled Fund" not in text
+    assert "The Contributions to this Scheme are paid into the single pooled budget, " \
+           "established under clause 7.1 for Live Well (Adults with Support Needs) and Age Well " \
+           "(Better Care Fund)." in built["oxfordshire-2022"]
+
+
+def test_one_route_to_change_the_risk_share(built: dict[str, str]) -> None:
+    text = built["oxfordshire-2022"]
+    assert clause(text, "12.3").endswith(
+        "The percentages reflect each Partner's contribution to the Pooled Fund, as indicated by "
+        "the 2021/22 outturn forecast. These shares can be changed only by a variation under "
+        "clause 30, made after a further decision of the Council's Cabinet.")
+    assert text.count("These shares can be changed only") == 1
+    assert "The percentages can be changed only by a variation" not in text
+    # The shares are stated once, in clause 12.3; Schedule 3 shows them only in its illustration.
+    assert re.findall(r"\b51%", parts(text)["body"]) == ["51%"]
+
+
+# 2. Drafting notes --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["haringey-2016", "oxfordshire-2022"])
+def test_drafting_notes_are_open_points_not_agreed_text(built: dict[str, str], name: str) -> None:
+    operative = re.sub(r"\[[^\]]*\]", "", built[name])  # open points are highlighted brackets
+    for note in ("placeholder", "Illustrative figures", "illustrative figures", "equals the sum",
+                 "to be agreed", "stated total"):
+        assert note not in operative, note
+    assert "[illustrative figures, to be replaced by the agreed Contributions: " in built[name]
+
+
+def test_a_draft_check_reports_illustrative_figures() -> None:
+    loaded = load_agreement(OXFORDSHIRE)
+    found = [f for f in run_checks(loaded) if f.code == "illustrative"]
+    assert len(found) == 4 and {f.severity for f in found} == {"open"}
+    final = [f for f in run_checks(loaded, final=True) if f.code == "illustrative"]
+    assert {f.severity for f in final} == {"error"}
+
+
+def test_notes_written_as_text_are_reported(tmp_path: Path) -> None:
+    folder = copy(tmp_path, MINIMAL, {"agreement.yaml": [
+        ("      - Director of Adult Social Services (Council)\n    frequency",
+         "      - chair to be agreed by the Partners\n    frequency"),
+        ("  overspends: Shared between the partners in the percentages above.",
+         "  overspends: Overspends are shared 50% each, and underspends too.")]})
+    messages = [f"{f.path}: {f.message}" for f in findings(folder, "drafting")]
+    assert any(m.startswith("governance[0].chairs[0]: this reads as a note") for m in messages)
+    assert any(m.startswith("risk_share.overspends: 'underspends' is a defined term")
+               for m in messages)
+    assert any(m.startswith("risk_share.overspends: this repeats the shares") for m in messages)
+
+
+# 3. Statutory and factual accuracy ----------------------------------------------------------
+
+def test_legally_doubtful_data_warns(tmp_path: Path) -> None:
+    folder = copy(tmp_path, MINIMAL, {
+        "agreement.yaml": [
+            ("kind: unitary_council", "kind: county_council"),
+            ("    body: ICB Board\n    date: 2024-03-05", "    body: ICB Governing Body\n"
+             "    date: 2024-04-05"),
+            ("    role: Oversees", "    quorum: two members\n    role: Oversees"),
+            ("  - key: board\n    name: Joint Commissioning Board",
+             "  - key: board\n    name: Exampleshire Health and Wellbeing Board")],
+        "schedules/pooled.yaml": [
+            ("title: Community Equipment Pooled Fund", "title: Better Care Fund"),
+            ("  - pooled_fund\n", "  - aligned_budget\n"),
+            ("  - Provision of aids and adaptations under the Care Act 2014",
+             "  - functions on disabled facilities grants")]})
+    loaded = load_agreement(folder)
+    messages = [f"{f.path}: {f.message}" for f in run_checks(loaded) if f.severity == "warning"]
+    expected = [
+        "schedules[0].health_related_functions[0]: disabled facilities grants are functions of "
+        "the district councils",
+        "schedules[0].arrangements: the Better Care Fund must be held in a pooled fund",
+        "approvals[1].date: approved on 2024-04-05, after the agreement commences",
+        "approvals[1].body: an ICB has a Board, not a Governing Body",
+        "governance[0].kind: a Health and Wellbeing Board is a committee of the council"]
+    for start in expected:
+        assert any(m.startswith(start) for m in messages), (start, messages)
+
+
+def test_wording_follows_the_law(built: dict[str, str]) -> None:
+    for text in built.values():
+        assert "the NHS body" not in text
+        assert "because the Regulations use them" in text
+        assert "because section 75 of the NHS Act uses them" not in text
+        governance = next(t for h, t in parts(text).items() if h.startswith("Schedule 2"))
+        hwb = governance[governance.index("Health and Wellbeing Board\n"):]
+        assert "Quorum:" not in hwb and "and this Agreement does not change them." in hwb
+    oxfordshire = built["oxfordshire-2022"]
+    assert '**“NHS Partner”** means the CCG;' in oxfordshire
+    assert "the NHS Partner's duty under section 3 of the National Health Service Act 2006" \
+        in oxfordshire
+    assert clause(oxfordshire, "22.3") == (
+        "22.3 Notice that ends this Agreement, or ends a Scheme that holds the Better Care Fund "
+        "(Age Well (Better Care Fund)), takes effect only at the end of a Financial Year, so that "
+        "the Better Care Fund stays in a pooled fund for the whole of each year, as the national "
+        "conditions require.")
+
+
+# 4. Drafting quality ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["haringey-2016", "oxfordshire-2022"])
+def test_every_list_reads_as_one_sentence(built: dict[str, str], name: str) -> None:
+    """Items ending ";" end the last but one with "; and" or "; or", and the last with "."."""
+    for part, text in parts(built[name]).items():
+        siblings: dict[str, list[str]] = {}
+        for line in text.splitlines():
+            if m := NUMBERED.match(line):
+                parent = m.group(1).rpartition(".")[0]
+                siblings.setdefault(parent, []).append(m.group(2).strip())
+        for parent, items in siblings.items():
+            if not parent or len(items) < 2 or not all(i.endswith(";") for i in items[:-2]):
+                continue
+            if not items[-2].endswith(";") and not items[-2].endswith(("; and", "; or")):
+                continue  # paragraphs, not a list
+            where = f"{part} {parent}"
+            assert items[-2].endswith(("; and", "; or")), (where, items[-2])
+            assert items[-1].endswith((".", ",")), (where, items[-1])
+
+
+def test_termination_events_and_own_default(built: dict[str, str]) -> None:
+    text = clause(built["oxfordshire-2022"], "22.2")
+    assert text.splitlines()[1].endswith("written notice; or")
+    assert text.splitlines()[2].endswith("written notice.")
+    assert "No Partner may rely on its own default to give shorter notice." in \
+        built["oxfordshire-2022"]
+
+
+def test_nothing_said_twice(built: dict[str, str]) -> None:
+    haringey = clause(built["haringey-2016"], "7")
+    assert haringey.count("the budgets are aligned from 1 September 2016") == 1
+    assert "7.3 For Learning Disabilities, Mental Health, Older People (Better Care Fund), " \
+           "Violence Against Women and Girls: IDVA and IRIS Services and Child and Adolescent " \
+           "Mental Health Services, the budgets are aligned" in haringey
+    for text in built.values():
+        for heading, body in parts(text).items():
+            if m := re.match(r"(Schedule|Scheme) (\d+)", heading):
+                assert f"of {m.group(1)} {m.group(2)}" not in body, heading
+
+
+def test_defined_terms_are_used_as_defined(built: dict[str, str]) -> None:
+    for text in built.values():
+        assert not re.search(r"\b(overspends?|underspends?)\b", text)
+        definition = text.index("**“Lead Partner”** means")
+        assert definition < text.index("## 2 ") < text.index("Lead Partner's obligations")
+        assert "In this Schedule, **“Lead Partner”**" not in text
+
+
+def test_roles_read_as_sentences(built: dict[str, str]) -> None:
+    text = built["oxfordshire-2022"]
+    assert "Its role is as follows" not in text and "Role: " not in text
+    assert text.count("The Joint Commissioning Executive gives strategic direction to the Health") \
+        == 1  # in its terms of reference, which Schedule 2 refers to rather than repeats
+    assert "The Haringey Health and Wellbeing Board keeps its statutory role" in \
+        built["haringey-2016"]
+
+
+def test_worked_illustration_reconciles(built: dict[str, str]) -> None:
+    schedule = next(t for h, t in parts(built["haringey-2016"]).items()
+                    if h.startswith("Schedule 3"))
+    assert "The shares are shown to two decimal places; each amount is worked out from the " \
+           "exact share and rounded to the nearest penny" in schedule
+    assert "| **Total** | **100%** | **£1,000,000.00** |" in schedule
+    oxfordshire = next(t for h, t in parts(built["oxfordshire-2022"]).items()
+                       if h.startswith("Schedule 3"))
+    assert "two decimal places" not in oxfordshire  # 51% and 49% are exact
+
+
+@pytest.mark.parametrize("name", ["haringey-2016", "oxfordshire-2022"])
+def test_money_columns_and_type_columns(built: dict[str, str], name: str) -> None:
+    rows = [[c.strip().strip("*") for c in line.strip("|").split("|")]
+            for line in built[name].splitlines() if line.startswith("| ")]
+    tables: list[list[list[str]]] = []
+    for row in rows:
+        if row[0] == "Partner":
+            tables.append([])
+        elif tables:
+            tables[-1].append(row)
+    for table in tables:
+        for column in zip(*table, strict=True):
+            money = [c for c in column if c.startswith("£")]
+            assert len({"." in c for c in money}) <= 1, column
+            assert not {"pooled", "aligned", "other pooled"} & set(column), column
