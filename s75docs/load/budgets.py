@@ -14,16 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from s75docs.errors import Finding, S75Error
-from s75docs.load.source import CONTROL_CHARACTERS, read_text
+from s75docs.load.source import control_character, read_text
 
 COLUMNS = ("partner", "line", "year", "amount", "type")
 REQUIRED = ("partner", "line", "year", "amount")
 # What a spreadsheet reads as a formula at the start of a cell ("-" too: -2+3+cmd|...). Only the
 # text columns are tested: a negative amount such as -1000 is a legitimate refund or reduction.
 _FORMULA_START = ("=", "+", "-", "@")
-# Control characters (other than tab, line feed and carriage return) have no place in a budget
-# line, cannot be written into a Word document, and could drive a terminal.
-_CONTROL = CONTROL_CHARACTERS
 MAX_WORKBOOK_BYTES = 50 * 1024 * 1024  # a workbook's parts, unpacked: refuses a "zip bomb"
 
 
@@ -47,11 +44,11 @@ def read_budget_table(path: Path, display: str) -> list[dict[str, Any]]:
         if not any(value.strip() for value in cells.values()):
             continue
         for column, value in cells.items():
-            bad = _CONTROL.search(value)
+            bad = control_character(value)  # no place in a Word document; could drive a terminal
             if bad:
                 raise S75Error(
-                    Finding("error", f"cell {column!r} holds the control character "
-                            f"0x{ord(bad.group()):02x}; budget tables hold plain text",
+                    Finding("error", f"cell {column!r} holds the control character {bad}; "
+                            "budget tables hold plain text",
                             display, path=column, line=number)
                 )
         for column in ("partner", "line", "type"):

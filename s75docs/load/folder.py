@@ -242,6 +242,8 @@ def _message(error: Any) -> str:
                 "at most 40 characters")
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return "expected a date written as YYYY-MM-DD"
+    if kind in ("bool_type", "bool_parsing"):
+        return "expected true or false"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
