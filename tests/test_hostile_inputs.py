@@ -518,7 +518,31 @@ def _inner_hyphen(folder: Path) -> None:
          'icb,"Wheelchair service - repairs, =not a formula here"')
 
 
+def _workbook(sheet_state: str, named: bool = False) -> Callable[[Path], None]:
+    """The fixture's lines in sheet Budget of a workbook that also holds a sheet "Old" (in
+    ``sheet_state``, first) with other figures: only Budget may be read."""
+
+    def step(folder: Path) -> None:
+        make = _make_module()
+        make._xlsx(make.XLSX_ROWS, make._other_sheet(sheet_state))(folder)
+        if named:
+            edit(folder / "schedules" / "pooled.yaml", "  - budgets/pooled.xlsx",
+                 "  - {file: budgets/pooled.xlsx, sheet: Budget}")
+
+    return step
+
+
+def _yaml_lookalikes(folder: Path) -> None:
+    # Text YAML 1.1 would have typed: an organisation code 0100 (octal 64), a version 1:30.
+    edit(folder / "agreement.yaml", "    code: QXX", "    code: 0100")
+    edit(folder / "agreement.yaml", "version: Draft (1)", "version: 1:30")
+
+
 ACCEPTED: dict[str, Callable[[Path], None]] = {
+    "xlsx-hidden-first-sheet": _workbook("hidden"),
+    "xlsx-very-hidden-first-sheet": _workbook("veryHidden"),
+    "xlsx-named-visible-sheet": _workbook("visible", named=True),
+    "yaml-1.1-lookalikes-stay-text": _yaml_lookalikes,
     "bom-agreement": _bom("agreement.yaml"),
     "bom-schedule": _bom("schedules/pooled.yaml"),
     "bom-csv": _bom("budgets/pooled.csv"),
@@ -539,9 +563,37 @@ def test_accepted_input(name: str, tmp_path: Path) -> None:
     assert (first.partner, first.line) == ("council", "Equipment purchase")  # BOM not in a name
     if name == "negative-amount":
         assert schedule.contributions[1].amount == Decimal("-1000")
+    if name.startswith("xlsx-"):  # the visible sheet's figures, not the other sheet's
+        assert [line.amount for line in schedule.contributions] == [
+            Decimal("400000"), Decimal("200000"), Decimal("500000.25"), Decimal("150000.25")]
+    if name == "yaml-1.1-lookalikes-stay-text":
+        assert loaded.agreement.partners[1].code == "0100"
+        assert loaded.agreement.version == "1:30"
     code, output, escaped = run_cli(["check", str(folder)], tmp_path)
     assert escaped is None and code == 0, output
     assert "0 error(s)" in output
+
+
+def test_a_far_cell_is_read_without_visiting_the_sheet() -> None:
+    """One cell at E1048576: the reader visits the cells the file holds, not the sheet's extent
+    (openpyxl's iter_rows would make a million rows of cells)."""
+    import time
+    import tracemalloc
+
+    from s75docs.errors import S75Error
+    from s75docs.load.budgets import read_budget_table
+
+    case = BAD / "xlsx-far-cell"
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(S75Error, match="E1048576"):
+            read_budget_table(case / "budgets" / "pooled.xlsx", "pooled.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, f"{peak:,} bytes"
+    assert time.perf_counter() - start < 5
 
 
 # --- tracebacks: never for a user error, and shown with --debug -----------------------------------

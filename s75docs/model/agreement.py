@@ -272,6 +272,13 @@ class LeadOfficer(Strict):
     name: Text | OpenPoint | None = None
 
 
+class BudgetFile(Strict):
+    """A budget table named with the sheet to read (a workbook with several visible sheets)."""
+
+    file: Text
+    sheet: Text | None = None
+
+
 class Schedule(Strict):
     """One Part 2 scheme specification: a care group or pooled fund."""
 
@@ -294,7 +301,7 @@ class Schedule(Strict):
     aims_and_outcomes: list[Text] = []
     commissioning: Text | None = None
     phases: list[Phase] = []
-    budget_files: list[str] = []
+    budget_files: list[str | BudgetFile] = []
     contributions: list[BudgetLine] = []
     variation_of_contributions: Text | None = None
     non_financial_contributions: list[NonFinancialContribution] | OpenPoint | None = None

@@ -195,6 +195,63 @@ def _hide_row(sheet: object) -> None:
     sheet.row_dimensions[3].hidden = True  # type: ignore[attr-defined]
 
 
+def _hide_column(sheet: object) -> None:
+    sheet.column_dimensions["D"].hidden = True  # type: ignore[attr-defined]
+
+
+def _hide_cell(sheet: object) -> None:
+    sheet["D3"].number_format = ";;;"  # type: ignore[index]
+
+
+def _stray_cell(sheet: object) -> None:
+    sheet["G3"] = "a note outside the table"  # type: ignore[index]
+
+
+def _far_cell(sheet: object) -> None:
+    # One cell in the sheet's last row: a reader that walks the sheet's extent visits 10^6 rows.
+    sheet["E1048576"] = "@SUM(1)"  # type: ignore[index]
+
+
+def _other_sheet(state: str, first: bool = True) -> Callable[[object], None]:
+    """A second sheet ("Old", different figures) in the given state, before or after Budget."""
+
+    def extra(sheet: object) -> None:
+        book = sheet.parent  # type: ignore[attr-defined]
+        old = book.create_sheet("Old", 0 if first else None)
+        for row in XLSX_ROWS[:1] + [["council", "Equipment purchase", "2024/25", 1, "revenue"]]:
+            old.append(row)
+        old.sheet_state = state
+
+    return extra
+
+
+def _sheet_xml(rows: list[list[object]], old: bytes, new: bytes) -> Callable[[Path], None]:
+    """A workbook step, then one edit of the sheet's XML (what openpyxl cannot write, such as a
+    zero row height)."""
+
+    def step(folder: Path) -> None:
+        import zipfile
+
+        _xlsx(rows)(folder)
+        path = folder / X
+        with zipfile.ZipFile(path) as book:
+            parts = [(info.filename, book.read(info.filename)) for info in book.infolist()]
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+            for name, data in parts:
+                if name == "xl/worksheets/sheet1.xml":
+                    assert data.count(old) == 1, (old, data)
+                    data = data.replace(old, new)
+                book.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
+                              zipfile.ZIP_DEFLATED)
+
+    return step
+
+
+def _sheet_named(name: str) -> tuple[str, str, str]:
+    """The schedule edit that names a sheet of its budget table."""
+    return (S, "  - budgets/pooled.csv", "  - {file: budgets/pooled.csv, sheet: %s}" % name)
+
+
 BILLION_LAUGHS = "".join(
     ["# The classic 'billion laughs': nine levels of aliases, 10^9 strings if expanded.\n",
      'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
@@ -581,7 +638,40 @@ ENTRIES: list[Case | Section] = [
          "missing column(s) amount", B, line=1,
          files={B: "partner,line,year,type\ncouncil,Equipment purchase,2024/25,revenue\n"}),
     Case("xlsx-hidden-row", "a workbook with a hidden row",
-         "row is hidden", X + "[Budget]", line=3, build=_xlsx(XLSX_ROWS, _hide_row)),
+         "row 3 is hidden", X + "[Budget]", line=3, build=_xlsx(XLSX_ROWS, _hide_row)),
+    Case("xlsx-zero-height-row", "a workbook row of zero height",
+         "row 3 is of zero height", X + "[Budget]", line=3,
+         build=_sheet_xml(XLSX_ROWS, b'<row r="3">', b'<row r="3" ht="0" customHeight="1">')),
+    Case("xlsx-hidden-column", "a workbook with a hidden column (the amounts)",
+         "column D is hidden", X + "[Budget]", build=_xlsx(XLSX_ROWS, _hide_column)),
+    Case("xlsx-zero-width-column", "a workbook column of zero width",
+         "column D is zero width", X + "[Budget]",
+         build=_sheet_xml(XLSX_ROWS, b"<sheetData>",
+                          b'<cols><col min="4" max="4" width="0" customWidth="1"/></cols>'
+                          b"<sheetData>")),
+    Case("xlsx-format-hides-cell", "an amount formatted ';;;', which shows nothing",
+         "cell D3's number format ';;;' shows nothing", X + "[Budget]", line=3,
+         build=_xlsx(XLSX_ROWS, _hide_cell)),
+    Case("xlsx-stray-cell", "a value in a column with no header (it would be ignored unseen)",
+         "cell G3 holds a value but its column has no header", X + "[Budget]", line=3,
+         build=_xlsx(XLSX_ROWS, _stray_cell)),
+    Case("xlsx-far-cell", "one cell at E1048576: read without visiting a million rows",
+         "cell E1048576 ('type') looks like a spreadsheet formula", X + "[Budget]", "type",
+         line=1048576,
+         build=_xlsx(XLSX_ROWS, _far_cell)),
+    Case("xlsx-two-visible-sheets", "two visible sheets and no sheet named",
+         "the workbook has 2 visible worksheets", X, build=_xlsx(XLSX_ROWS, _other_sheet("visible"))),
+    Case("xlsx-named-sheet-hidden", "budget_files names a hidden sheet",
+         "sheet 'Old' is hidden", X + "[Old]", edits=[_sheet_named("Old")],
+         build=_xlsx(XLSX_ROWS, _other_sheet("hidden"))),
+    Case("xlsx-named-sheet-very-hidden", "budget_files names a very hidden sheet",
+         "sheet 'Old' is very hidden", X + "[Old]", edits=[_sheet_named("Old")],
+         build=_xlsx(XLSX_ROWS, _other_sheet("veryHidden"))),
+    Case("xlsx-named-sheet-missing", "budget_files names a sheet the workbook does not have",
+         "the workbook has no worksheet named 'Budgets'", X, edits=[_sheet_named("Budgets")],
+         build=_xlsx(XLSX_ROWS)),
+    Case("csv-sheet-named", "a sheet named for a CSV file",
+         "a CSV file has no sheets", B, edits=[_sheet_named("Budget")]),
     Case("xlsx-zip-bomb", "a workbook whose sheet unpacks to 60 MB (a 'zip bomb')",
          "workbook unpacks to", X, build=_zip_bomb),
     Section("yaml", "YAML itself: encoding, syntax, aliases, tags, depth"),
