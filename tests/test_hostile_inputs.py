@@ -574,6 +574,33 @@ def test_accepted_input(name: str, tmp_path: Path) -> None:
     assert "0 error(s)" in output
 
 
+def test_vary_and_succeed_keep_text_yaml_would_type(tmp_path: Path) -> None:
+    """The data vary and succeed write is re-read by our loader: an organisation code 0100 and
+    a version 1:30 stay as typed (yaml.safe_load made them 64 and 90)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(FIXTURE, old)
+    _yaml_lookalikes(old)
+    shutil.copytree(old, new)
+    edit(new / "agreement.yaml", "notice: 6 months", "notice: 9 months")
+    successor = tmp_path / "successor.yaml"
+    successor.write_text("key: icb2\nname: NHS Another ICB\ndefined_term: ICB\nkind: icb\n"
+                         "address: 1 Road\ncode: 0200\nexecution:\n  method: signatories\n"
+                         "  signatories:\n    - post: Chief Executive\n", encoding="utf-8")
+    runs = [["vary", str(old), str(new), "--date", "2024-06-01", "-o", str(tmp_path / "deed"),
+             "--format", "md"],
+            ["succeed", str(old), "--partner", "icb", "--successor", str(successor), "--date",
+             "2024-06-01", "-o", str(tmp_path / "next"), "--deed-dir",
+             str(tmp_path / "deeds"), "--format", "md"]]
+    for args in runs:
+        code, output, escaped = run_cli(args, tmp_path)
+        assert escaped is None and code == 0, output
+    varied = load_agreement(tmp_path / "deed" / "data").agreement
+    assert (varied.version, varied.partners[1].code) == ("1:30", "0100")
+    succeeded = load_agreement(tmp_path / "next").agreement
+    assert succeeded.version == "1:30"
+    assert [p.code for p in succeeded.partners][1] == "0200"
+
+
 def test_a_far_cell_is_read_without_visiting_the_sheet() -> None:
     """One cell at E1048576: the reader visits the cells the file holds, not the sheet's extent
     (openpyxl's iter_rows would make a million rows of cells)."""

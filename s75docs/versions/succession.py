@@ -234,6 +234,8 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
                                "replace it with --force", str(out)))
     files: dict[Path, bytes] = {}
     root = loaded.root
+    # Data re-read by our loader (text as typed), never yaml.safe_load, which would turn an
+    # organisation code 0100 into 64 in the new agreement.
     for file in loaded.files:
         if not file.is_relative_to(root):
             continue  # a built-in preset: referenced by name, not copied
@@ -244,10 +246,10 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
         elif file.suffix.lower() in (".xlsx", ".xlsm"):
             files[relative] = _xlsx_data(file, succession)
         elif file.name == AGREEMENT_FILE and file.parent == root:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+            data = load_yaml(file).data
             files[relative] = _dump(_agreement_data(data, succession)).encode("utf-8")
         else:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+            data = load_yaml(file).data
             files[relative] = _dump(_schedule_data(data, succession)).encode("utf-8")
     # The new data must load before it replaces anything.
     with locked(out.parent, out.name):

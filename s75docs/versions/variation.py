@@ -22,6 +22,7 @@ import yaml
 from s75docs.constants import AGREEMENT_FILE, FORMATS
 from s75docs.document.tree import Document, Part, Span, build_tree, iter_spans, walk_spans
 from s75docs.errors import Finding, S75Error
+from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Agreement, Partner
 from s75docs.output.atomic import clean_stale, locked, write_atomically
 from s75docs.pipeline import (
@@ -247,7 +248,8 @@ def recorded_data(new: Version, variation_date: dt.date, reason: str) -> dict[st
         if path.is_relative_to(root):
             files[f"data/{path.relative_to(root)}"] = path.read_bytes()
     main = root / AGREEMENT_FILE
-    data = yaml.safe_load(main.read_text(encoding="utf-8-sig")) or {}
+    # Our loader, not yaml.safe_load: YAML 1.1 would turn 'version: 1:30' into 90 here.
+    data = load_yaml(main).data or {}
     entries = list(data.get("variations") or [])
     entries.append({"date": variation_date.isoformat(), "description": reason})
     data["variations"] = entries
