@@ -6,6 +6,7 @@ A user error never prints a traceback; ``--debug`` shows one when it is wanted.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from s75docs.errors import Finding, S75Error
+from s75docs.options import ISO_DATE, PLAIN_TEXT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,7 +119,7 @@ def check(path: Path, final: bool, as_json: bool, template_dirs: tuple[Path, ...
                 type=click.Path(exists=True, file_okay=True, path_type=Path))
 @click.option("-o", "--output", "out_dir", default="build", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
-@click.option("--format", "formats", default="md,docx", show_default=True,
+@click.option("--format", "formats", default="md,docx", show_default=True, type=PLAIN_TEXT,
               help="Comma-separated output formats: md, docx.")
 @click.option("--templates", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -184,7 +186,8 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--rev", "rev", help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
+@click.option("--rev", "rev", type=PLAIN_TEXT,
+              help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
               "A single revision compares it with the working tree.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @user_errors
@@ -212,15 +215,15 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
-@click.option("--date", "variation_date", required=True, type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--date", "variation_date", required=True, type=ISO_DATE,
               help="The Variation Date, YYYY-MM-DD.")
-@click.option("--reason", default="to reflect the changes set out in this deed",
+@click.option("--reason", type=PLAIN_TEXT, default="to reflect the changes set out in this deed",
               show_default=True, help="Why the agreement is varied (a recital).")
 @click.option("-o", "--output", "out_dir", default="build/variation", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "formats", default="md,docx", show_default=True)
+@click.option("--format", "formats", default="md,docx", show_default=True, type=PLAIN_TEXT)
 @user_errors
-def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
+def vary(old: Path, new: Path, variation_date: dt.date, reason: str, out_dir: Path,
          formats: str) -> None:
     """Write a deed of variation turning agreement OLD into NEW, and NEW as varied.
 
@@ -234,41 +237,41 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
     """
     from s75docs.api import vary as write_variation
 
-    written = write_variation(old, new, variation_date.date(), out_dir, reason=reason,
+    written = write_variation(old, new, variation_date, out_dir, reason=reason,
                               formats=formats.split(","))
     click.echo(f"wrote {written}")
 
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--partner", "partners", multiple=True, required=True,
+@click.option("--partner", "partners", multiple=True, required=True, type=PLAIN_TEXT,
               help="Key of the partner succeeded; twice for two partners merging into one.")
 @click.option("--successor", "successor", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML file describing the successor body (fields of a partner).")
-@click.option("--date", "date", required=True, type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--date", "date", required=True, type=ISO_DATE,
               help="The date the transfer took effect, YYYY-MM-DD.")
-@click.option("--scheme", "scheme", default=None,
+@click.option("--scheme", "scheme", default=None, type=PLAIN_TEXT,
               help='The transfer scheme, e.g. "the NHS England transfer scheme of 2022".')
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the new agreement data (default: beside PATH).")
 @click.option("--deed-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the deed of variation (default: build/deeds/<folder>).")
-@click.option("--reference", default=None,
+@click.option("--reference", default=None, type=PLAIN_TEXT,
               help="The new agreement's reference.  [default: the old one and the date]")
-@click.option("--version", "version", default=None,
+@click.option("--version", "version", default=None, type=PLAIN_TEXT,
               help="The new agreement's version label.  [default: the date]")
-@click.option("--version-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--version-date", type=ISO_DATE, default=None,
               help="The new agreement's version date, YYYY-MM-DD.  [default: --date]")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
-@click.option("--format", "formats", default="md,docx", show_default=True)
+@click.option("--format", "formats", default="md,docx", show_default=True, type=PLAIN_TEXT)
 @click.option("--templates", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
-def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
+def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: dt.date,
             scheme: str | None, out: Path | None, deed_dir: Path | None, reference: str | None,
-            version: str | None, version_date: Any, force: bool, formats: str,
+            version: str | None, version_date: dt.date | None, force: bool, formats: str,
             template_dirs: tuple[Path, ...]) -> None:
     """Put a successor body in a partner's place: new agreement data, then the deed.
 
@@ -283,9 +286,9 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
     """
     from s75docs.api import succeed as run_succession
 
-    done = run_succession(path, list(partners), successor, date.date(), out, deed_dir=deed_dir,
+    done = run_succession(path, list(partners), successor, date, out, deed_dir=deed_dir,
                           transfer_scheme=scheme, reference=reference, version=version,
-                          version_date=version_date.date() if version_date else None,
+                          version_date=version_date,
                           force=force, formats=formats.split(","), templates=list(template_dirs))
     click.echo(f"wrote the new agreement data to {done.data} and the deed to {done.deed}")
 
@@ -295,11 +298,12 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
 @click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write.  [default: redline.docx, or redline.md with --format md]")
-@click.option("--rev", "rev", help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
+@click.option("--rev", "rev", type=PLAIN_TEXT,
+              help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
               "A single revision compares it with the working tree.")
-@click.option("--author", default="s75docs", show_default=True,
+@click.option("--author", default="s75docs", show_default=True, type=PLAIN_TEXT,
               help="The name the tracked changes are attributed to.")
-@click.option("--date", "date", type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--date", "date", type=ISO_DATE,
               help="The tracked changes' date, YYYY-MM-DD.  [default: NEW's version date]")
 @click.option("--format", "fmt", type=click.Choice(["docx", "md"]), default=None,
               help="docx: Word tracked changes; md: Markdown with CriticMarkup.  "
@@ -309,7 +313,7 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
               help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
 def redline(old: Path, new: Path | None, out: Path | None, rev: str | None, author: str,
-            date: Any, fmt: str | None, template_dirs: tuple[Path, ...]) -> None:
+            date: dt.date | None, fmt: str | None, template_dirs: tuple[Path, ...]) -> None:
     """Write NEW as a redline against OLD: Word tracked changes (or CriticMarkup).
 
     Accepting every change in Word gives NEW's agreement; rejecting them gives OLD's.
@@ -322,7 +326,7 @@ def redline(old: Path, new: Path | None, out: Path | None, rev: str | None, auth
     from s75docs.api import redline as write_redline
 
     written = write_redline(old, new, out, rev=rev, author=author,
-                            date=date.date() if date else None, fmt=fmt,
+                            date=date, fmt=fmt,
                             templates=list(template_dirs))
     click.echo(f"wrote {written}")
 

@@ -312,7 +312,27 @@ HOSTILE: list[Hostile] = [
             lambda f: ["diff", str(f.agreement), "--rev", "..HEAD"], "write OLD..NEW"),
     Hostile("vary-impossible-date", "command-line", "--date 2024-13-01",
             lambda f: ["vary", str(f.agreement), str(f.agreement), "--date", "2024-13-01",
-                       "-o", str(f.out / "variation")], "2024-13-01", exit=2),
+                       "-o", str(f.out / "variation")], "is not a date in the calendar", exit=2),
+    Hostile("vary-date-9999", "command-line", "--date 9999-12-31 (year 10000 a day later)",
+            lambda f: ["vary", str(f.agreement), str(f.agreement), "--date", "9999-12-31",
+                       "-o", str(f.out / "variation")], "is not in the years 1900 to 2999",
+            exit=2),
+    Hostile("vary-reason-escape", "command-line", "--reason carrying a terminal escape (ESC)",
+            lambda f: ["vary", str(f.agreement), str(f.agreement), "--date", "2024-06-01",
+                       "--reason", "to vary it\x1b[2J", "-o", str(f.out / "variation")],
+            "holds the control character 0x1b", exit=2),
+    Hostile("succeed-scheme-bell", "command-line", "--scheme carrying BEL",
+            lambda f: ["succeed", str(f.agreement), "--partner", "icb", "--successor",
+                       str(f.agreement / "agreement.yaml"), "--date", "2024-06-01",
+                       "--scheme", "the scheme\x07", "-o", str(f.base / "next")],
+            "holds the control character 0x07", exit=2),
+    Hostile("redline-author-escape", "command-line", "--author setting the terminal's title",
+            lambda f: ["redline", str(f.agreement), str(f.agreement), "--author",
+                       "\x1b]0;pwned\x07", "-o", str(f.base / "redline.docx")],
+            "holds the control character 0x1b", exit=2),
+    Hostile("diff-rev-escape", "command-line", "--rev carrying a terminal escape",
+            lambda f: ["diff", str(f.agreement), "--rev", "HEAD\x1b[2J"],
+            "holds the control character 0x1b", exit=2),
     # --- git revisions -----------------------------------------------------------------------
     Hostile("rev-nonexistent", "git-revisions", "a revision that does not exist",
             lambda f: ["diff", str(f.repo()), "--rev", "no-such-tag"],
@@ -498,7 +518,31 @@ def _inner_hyphen(folder: Path) -> None:
          'icb,"Wheelchair service - repairs, =not a formula here"')
 
 
+def _workbook(sheet_state: str, named: bool = False) -> Callable[[Path], None]:
+    """The fixture's lines in sheet Budget of a workbook that also holds a sheet "Old" (in
+    ``sheet_state``, first) with other figures: only Budget may be read."""
+
+    def step(folder: Path) -> None:
+        make = _make_module()
+        make._xlsx(make.XLSX_ROWS, make._other_sheet(sheet_state))(folder)
+        if named:
+            edit(folder / "schedules" / "pooled.yaml", "  - budgets/pooled.xlsx",
+                 "  - {file: budgets/pooled.xlsx, sheet: Budget}")
+
+    return step
+
+
+def _yaml_lookalikes(folder: Path) -> None:
+    # Text YAML 1.1 would have typed: an organisation code 0100 (octal 64), a version 1:30.
+    edit(folder / "agreement.yaml", "    code: QXX", "    code: 0100")
+    edit(folder / "agreement.yaml", "version: Draft (1)", "version: 1:30")
+
+
 ACCEPTED: dict[str, Callable[[Path], None]] = {
+    "xlsx-hidden-first-sheet": _workbook("hidden"),
+    "xlsx-very-hidden-first-sheet": _workbook("veryHidden"),
+    "xlsx-named-visible-sheet": _workbook("visible", named=True),
+    "yaml-1.1-lookalikes-stay-text": _yaml_lookalikes,
     "bom-agreement": _bom("agreement.yaml"),
     "bom-schedule": _bom("schedules/pooled.yaml"),
     "bom-csv": _bom("budgets/pooled.csv"),
@@ -519,9 +563,64 @@ def test_accepted_input(name: str, tmp_path: Path) -> None:
     assert (first.partner, first.line) == ("council", "Equipment purchase")  # BOM not in a name
     if name == "negative-amount":
         assert schedule.contributions[1].amount == Decimal("-1000")
+    if name.startswith("xlsx-"):  # the visible sheet's figures, not the other sheet's
+        assert [line.amount for line in schedule.contributions] == [
+            Decimal("400000"), Decimal("200000"), Decimal("500000.25"), Decimal("150000.25")]
+    if name == "yaml-1.1-lookalikes-stay-text":
+        assert loaded.agreement.partners[1].code == "0100"
+        assert loaded.agreement.version == "1:30"
     code, output, escaped = run_cli(["check", str(folder)], tmp_path)
     assert escaped is None and code == 0, output
     assert "0 error(s)" in output
+
+
+def test_vary_and_succeed_keep_text_yaml_would_type(tmp_path: Path) -> None:
+    """The data vary and succeed write is re-read by our loader: an organisation code 0100 and
+    a version 1:30 stay as typed (yaml.safe_load made them 64 and 90)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(FIXTURE, old)
+    _yaml_lookalikes(old)
+    shutil.copytree(old, new)
+    edit(new / "agreement.yaml", "notice: 6 months", "notice: 9 months")
+    successor = tmp_path / "successor.yaml"
+    successor.write_text("key: icb2\nname: NHS Another ICB\ndefined_term: ICB\nkind: icb\n"
+                         "address: 1 Road\ncode: 0200\nexecution:\n  method: signatories\n"
+                         "  signatories:\n    - post: Chief Executive\n", encoding="utf-8")
+    runs = [["vary", str(old), str(new), "--date", "2024-06-01", "-o", str(tmp_path / "deed"),
+             "--format", "md"],
+            ["succeed", str(old), "--partner", "icb", "--successor", str(successor), "--date",
+             "2024-06-01", "-o", str(tmp_path / "next"), "--deed-dir",
+             str(tmp_path / "deeds"), "--format", "md"]]
+    for args in runs:
+        code, output, escaped = run_cli(args, tmp_path)
+        assert escaped is None and code == 0, output
+    varied = load_agreement(tmp_path / "deed" / "data").agreement
+    assert (varied.version, varied.partners[1].code) == ("1:30", "0100")
+    succeeded = load_agreement(tmp_path / "next").agreement
+    assert succeeded.version == "1:30"
+    assert [p.code for p in succeeded.partners][1] == "0200"
+
+
+def test_a_far_cell_is_read_without_visiting_the_sheet() -> None:
+    """One cell at E1048576: the reader visits the cells the file holds, not the sheet's extent
+    (openpyxl's iter_rows would make a million rows of cells)."""
+    import time
+    import tracemalloc
+
+    from s75docs.errors import S75Error
+    from s75docs.load.budgets import read_budget_table
+
+    case = BAD / "xlsx-far-cell"
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(S75Error, match="E1048576"):
+            read_budget_table(case / "budgets" / "pooled.xlsx", "pooled.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, f"{peak:,} bytes"
+    assert time.perf_counter() - start < 5
 
 
 # --- tracebacks: never for a user error, and shown with --debug -----------------------------------

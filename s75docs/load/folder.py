@@ -87,6 +87,18 @@ def _inside(root: Path, relative: object, display: str, path: PathKey, source: S
     return full
 
 
+def _budget_ref(ref: object, path: PathKey, source: Source) -> tuple[object, str | None]:
+    """A ``budget_files`` entry: a file name, or ``{file: name, sheet: name}`` to choose a
+    workbook's sheet (the schema refuses other fields once the tables are read)."""
+    if not isinstance(ref, dict):
+        return ref, None
+    sheet = ref.get("sheet")
+    if sheet is not None and not isinstance(sheet, str):
+        raise S75Error(Finding("error", "expected the name of a sheet", source.file,
+                               format_path(path + ("sheet",)), source.line_of(path + ("sheet",))))
+    return ref.get("file"), sheet
+
+
 def _with(template: Finding, message: str) -> Finding:
     return Finding(template.severity, message, template.file, template.path, template.line)
 
@@ -180,9 +192,11 @@ def load_agreement(folder: Path | str, presets: list[Path] | None = None) -> Loa
             raise S75Error(Finding("error", "expected a list of budget table files",
                                    own.file, "budget_files", own.line_of(("budget_files",))))
         for b_index, budget_ref in enumerate(budget_files):
-            table = _inside(root, budget_ref, "budget table", ("budget_files", b_index), own)
+            ref_path = ("budget_files", b_index)
+            name, sheet = _budget_ref(budget_ref, ref_path, own)
+            table = _inside(root, name, "budget table", ref_path, own)
             files.append(table)
-            for row in read_budget_table(table, _relative(table, base)):
+            for row in read_budget_table(table, _relative(table, base), sheet=sheet):
                 origin.budget_rows[(index, len(lines))] = row["source"]
                 lines.append(row)
         merged["contributions"] = lines
@@ -242,6 +256,8 @@ def _message(error: Any) -> str:
                 "at most 40 characters")
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return "expected a date written as YYYY-MM-DD"
+    if kind in ("bool_type", "bool_parsing"):
+        return "expected true or false"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

@@ -2,14 +2,17 @@
 
 PyYAML composes the node graph; we build plain Python values from it ourselves so that we can
 record the line of every field path, refuse duplicate keys and aliases (no "billion laughs"),
-and keep decimal numbers as Decimal from their source text instead of passing them through float.
+and keep every scalar as the text the partners typed. YAML 1.1's implicit typing would read
+``0100`` as octal (64), ``1:30:00`` as base 60 and ``0x1F4`` as hex, and turn ``yes`` into a
+boolean: a figure nobody wrote. So only ``null``/``~``/empty (None) and ``true``/``false`` are
+typed here; amounts, dates, percentages and periods are strings the model's parsers read by our
+own rules (s75docs/model/money.py), and any explicit tag but ``!!str`` is refused.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +31,22 @@ _CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndTok
 
 # libyaml's composer when PyYAML was built with it (it keeps line marks); pure Python otherwise.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOLEANS = {"true": True, "false": False}  # YAML 1.2's spelling; yes/no/on/off stay text
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1 but NEL) have no place
 # in agreement text: they would reach the Markdown outputs raw, and can drive a terminal. YAML
 # refuses them written literally, but a double-quoted escape such as "\x1b" would let them in.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` as ``0x1b``, or None: one rule for every way
+    text comes in (YAML, budget tables, command-line options)."""
+    bad = CONTROL_CHARACTERS.search(text)
+    return f"0x{ord(bad.group()):02x}" if bad else None
 
 
 @dataclass
@@ -136,7 +147,7 @@ class _Builder:
     def __init__(self, source: Source):
         self.source = source
         self.seen: set[int] = set()
-        self.constructor = yaml.SafeLoader("")
+        self.resolver = yaml.resolver.Resolver()
 
     def fail(self, node: yaml.Node, path: PathKey, message: str) -> S75Error:
         return S75Error(
@@ -186,24 +197,24 @@ class _Builder:
         return out
 
     def _no_control(self, node: yaml.Node, path: PathKey, text: str) -> None:
-        bad = CONTROL_CHARACTERS.search(text)
+        bad = control_character(text)
         if bad:
-            raise self.fail(node, path, f"the control character 0x{ord(bad.group()):02x} is not "
-                                        "allowed in agreement data")
+            raise self.fail(node, path, f"the control character {bad} is not allowed in "
+                                        "agreement data")
 
-    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
-        if node.tag == _FLOAT_TAG:
-            try:
-                number = Decimal(node.value.replace("_", ""))
-            except InvalidOperation:
-                return node.value
-            return number if number.is_finite() else node.value
-        self._no_control(node, path, node.value)
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
-            raise self.fail(node, path, f"cannot read value: {exc.problem}") from exc
-        except (ValueError, OverflowError) as exc:  # e.g. a timestamp such as 2024-02-30
-            value = node.value if len(node.value) <= 60 else node.value[:60] + "..."
-            reason = str(exc).split(";")[0][:200]
-            raise self.fail(node, path, f"cannot read value {value!r}: {reason}") from exc
+    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> str | bool | None:
+        """The scalar's own text; None for null and a bool for plain ``true``/``false`` only."""
+        plain = not node.style  # None from PyYAML's composer, "" from libyaml's
+        implicit: str = self.resolver.resolve(  # type: ignore[no-untyped-call]
+            yaml.ScalarNode, node.value, (plain, not plain))
+        if node.tag not in (implicit, _STR_TAG):
+            # e.g. !!binary (bytes that may carry control characters), !!int 0x1F4, !!float
+            raise self.fail(node, path, f"YAML tag {node.tag!r} is not allowed in agreement data; "
+                                        "write the value as plain text")
+        if plain and node.tag == _NULL_TAG:
+            return None
+        if plain and node.value in _BOOLEANS:
+            return _BOOLEANS[node.value]
+        text: str = node.value
+        self._no_control(node, path, text)
+        return text

@@ -20,11 +20,18 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictBool,
     model_validator,
 )
 
 from s75docs.constants import KEY_PATTERN
-from s75docs.model.money import Period, parse_financial_year, parse_money, parse_period
+from s75docs.model.money import (
+    Period,
+    parse_date,
+    parse_financial_year,
+    parse_money,
+    parse_period,
+)
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 # Names Windows reserves for devices: a folder build/con/ cannot be made there.
@@ -44,6 +51,9 @@ Money = Annotated[Decimal, BeforeValidator(parse_money), PlainSerializer(str)]
 FinancialYear = Annotated[str, BeforeValidator(parse_financial_year)]
 NoticePeriod = Annotated[Period, PlainValidator(parse_period), PlainSerializer(str)]
 Text = Annotated[str, Field(min_length=1)]
+# Read from the text as typed, by our rules: only YYYY-MM-DD, and only true/false (never yes/on/1).
+Date = Annotated[dt.date, BeforeValidator(parse_date)]
+Bool = StrictBool
 
 
 def _percent(value: object) -> Decimal:
@@ -118,7 +128,7 @@ class Predecessor(Strict):
 
     name: Text
     defined_term: Text
-    date: dt.date
+    date: Date
     transfer_scheme: Text | None = None
 
 
@@ -138,7 +148,7 @@ class Partner(Strict):
 
 class Term(Strict):
     kind: Literal["fixed", "rolling"]
-    end_date: dt.date | None = None
+    end_date: Date | None = None
     review: Literal["annual"] | None = "annual"
 
     @model_validator(mode="after")
@@ -162,15 +172,15 @@ class Termination(Strict):
 
 class Consultation(Strict):
     description: Text
-    date: dt.date | OpenPoint | None = None
+    date: Date | OpenPoint | None = None
 
 
 class Approval(Strict):
     partner: Key
     body: Text
-    date: dt.date | OpenPoint
+    date: Date | OpenPoint
     reference: Text | None = None
-    by_predecessor: bool = Field(
+    by_predecessor: Bool = Field(
         False, description="Given by the body this partner succeeded (set by `succeed`)")
 
 
@@ -228,8 +238,8 @@ class PooledFundManager(Strict):
 
 class Phase(Strict):
     kind: Literal["aligned", "pooled"]
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
 
 
 class BudgetLine(Strict):
@@ -248,8 +258,8 @@ class NonFinancialContribution(Strict):
 
 
 class Reporting(Strict):
-    quarterly_reports: bool
-    annual_return: bool
+    quarterly_reports: Bool
+    annual_return: Bool
     report_to: Text | None = None
     monitoring: Text | None = None
     kpis: list[Text] = []
@@ -271,6 +281,13 @@ class LeadOfficer(Strict):
     partner: Key
     post: Text
     name: Text | OpenPoint | None = None
+
+
+class BudgetFile(Strict):
+    """A budget table named with the sheet to read (a workbook with several visible sheets)."""
+
+    file: Text
+    sheet: Text | None = None
 
 
 class Schedule(Strict):
@@ -295,7 +312,7 @@ class Schedule(Strict):
     aims_and_outcomes: list[Text] = []
     commissioning: Text | None = None
     phases: list[Phase] = []
-    budget_files: list[str] = []
+    budget_files: list[str | BudgetFile] = []
     contributions: list[BudgetLine] = []
     variation_of_contributions: Text | None = None
     non_financial_contributions: list[NonFinancialContribution] | OpenPoint | None = None
@@ -327,7 +344,7 @@ class Schedule(Strict):
 class VariationRecord(Strict):
     """An earlier deed of variation, listed in the recitals of the next one."""
 
-    date: dt.date
+    date: Date
     description: Text
 
 
@@ -337,9 +354,9 @@ class Agreement(Strict):
     area: Text
     version: Text
     status: Literal["draft", "final"]
-    version_date: dt.date
-    agreement_date: dt.date | OpenPoint
-    commencement_date: dt.date
+    version_date: Date
+    agreement_date: Date | OpenPoint
+    commencement_date: Date
     term: Term
     termination: Termination
     consultation: Consultation | OpenPoint
@@ -351,7 +368,7 @@ class Agreement(Strict):
     stated_totals: list[StatedTotal] = Field(
         [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
     variations: list[VariationRecord] = []
-    keep_removed_clauses: bool = False
+    keep_removed_clauses: Bool = False
     templates: str | None = None
 
     def partner(self, key: str) -> Partner:

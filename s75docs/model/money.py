@@ -1,11 +1,13 @@
-"""Pounds and pence, financial years and notice periods: parsing and formatting.
+"""Pounds and pence, dates, financial years and notice periods: parsing and formatting.
 
 Money is always :class:`~decimal.Decimal`. Strings are parsed by pattern, never via float,
-and an amount with more than two decimal places is refused rather than rounded.
+and an amount with more than two decimal places is refused rather than rounded. The YAML loader
+hands these parsers the text as typed, so these rules, not YAML's, decide what a value means.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,6 +21,12 @@ _MONEY = re.compile(
 
 
 MAX_AMOUNT = Decimal("999999999999.99")  # under a trillion pounds: sums stay exact in Decimal
+_SHOWN = 40  # characters of a refused value quoted back in a message
+
+
+def shown(text: str) -> str:
+    """A value quoted in a message, cut short so that a 5,000-digit figure does not fill a screen."""
+    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
 
 
 def parse_money(value: object) -> Decimal:
@@ -42,22 +50,28 @@ def parse_money(value: object) -> Decimal:
     match = _MONEY.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not an amount of money: write pounds and pence such as "
-            "'£1,234,567' or '1234.56' (no exponents, brackets or currency codes)"
+            f"{shown(text)} is not an amount of money: write pounds and pence such as "
+            "'£1,234,567' or '1234.56' (no exponents, brackets, currency codes, times or hex)"
         )
+    if len(match["int"]) > 1 and match["int"].startswith("0"):
+        # YAML 1.1 reads an unquoted 0100 as octal 64; nobody can be sure what was meant.
+        raise ValueError(f"{shown(text)} starts with a zero; write the amount without leading "
+                         "zeros")
     frac = match["frac"]
     if frac is not None and len(frac) > 2:
-        raise ValueError(f"{text!r} has more than two decimal places; amounts are never rounded")
+        raise ValueError(f"{shown(text)} has more than two decimal places; amounts are never "
+                         "rounded")
     digits = match["int"].replace(",", "") + ("." + frac if frac else "")
     try:
         amount = Decimal(digits)
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
         raise ValueError(f"{text!r} is not an amount of money") from exc
     if abs(amount) > MAX_AMOUNT:
-        raise ValueError(f"{text!r} is more than {format_money(MAX_AMOUNT)}; check the figure")
+        raise ValueError(f"{shown(text)} is more than {format_money(MAX_AMOUNT)}; check the "
+                         "figure")
     if match["sign"]:
         if amount == 0:
-            raise ValueError(f"{text!r} is a negative zero; write 0")
+            raise ValueError(f"{shown(text)} is a negative zero; write 0")
         amount = -amount
     return amount
 
@@ -72,6 +86,29 @@ def format_money(amount: Decimal, *, pence: bool | None = None) -> str:
     return f"{sign}£{text}"
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Agreements are made and end in these years. Checks add days and whole financial years to
+# dates; a date near Python's limits (9999-12-31) would overflow there, far from its line.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_date(value: object) -> dt.date:
+    """Read a date written ``YYYY-MM-DD`` (only that: not 2024-4-1, not a time, not a number)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        date = value  # made by the tool itself (vary, succeed), not read from text
+    else:
+        text = value.strip() if isinstance(value, str) else None
+        if text is None or not _ISO_DATE.match(text):
+            raise ValueError("expected a date written as YYYY-MM-DD")
+        try:
+            date = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{shown(text)} is not a date in the calendar") from None
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise ValueError(f"{date.isoformat()} is not in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return date
+
+
 _FY = re.compile(r"^(?P<start>[0-9]{4})\s*[/-]\s*(?P<end>[0-9]{2}|[0-9]{4})$")
 
 
@@ -82,6 +119,8 @@ def parse_financial_year(value: object) -> str:
     if not match:
         raise ValueError(f"{text!r} is not a financial year: write it as '2022/23'")
     start = int(match["start"])
+    if not FIRST_YEAR <= start < LAST_YEAR:
+        raise ValueError(f"{text!r} is not in the years {FIRST_YEAR} to {LAST_YEAR}")
     end = match["end"]
     follows = int(end) == start + 1 if len(end) == 4 else int(end) == (start + 1) % 100
     if not follows:

@@ -170,7 +170,8 @@ def _schedule_link_inside(folder: Path) -> None:
 def _preset_link_outside(folder: Path) -> None:
     # presets/camhs.yaml links to one of our own presets, outside the agreement folder.
     (folder / "presets").mkdir()
-    _link("presets/camhs.yaml", Path("..", "..", "..", "..", "s75docs", "presets", "camhs.yaml"))(folder)
+    _link("presets/camhs.yaml",
+          Path("..", "..", "..", "..", "s75docs", "presets", "camhs.yaml"))(folder)
 
 
 def _zip_bomb(folder: Path) -> None:
@@ -192,6 +193,63 @@ def _zip_bomb(folder: Path) -> None:
 
 def _hide_row(sheet: object) -> None:
     sheet.row_dimensions[3].hidden = True  # type: ignore[attr-defined]
+
+
+def _hide_column(sheet: object) -> None:
+    sheet.column_dimensions["D"].hidden = True  # type: ignore[attr-defined]
+
+
+def _hide_cell(sheet: object) -> None:
+    sheet["D3"].number_format = ";;;"  # type: ignore[index]
+
+
+def _stray_cell(sheet: object) -> None:
+    sheet["G3"] = "a note outside the table"  # type: ignore[index]
+
+
+def _far_cell(sheet: object) -> None:
+    # One cell in the sheet's last row: a reader that walks the sheet's extent visits 10^6 rows.
+    sheet["E1048576"] = "@SUM(1)"  # type: ignore[index]
+
+
+def _other_sheet(state: str, first: bool = True) -> Callable[[object], None]:
+    """A second sheet ("Old", different figures) in the given state, before or after Budget."""
+
+    def extra(sheet: object) -> None:
+        book = sheet.parent  # type: ignore[attr-defined]
+        old = book.create_sheet("Old", 0 if first else None)
+        for row in XLSX_ROWS[:1] + [["council", "Equipment purchase", "2024/25", 1, "revenue"]]:
+            old.append(row)
+        old.sheet_state = state
+
+    return extra
+
+
+def _sheet_xml(rows: list[list[object]], old: bytes, new: bytes) -> Callable[[Path], None]:
+    """A workbook step, then one edit of the sheet's XML (what openpyxl cannot write, such as a
+    zero row height)."""
+
+    def step(folder: Path) -> None:
+        import zipfile
+
+        _xlsx(rows)(folder)
+        path = folder / X
+        with zipfile.ZipFile(path) as book:
+            parts = [(info.filename, book.read(info.filename)) for info in book.infolist()]
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+            for name, data in parts:
+                if name == "xl/worksheets/sheet1.xml":
+                    assert data.count(old) == 1, (old, data)
+                    data = data.replace(old, new)
+                book.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
+                              zipfile.ZIP_DEFLATED)
+
+    return step
+
+
+def _sheet_named(name: str) -> tuple[str, str, str]:
+    """The schedule edit that names a sheet of its budget table."""
+    return (S, "  - budgets/pooled.csv", "  - {file: budgets/pooled.csv, sheet: %s}" % name)
 
 
 BILLION_LAUGHS = "".join(
@@ -235,15 +293,21 @@ ENTRIES: list[Case | Section] = [
                     "      - Director of Commissioning (ICB)\n",
                  "    membership: Director of Adult Social Services (Council)\n")]),
     Case("wrong-type-bool", "quarterly_reports is neither true nor false",
-         "valid boolean", S, "schedules[0].reporting.quarterly_reports",
+         "expected true or false", S, "schedules[0].reporting.quarterly_reports",
          at="quarterly_reports:", edits=[(S, "quarterly_reports: true",
                                           "quarterly_reports: sometimes")]),
+    Case("bool-yes", "YAML 1.1's 'yes' where true or false is wanted",
+         "expected true or false", S, "schedules[0].reporting.annual_return",
+         at="annual_return:", edits=[(S, "annual_return: true", "annual_return: yes")]),
+    Case("bool-one", "1 where true or false is wanted",
+         "expected true or false", S, "schedules[0].reporting.annual_return",
+         at="annual_return:", edits=[(S, "annual_return: true", "annual_return: 1")]),
     Case("wrong-type-date", "a date written in words",
          "expected a date written as YYYY-MM-DD", A, "commencement_date",
          at="commencement_date:", edits=[(A, "commencement_date: 2024-04-01",
                                           "commencement_date: 1 April 2024")]),
     Case("impossible-date", "30 February",
-         "cannot read value '2024-02-30'", A, "version_date", at="version_date:",
+         "'2024-02-30' is not a date in the calendar", A, "version_date", at="version_date:",
          edits=[(A, "version_date: 2024-02-01", "version_date: 2024-02-30")]),
     Case("wrong-type-text-or-open-point", "eligibility given as a list",
          "(or an open point", S, "schedules[0].eligibility", at="eligibility:",
@@ -320,8 +384,8 @@ ENTRIES: list[Case | Section] = [
     Case("money-brackets", "an accountant's negative in brackets",
          "'(1,000)' is not an amount of money", B, "schedules[0].contributions[1].amount",
          at="(1,000)", edits=[(B, '"200,000.00"', '"(1,000)"')]),
-    Case("money-yaml-bool", "YAML 1.1 reads 'yes' as true",
-         "got true/false", S, "schedules[0].stated_totals[1].amount",
+    Case("money-yaml-bool", "'yes' as an amount (YAML 1.1 would read it as true)",
+         "'yes' is not an amount of money", S, "schedules[0].stated_totals[1].amount",
          at="amount: yes", edits=[(S, 'amount: "£600,000"', "amount: yes")]),
     Case("money-inline-three-decimals", "an unquoted YAML number with three places, in a budget "
          "line written in the schedule",
@@ -329,6 +393,33 @@ ENTRIES: list[Case | Section] = [
          at="amount: 10.005",
          edits=[(S, "budget_files:\n", "contributions:\n  - partner: icb\n    line: Sundries\n"
                                        "    year: 2024/25\n    amount: 10.005\nbudget_files:\n")]),
+    Case("money-yaml-octal", "an unquoted 0600000 (YAML 1.1 reads octal: £196,608)",
+         "'0600000' starts with a zero", S, "schedules[0].stated_totals[1].amount",
+         at="amount: 0600000", edits=[(S, 'amount: "£600,000"', "amount: 0600000")]),
+    Case("money-yaml-sexagesimal", "an unquoted 1:30:00 (YAML 1.1 reads base 60: £5,400)",
+         "'1:30:00' is not an amount of money", S, "schedules[0].stated_totals[1].amount",
+         at="amount: 1:30:00", edits=[(S, 'amount: "£600,000"', "amount: 1:30:00")]),
+    Case("money-yaml-hex", "an unquoted 0x1F4 (YAML 1.1 reads hex: £500)",
+         "'0x1F4' is not an amount of money", S, "schedules[0].stated_totals[1].amount",
+         at="amount: 0x1F4", edits=[(S, 'amount: "£600,000"', "amount: 0x1F4")]),
+    Case("money-yaml-negative-zero", "an unquoted -0",
+         "'-0' is a negative zero", S, "schedules[0].stated_totals[1].amount",
+         at="amount: -0", edits=[(S, 'amount: "£600,000"', "amount: -0")]),
+    Case("money-yaml-infinity", "YAML's .inf as an amount",
+         "'.inf' is not an amount of money", S, "schedules[0].stated_totals[1].amount",
+         at="amount: .inf", edits=[(S, 'amount: "£600,000"', "amount: .inf")]),
+    Case("money-yaml-underscores", "an unquoted 600_000 (YAML 1.1 drops the underscore)",
+         "'600_000' is not an amount of money", S, "schedules[0].stated_totals[1].amount",
+         at="amount: 600_000", edits=[(S, 'amount: "£600,000"', "amount: 600_000")]),
+    Case("money-yaml-float-tag", "an explicit !!float tag",
+         "YAML tag 'tag:yaml.org,2002:float' is not allowed", S, "stated_totals[1].amount",
+         at="amount: !!float 600000", edits=[(S, 'amount: "£600,000"', "amount: !!float 600000")]),
+    Case("money-csv-leading-zero", "an amount with a leading zero in a budget table",
+         "'0400000' starts with a zero", B, "schedules[0].contributions[0].amount",
+         at="0400000", edits=[(B, '"£400,000"', "0400000")]),
+    Case("percent-leading-zero", "a risk share of 050%",
+         "'050' starts with a zero", A, "risk_share.shares.council", at="    council: 050%",
+         edits=[(A, "    council: 50%", "    council: 050%")]),
     Case("stated-total-off-by-penny", "the council's stated total is a penny more than its lines",
          "difference £0.01", S, "schedules[0].stated_totals[1].amount",
          at='amount: "£600,000.01"', edits=[(S, 'amount: "£600,000"', 'amount: "£600,000.01"')]),
@@ -348,7 +439,7 @@ ENTRIES: list[Case | Section] = [
          "schedules[0].contributions[0].year", at="2022/23",
          edits=[(B, "council,Equipment purchase,2024/25", "council,Equipment purchase,2022/23")]),
     Case("money-huge-integer", "an unquoted YAML integer 5,000 digits long",
-         "cannot read value '99999", S, "stated_totals[1].amount",
+         "is more than £999,999,999,999.99", S, "schedules[0].stated_totals[1].amount",
          at="amount: 9999", edits=[(S, 'amount: "£600,000"', "amount: " + "9" * 5000)]),
     Case("money-too-large", "a trillion pounds",
          "is more than £999,999,999,999.99", B, "schedules[0].contributions[0].amount",
@@ -368,6 +459,19 @@ ENTRIES: list[Case | Section] = [
     Case("phase-before-commencement", "a phase starting before the agreement commences",
          "before the agreement commences", S, "schedules[0].phases[0].start",
          at="start: 2023-04-01", edits=[(S, "start: 2024-04-01", "start: 2023-04-01")]),
+    Case("date-not-zero-padded", "a date YAML 1.1 reads as a timestamp, 2024-2-1",
+         "expected a date written as YYYY-MM-DD", A, "version_date", at="version_date:",
+         edits=[(A, "version_date: 2024-02-01", "version_date: 2024-2-1")]),
+    Case("date-with-time", "a date with a time of day",
+         "expected a date written as YYYY-MM-DD", A, "version_date", at="version_date:",
+         edits=[(A, "version_date: 2024-02-01", "version_date: 2024-02-01 09:30:00")]),
+    Case("date-term-ends-9999", "a term ending 9999-12-31 (year 10000 once a year is added)",
+         "9999-12-31 is not in the years 1900 to 2999", A, "term.end_date", at="end_date:",
+         edits=[(A, "  kind: rolling\n", "  kind: fixed\n  end_date: 9999-12-31\n")]),
+    Case("financial-year-9999", "a budget line in 9999/00 (it would end in the year 10000)",
+         "'9999/00' is not in the years 1900 to 2999", B, "schedules[0].contributions[0].year",
+         at="9999/00", edits=[(B, "council,Equipment purchase,2024/25",
+                               "council,Equipment purchase,9999/00")]),
     Case("phase-after-term", "a fixed term ends before the phase does",
          "phase runs past the end of the term", S, "schedules[0].phases[0].end",
          at="end: 2028-03-31",
@@ -534,7 +638,40 @@ ENTRIES: list[Case | Section] = [
          "missing column(s) amount", B, line=1,
          files={B: "partner,line,year,type\ncouncil,Equipment purchase,2024/25,revenue\n"}),
     Case("xlsx-hidden-row", "a workbook with a hidden row",
-         "row is hidden", X + "[Budget]", line=3, build=_xlsx(XLSX_ROWS, _hide_row)),
+         "row 3 is hidden", X + "[Budget]", line=3, build=_xlsx(XLSX_ROWS, _hide_row)),
+    Case("xlsx-zero-height-row", "a workbook row of zero height",
+         "row 3 is of zero height", X + "[Budget]", line=3,
+         build=_sheet_xml(XLSX_ROWS, b'<row r="3">', b'<row r="3" ht="0" customHeight="1">')),
+    Case("xlsx-hidden-column", "a workbook with a hidden column (the amounts)",
+         "column D is hidden", X + "[Budget]", build=_xlsx(XLSX_ROWS, _hide_column)),
+    Case("xlsx-zero-width-column", "a workbook column of zero width",
+         "column D is zero width", X + "[Budget]",
+         build=_sheet_xml(XLSX_ROWS, b"<sheetData>",
+                          b'<cols><col min="4" max="4" width="0" customWidth="1"/></cols>'
+                          b"<sheetData>")),
+    Case("xlsx-format-hides-cell", "an amount formatted ';;;', which shows nothing",
+         "cell D3's number format ';;;' shows nothing", X + "[Budget]", line=3,
+         build=_xlsx(XLSX_ROWS, _hide_cell)),
+    Case("xlsx-stray-cell", "a value in a column with no header (it would be ignored unseen)",
+         "cell G3 holds a value but its column has no header", X + "[Budget]", line=3,
+         build=_xlsx(XLSX_ROWS, _stray_cell)),
+    Case("xlsx-far-cell", "one cell at E1048576: read without visiting a million rows",
+         "cell E1048576 ('type') looks like a spreadsheet formula", X + "[Budget]", "type",
+         line=1048576,
+         build=_xlsx(XLSX_ROWS, _far_cell)),
+    Case("xlsx-two-visible-sheets", "two visible sheets and no sheet named",
+         "the workbook has 2 visible worksheets", X, build=_xlsx(XLSX_ROWS, _other_sheet("visible"))),
+    Case("xlsx-named-sheet-hidden", "budget_files names a hidden sheet",
+         "sheet 'Old' is hidden", X + "[Old]", edits=[_sheet_named("Old")],
+         build=_xlsx(XLSX_ROWS, _other_sheet("hidden"))),
+    Case("xlsx-named-sheet-very-hidden", "budget_files names a very hidden sheet",
+         "sheet 'Old' is very hidden", X + "[Old]", edits=[_sheet_named("Old")],
+         build=_xlsx(XLSX_ROWS, _other_sheet("veryHidden"))),
+    Case("xlsx-named-sheet-missing", "budget_files names a sheet the workbook does not have",
+         "the workbook has no worksheet named 'Budgets'", X, edits=[_sheet_named("Budgets")],
+         build=_xlsx(XLSX_ROWS)),
+    Case("csv-sheet-named", "a sheet named for a CSV file",
+         "a CSV file has no sheets", B, edits=[_sheet_named("Budget")]),
     Case("xlsx-zip-bomb", "a workbook whose sheet unpacks to 60 MB (a 'zip bomb')",
          "workbook unpacks to", X, build=_zip_bomb),
     Section("yaml", "YAML itself: encoding, syntax, aliases, tags, depth"),
@@ -572,8 +709,15 @@ ENTRIES: list[Case | Section] = [
          at="area:", edits=[(A, "area: Exampleshire",
                              'area: !!python/object/apply:os.system ["touch /tmp/pwned"]')]),
     Case("yaml-python-name-tag", "a PyYAML tag naming a Python function",
-         "could not determine a constructor", A, "area", at="area:",
+         "YAML tag 'tag:yaml.org,2002:python/name:os.system' is not allowed", A, "area", at="area:",
          edits=[(A, "area: Exampleshire", "area: !!python/name:os.system")]),
+    Case("yaml-binary-scalar", "a !!binary scalar carrying ESC (a terminal escape)",
+         "YAML tag 'tag:yaml.org,2002:binary' is not allowed", S, "overview", at="overview:",
+         edits=[(S, "overview: A pooled fund for community equipment for adults and children.",
+                 "overview: !!binary G1sySkhlbGxv")]),
+    Case("yaml-custom-tag", "an application tag on a scalar",
+         "YAML tag '!secret' is not allowed", A, "area", at="area:",
+         edits=[(A, "area: Exampleshire", "area: !secret Exampleshire")]),
     Case("yaml-nul-byte", "a NUL byte in agreement.yaml",
          "YAML does not allow the character #x0000", A, at="area: Example",
          edits=[(A, "area: Exampleshire", "area: Example\x00shire")]),
