@@ -167,6 +167,26 @@ def test_diff_json_is_the_same_on_every_run(tmp_path: Path) -> None:
     assert "the Council, address" in outputs.pop()
 
 
+def test_diff_exits_2_for_errors_and_1_for_differences(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(OXON, broken)
+    (broken / "agreement.yaml").write_text("reference: [\n")
+    not_an_agreement = tmp_path / "empty"
+    not_an_agreement.mkdir()
+    unreadable = tmp_path / "unreadable"
+    shutil.copytree(OXON, unreadable)
+    (unreadable / "agreement.yaml").unlink()
+    (unreadable / "agreement.yaml").mkdir()  # a folder where the file should be
+    for folder, message in ((broken, "YAML syntax error"),
+                            (not_an_agreement, "no agreement.yaml"),
+                            (unreadable, "agreement.yaml")):
+        result = run("diff", OXON, folder)
+        assert result.returncode == 2, (folder, result.stdout, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr
+    result = run("diff", OXON, "--rev", "no-such-revision")
+    assert result.returncode == 2 and "is not a commit" in result.stderr
+
+
 def test_succession_deed_names_both_bodies(succession: tuple[Path, Path]) -> None:
     _, deed = succession
     text = (deed / "deed-of-variation.md").read_text()
