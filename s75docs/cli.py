@@ -1,6 +1,7 @@
 """The ``s75docs`` command: a thin layer over the library API.
 
-Exit codes: 0 success, 1 findings with errors (or differences, for ``diff``), 2 usage errors.
+Exit codes: 0 success, 1 findings with errors, 2 usage errors; ``diff`` exits 1 for
+differences and 2 for any error (as diff(1) does), so a script can tell the two apart.
 A user error never prints a traceback; ``--debug`` shows one when it is wanted.
 """
 
@@ -49,22 +50,29 @@ def print_findings(findings: list[Finding], *, stderr: bool = False) -> None:
         console.print(f"{f.location()}: {f.message}", markup=False)
 
 
-def user_errors(func: F) -> F:
-    """Turn S75Error into findings on stderr and exit 1, unless --debug asks for the traceback."""
+def exit_on_errors(code: int) -> Callable[[F], F]:
+    """Turn S75Error into findings on stderr and exit ``code`` (2 for a usage error), unless
+    --debug asks for the traceback."""
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except S75Error as exc:
-            if click.get_current_context().obj.get("debug"):
-                raise
-            for finding in exc.findings:
-                click.echo(str(finding), err=True)
-            usage = exc.findings and all(f.code == "usage" for f in exc.findings)
-            sys.exit(2 if usage else 1)
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except S75Error as exc:
+                if click.get_current_context().obj.get("debug"):
+                    raise
+                for finding in exc.findings:
+                    click.echo(str(finding), err=True)
+                usage = exc.findings and all(f.code == "usage" for f in exc.findings)
+                sys.exit(2 if usage else code)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+user_errors = exit_on_errors(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -190,11 +198,12 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
               help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
               "A single revision compares it with the working tree.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-@user_errors
+@exit_on_errors(2)
 def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
     """Show what changed between two versions of an agreement: data, then clauses.
 
-    Exit status 0 when nothing changed, 1 when something did (like diff).
+    Exit status 0 when nothing changed, 1 when something did, 2 on an error such as data that
+    does not load or a revision that is not a commit (like diff).
 
     \b
     Examples:

@@ -158,3 +158,62 @@ def test_git_setup_never_writes_through_a_linked_gitattributes(repo: Path, tmp_p
     assert "is a link or not a regular file" in result.stderr
     assert "Traceback" not in result.stderr
     assert elsewhere.read_text(encoding="utf-8") == "precious\n"
+
+
+def _numbered_docx(path: Path, nums: str, paragraphs: list[str]) -> Path:
+    """A minimal .docx: one abstract list (``Clause 1`` at level 0, ``Clause 2`` at level 1),
+    the given ``w:num`` instances, and paragraphs written as "style numId text"."""
+    import zipfile
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    styles = "".join(f'<w:style w:type="paragraph" w:styleId="Clause{n}"><w:name w:val="Clause '
+                     f'{n}"/></w:style>' for n in (1, 2))
+    body = "".join(f'<w:p><w:pPr><w:pStyle w:val="{style}"/><w:numPr><w:numId w:val="{num}"/>'
+                   f'</w:numPr></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>'
+                   for style, num, text in (p.split(" ", 2) for p in paragraphs))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", f"<w:document {w}><w:body>{body}</w:body>"
+                         "</w:document>")
+        archive.writestr("word/styles.xml", f"<w:styles {w}>{styles}</w:styles>")
+        archive.writestr("word/numbering.xml", f'<w:numbering {w}><w:abstractNum '
+                         'w:abstractNumId="7"><w:lvl w:ilvl="0"><w:pStyle w:val="Clause1"/>'
+                         '</w:lvl><w:lvl w:ilvl="1"><w:pStyle w:val="Clause2"/></w:lvl>'
+                         f'</w:abstractNum>{nums}</w:numbering>')
+    return path
+
+
+def test_textconv_counts_per_abstract_list_as_word_does(tmp_path: Path) -> None:
+    """Instances of one abstract list share its counts; a startOverride restarts them where its
+    instance is first used, and only there."""
+    restart = '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>'
+    nums = (f'<w:num w:numId="1"><w:abstractNumId w:val="7"/>{restart}</w:num>'
+            '<w:num w:numId="2"><w:abstractNumId w:val="7"/></w:num>'
+            f'<w:num w:numId="3"><w:abstractNumId w:val="7"/>{restart}</w:num>')
+    path = _numbered_docx(tmp_path / "lists.docx", nums, [
+        "Clause1 1 One", "Clause2 2 One.one", "Clause1 2 Two", "Clause2 2 Two.one",
+        "Clause1 1 Three (numId 1 again: no second restart)",
+        "Clause1 3 Restarted", "Clause2 2 Restarted.one"])
+    assert docx_text(path).splitlines() == [
+        "1 One", "1.1 One.one", "2 Two", "2.1 Two.one",
+        "3 Three (numId 1 again: no second restart)", "1 Restarted", "1.1 Restarted.one"]
+
+
+def test_textconv_of_a_file_resaved_by_libreoffice_numbers_as_the_original(
+        tmp_path: Path) -> None:
+    """LibreOffice re-saves our one list instance per part as many instances of one abstract
+    list, restarting only the first level where each part starts; the numbers must not move
+    (counted per instance, clause 22.1 read "21.1" and the definitions "0.1.x")."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is not installed, and CI is set")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    source = tmp_path / "agreement.docx"
+    shutil.copy(BUILT / "agreement.docx", source)
+    out = tmp_path / "resaved"
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out),
+                    str(source)], check=True, capture_output=True, timeout=120, cwd=tmp_path)
+    resaved = docx_text(out / "agreement.docx")
+    assert resaved == docx_text(source)
+    assert "\n22.1 Any Partner may terminate this Agreement" in resaved

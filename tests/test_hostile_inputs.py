@@ -307,9 +307,9 @@ HOSTILE: list[Hostile] = [
     Hostile("diff-neither", "command-line", "neither NEW nor --rev",
             lambda f: ["diff", str(f.agreement)], "not both or neither", exit=2),
     Hostile("diff-rev-three-dots", "command-line", "--rev with git's symmetric difference",
-            lambda f: ["diff", str(f.agreement), "--rev", "v1...HEAD"], "write OLD..NEW"),
+            lambda f: ["diff", str(f.agreement), "--rev", "v1...HEAD"], "write OLD..NEW", exit=2),
     Hostile("diff-rev-no-old", "command-line", "--rev ..HEAD",
-            lambda f: ["diff", str(f.agreement), "--rev", "..HEAD"], "write OLD..NEW"),
+            lambda f: ["diff", str(f.agreement), "--rev", "..HEAD"], "write OLD..NEW", exit=2),
     Hostile("vary-impossible-date", "command-line", "--date 2024-13-01",
             lambda f: ["vary", str(f.agreement), str(f.agreement), "--date", "2024-13-01",
                        "-o", str(f.out / "variation")], "is not a date in the calendar", exit=2),
@@ -336,25 +336,25 @@ HOSTILE: list[Hostile] = [
     # --- git revisions -----------------------------------------------------------------------
     Hostile("rev-nonexistent", "git-revisions", "a revision that does not exist",
             lambda f: ["diff", str(f.repo()), "--rev", "no-such-tag"],
-            "revision 'no-such-tag' is not a commit"),
+            "revision 'no-such-tag' is not a commit", exit=2),
     Hostile("rev-range-bad-end", "git-revisions", "a range whose second revision does not exist",
             lambda f: ["diff", str(f.repo()), "--rev", "HEAD..no-such-branch"],
-            "revision 'no-such-branch' is not a commit"),
+            "revision 'no-such-branch' is not a commit", exit=2),
     Hostile("rev-beyond-history", "git-revisions", "HEAD~99 in a one-commit history",
             lambda f: ["diff", str(f.repo()), "--rev", "HEAD~99"],
-            "revision 'HEAD~99' is not a commit"),
+            "revision 'HEAD~99' is not a commit", exit=2),
     Hostile("rev-option-injection", "git-revisions", "a revision that is a git option",
             lambda f: ["diff", str(f.repo()), "--rev=--output=/tmp/s75docs-pwned"],
-            "is not a revision name"),
+            "is not a revision name", exit=2),
     Hostile("rev-command-substitution", "git-revisions", "a revision holding shell syntax",
-            lambda f: ["diff", str(f.repo()), "--rev", "$(touch pwned)"], "is not a commit"),
+            lambda f: ["diff", str(f.repo()), "--rev", "$(touch pwned)"], "is not a commit", exit=2),
     Hostile("rev-outside-repository", "git-revisions", "--rev on a folder that is not in git",
             lambda f: ["diff", str(f.agreement), "--rev", "HEAD"],
-            "is not in a git repository", env={"GIT_CEILING_DIRECTORIES": "/"}),
+            "is not in a git repository", env={"GIT_CEILING_DIRECTORIES": "/"}, exit=2),
     Hostile("rev-folder-not-committed", "git-revisions", "the folder did not exist at the revision",
-            _not_in_rev, "does not exist at revision 'HEAD'"),
+            _not_in_rev, "does not exist at revision 'HEAD'", exit=2),
     Hostile("rev-link-out-in-history", "git-revisions", "a revision whose budget table is a link "
-            "to /etc/passwd", _budget_link_in_history, "is a link to an absolute path"),
+            "to /etc/passwd", _budget_link_in_history, "is a link to an absolute path", exit=2),
     # --- files made at test time ---------------------------------------------------------------
     Hostile("agreement-50mb", "files", "a 50 MB agreement.yaml (comment lines)",
             _replace("agreement.yaml", lambda p: big_file(p, b"# padding " * 10 + b"\n")),
@@ -640,7 +640,7 @@ def test_debug_shows_the_traceback_of_a_user_error(command: str, tmp_path: Path)
     bad = str(BAD / "money-nan")
     args = [bad, str(FIXTURE)] if command == "diff" else [bad, "-o", str(tmp_path / "out")]
     plain = _subprocess(command, *args)
-    assert plain.returncode == 1
+    assert plain.returncode == (2 if command == "diff" else 1)  # diff: 1 means "differences"
     assert "Traceback" not in plain.stdout + plain.stderr
     assert "'NaN' is not an amount of money" in plain.stderr
     debug = _subprocess("--debug", command, *args)

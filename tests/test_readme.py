@@ -27,7 +27,7 @@ def test_the_library_example_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "built scratch/build/oxfordshire-s75-2022"
-    assert lines[1] == "['termination changed']"
+    assert lines[1] == "['termination, notice: \u201c6 months\u201d to \u201c9 months\u201d']"
     assert lines[2].startswith("Section 75 Pooled Commissioning Budget Agreement")
     deed = tmp_path / "scratch" / "deed"
     assert (deed / "deed-of-variation.docx").is_file() and (deed / "data").is_dir()

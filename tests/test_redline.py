@@ -303,3 +303,65 @@ def test_retitled_added_and_removed_parts_and_a_deleted_clause_resolve_both_ways
     bookmarks = root.xpath("//w:bookmarkStart/@w:name", namespaces=NS)
     fields = root.xpath("//w:instrText/text()", namespaces=NS)
     assert any(name in field for name in bookmarks for field in fields if "REF" in field)
+
+
+def settings_xml(data: bytes) -> etree._Element:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return etree.fromstring(archive.read("word/settings.xml"))
+
+
+def test_redline_switches_on_track_changes(redline: Path) -> None:
+    """The other side's edits to the redline come back tracked; an agreement is not tracked."""
+    settings = settings_xml(redline.read_bytes())
+    names = [etree.QName(child).localname for child in settings]
+    assert names.count("trackRevisions") == 1
+    assert names.index("trackRevisions") < names.index("defaultTabStop")  # the schema's order
+    assert not settings_xml(normal_docx(OLD)).xpath("//w:trackRevisions", namespaces=NS)
+
+
+def test_redline_is_dated_at_the_new_versions_date(tmp_path: Path) -> None:
+    later = tmp_path / "later"
+    shutil.copytree(OLD, later)
+    edit(later / "agreement.yaml", "version_date: 2022-03-15", "version_date: 2022-07-01")
+    edit(later / "agreement.yaml", "  notice: 6 months\n", "  notice: 9 months\n")
+    data = write_redline(OLD, later, tmp_path / "redline.docx").read_bytes()
+    dates = set(document_xml(data).xpath("//w:ins/@w:date | //w:del/@w:date", namespaces=NS))
+    assert dates == {"2022-07-01T00:00:00Z"}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"2022-07-01T00:00:00Z</dcterms:modified>" in archive.read("docProps/core.xml")
+
+
+def _view(markdown: str, keep: str) -> str:
+    """CriticMarkup resolved: ``keep="ins"`` accepts every change, ``"del"`` rejects them."""
+    import re
+
+    drop = "--" if keep == "ins" else r"\+\+"
+    kept = r"\+\+" if keep == "ins" else "--"
+    markdown = re.sub(rf"\{{{drop}.*?{drop}\}}", "", markdown)
+    return re.sub(rf"\{{{kept}(.*?){kept}\}}", r"\1", markdown)
+
+
+def test_markdown_redline_never_splits_emphasis() -> None:
+    """A change inside a bold name sits wholly inside its ``**``; a bold paragraph inserted
+    whole has its ``**`` wholly inside the CriticMarkup; either way, accepting or rejecting
+    the changes leaves Markdown that reads the whole name as bold."""
+    from markdown_it import MarkdownIt
+
+    from s75docs.write.markdown import write_markdown
+
+    ccg = "NHS Oxfordshire Clinical Commissioning Group"
+    icb = "NHS Buckinghamshire, Oxfordshire and Berkshire West Integrated Care Board"
+    old = small("the CCG", extra=f"1. Signed for **{ccg}** by its officer.\n")
+    new = small("the ICB", extra=f"1. Signed for **{icb}** by its officer.\n\n"
+                                 "1. **A wholly bold new clause.**\n")
+    markdown = write_markdown(redline_document(old, new))
+    assert "****" not in markdown
+    assert ("Signed for **NHS {--Oxfordshire Clinical Commissioning Group--}{++Buckinghamshire, "
+            "Oxfordshire and Berkshire West Integrated Care Board++}** by its officer.") in markdown
+    assert "{++**A wholly bold new clause.**++}" in markdown
+    render = MarkdownIt().render
+    accepted, rejected = render(_view(markdown, "ins")), render(_view(markdown, "del"))
+    assert f"<strong>{icb}</strong>" in accepted and ccg not in accepted
+    assert "<strong>A wholly bold new clause.</strong>" in accepted
+    assert f"<strong>{ccg}</strong>" in rejected and "wholly bold" not in rejected
+    assert "**" not in accepted + rejected  # every marker paired

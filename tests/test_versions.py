@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_diff_reads_git_revisions_without_touching_the_tree(tmp_path: Path) -> N
     subprocess.run([*git, "commit", "-qam", "v2"], check=True)
     result = run("diff", repo / "agreement", "--rev", "v1..HEAD")
     assert result.returncode == 1, result.stderr
-    assert "termination changed" in result.stdout
+    assert "termination, notice: \u201c6 months\u201d to \u201c9 months\u201d" in result.stdout
     assert "nine months" in result.stdout
     status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
     assert status.stdout == ""
@@ -91,6 +92,99 @@ def succession(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                  "-o", tmp / "oxon-icb", "--deed-dir", tmp / "deed", "--format", "md")
     assert result.returncode == 0, result.stderr
     return tmp / "oxon-icb", tmp / "deed"
+
+
+def test_diff_says_a_succession_in_plain_words(succession: tuple[Path, Path]) -> None:
+    """A successor in its predecessor's place: one line for the succession, each scheme's money
+    as a transfer, field-level lines of sensible length, execution blocks named by partner."""
+    data, _ = succession
+    result = run("diff", OXON, data)
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    data_part = out[:out.index("\nClauses\n")]
+    assert f"NHS Oxfordshire Clinical Commissioning Group (the CCG) succeeded by {BOB} (the ICB)" \
+        in data_part
+    assert "Live Well (Adults with Support Needs), 2022/23: the CCG's £93,585,000.00 " \
+        "transferred to the ICB" in data_part
+    assert "-£" not in data_part and "100.0%" not in data_part  # no loss and gain
+    assert "49%" not in data_part.split("Risk share")[1].split("\n\n")[0].split("overspends")[0]
+    assert "{'" not in out and "'}" not in out  # no Python dicts
+    assert max(len(line) for line in data_part.splitlines()) < 250
+    assert "the ICB, execution, signatory 1, post: \u201cAuthorised Signatory\u201d to " \
+        "\u201cChief Executive\u201d" in data_part
+    assert "start of the clauses" not in out
+    assert out.count("the execution block of NHS Oxfordshire Clinical Commissioning Group (now "
+                     f"the execution block of {BOB}) changed") == 1  # one heading, many lines
+
+
+def test_diff_risk_share_and_a_replaced_partner_field_by_field() -> None:
+    """A share changed reads "the Council: 51% to 55%"; a partner swapped for another (no
+    history) with the same money reads as a replacement and transfers, not a loss and a gain."""
+    from s75docs.load.folder import load_agreement
+    from s75docs.versions.diff import model_changes
+
+    old = load_agreement(OXON).agreement
+    icb = old.partner("ccg").model_copy(update={"key": "icb", "name": BOB,
+                                                "defined_term": "the ICB"})
+    new = old.model_copy(update={
+        "partners": [p if p.key != "ccg" else icb for p in old.partners],
+        "risk_share": old.risk_share.model_copy(update={"shares": {
+            "council": Decimal(55), "icb": Decimal(45)}}),
+        "schedules": [s.model_copy(update={"contributions": [
+            line.model_copy(update={"partner": "icb"}) if line.partner == "ccg" else line
+            for line in s.contributions]}) for s in old.schedules]})
+    lines = [c.summary for c in model_changes(old, new)]
+    assert f"NHS Oxfordshire Clinical Commissioning Group (the CCG) replaced by {BOB} " \
+        "(the ICB)" in lines
+    assert "risk share, the Council: 51% to 55%" in lines
+    assert "risk share, the ICB: 49% to 45%" in lines  # the CCG's share, now the ICB's
+    assert "Age Well (Better Care Fund), 2022/23: the CCG's £102,030,000.00 transferred to " \
+        "the ICB" in lines
+    assert not any("£0.00" in line for line in lines)
+
+
+def test_diff_json_is_the_same_on_every_run(tmp_path: Path) -> None:
+    """Changes to several partners come out in the agreement's order, whatever Python's string
+    hashing (model_changes looped over sets of keys)."""
+    import os
+
+    new = tmp_path / "new"
+    shutil.copytree(OXON, new)
+    agreement = new / "agreement.yaml"
+    text = agreement.read_text()
+    for key in ("the Council's", "the CCG's"):
+        text = text.replace(f"{{to_be_agreed: \"{key} address for notices\"}}",
+                            f"{key.split()[1][:-2]} House, Oxford", 1)
+    agreement.write_text(text)
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        result = subprocess.run([sys.executable, "-m", "s75docs", "diff", str(OXON), str(new),
+                                 "--json"], capture_output=True, text=True, check=False,
+                                cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    assert "the Council, address" in outputs.pop()
+
+
+def test_diff_exits_2_for_errors_and_1_for_differences(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(OXON, broken)
+    (broken / "agreement.yaml").write_text("reference: [\n")
+    not_an_agreement = tmp_path / "empty"
+    not_an_agreement.mkdir()
+    unreadable = tmp_path / "unreadable"
+    shutil.copytree(OXON, unreadable)
+    (unreadable / "agreement.yaml").unlink()
+    (unreadable / "agreement.yaml").mkdir()  # a folder where the file should be
+    for folder, message in ((broken, "YAML syntax error"),
+                            (not_an_agreement, "no agreement.yaml"),
+                            (unreadable, "agreement.yaml")):
+        result = run("diff", OXON, folder)
+        assert result.returncode == 2, (folder, result.stdout, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr
+    result = run("diff", OXON, "--rev", "no-such-revision")
+    assert result.returncode == 2 and "is not a commit" in result.stderr
 
 
 def test_succession_deed_names_both_bodies(succession: tuple[Path, Path]) -> None:

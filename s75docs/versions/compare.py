@@ -77,7 +77,8 @@ def compare(old: Path, new: Path | None = None, rev: str | None = None,
 
 
 def print_comparison(comparison: Comparison, console: Any) -> None:
-    """Grouped semantic changes, then the clause changes with old and new numbers and text."""
+    """Grouped semantic changes, then the clause changes with old and new numbers and text; a run
+    of changes in one place (a partner's execution block) under one heading."""
     if not comparison.changed:
         console.print("No changes.")
         return
@@ -86,25 +87,15 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         if change.group != group:
             group = change.group
             console.print(f"\n[bold]{group.capitalize()}[/]")
-        line = f"  {change.summary}"
-        if change.old or change.new:
-            line += f": {change.old or '(none)'} -> {change.new or '(none)'}"
-        console.print(line, markup=False)
+        console.print(f"  {change.summary}", markup=False)
     if comparison.clauses:
         console.print("\n[bold]Clauses[/]")
+    heading = None
     for clause in comparison.clauses:
-        if clause.kind == "replaced":
-            assert clause.old and clause.new
-            where = clause.new.citation if clause.old.citation == clause.new.citation else \
-                f"{clause.old.citation} (now {clause.new.citation})"
-            console.print(f"  {where} changed", markup=False)
+        if clause.where != heading:
+            heading = clause.where
+            console.print(f"  {heading}", markup=False)
+        if clause.old:
             console.print(f"    - {clause.old.text}", style="red", markup=False)
+        if clause.new:
             console.print(f"    + {clause.new.text}", style="green", markup=False)
-        elif clause.kind == "inserted":
-            assert clause.new
-            console.print(f"  {clause.new.citation} inserted", markup=False)
-            console.print(f"    + {clause.new.text}", style="green", markup=False)
-        else:
-            assert clause.old
-            console.print(f"  {clause.old.citation} deleted", markup=False)
-            console.print(f"    - {clause.old.text}", style="red", markup=False)

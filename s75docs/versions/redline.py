@@ -233,6 +233,7 @@ def redline_bytes(old: Path, new: Path | None = None, *, rev: str | None = None,
             subject=render_line(REDLINE_SUBJECT, {"a": now, "old": a.loaded.agreement}, dirs),
             revision_author=author,
             revision_date=date or now.version_date,
+            track_revisions=True,
         )
         return write_docx(redlined, meta, reference_docx(dirs))
 

@@ -3,10 +3,14 @@
 Git shows a Word file as "Binary files differ" unless a textconv driver turns it into text
 (``s75docs git-setup`` installs this one). Our .docx files hold their clause numbers as Word
 numbering, not typed text, so the numbers are computed here from the paragraphs' styles as Word
-computes them: a ``Clause N`` paragraph counts at level N of its list instance (``w:numId``),
-every ``Part Heading`` (and the ``Agreement Title``) starts the counts again, and the front part's
-``Parties`` and ``Recitals`` lists count within their own instances. The numbers are formatted by
-``tree.format_number``, so a line reads as the agreement's Markdown does: "22.1 Any Partner ...".
+computes them: a ``Clause N`` paragraph counts at level N of its list, and the front part's
+``Parties`` and ``Recitals`` lists count in theirs. As in Word, the counts belong to the abstract
+list (``w:abstractNum``), shared by every list instance (``w:num``) made from it; an instance
+whose ``w:lvlOverride`` has a ``w:startOverride`` restarts those levels where it is first used.
+(We give each numbered part an instance restarting every level; LibreOffice re-saves the file
+with an instance per paragraph or so, restarting only the first, and the numbers must not move.)
+The numbers are formatted by ``resolve.format_number``, so a line reads as the agreement's
+Markdown does: "22.1 Any Partner ...".
 
 Tables come out as ``| a | b |`` rows; a redline's tracked changes as CriticMarkup
 (``{++inserted++}``, ``{--deleted--}``), its deleted paragraphs unnumbered. A Word file not made
@@ -80,12 +84,18 @@ class _Converter:
             if num is not None:
                 self.style_num[style_id] = num.get(_w("val"), "")
         self.abstract: dict[str, str] = {}  # numId -> abstractNumId
+        self.restarts: dict[str, dict[int, int]] = {}  # numId -> {ilvl: startOverride}
         self.style_level: dict[tuple[str, str], int] = {}  # (abstractNumId, style id) -> ilvl
         if numbering is not None:
             for num in numbering.iter(_w("num")):
+                num_id = num.get(_w("numId"), "")
                 abstract = num.find(_w("abstractNumId"))
                 if abstract is not None:
-                    self.abstract[num.get(_w("numId"), "")] = abstract.get(_w("val"), "")
+                    self.abstract[num_id] = abstract.get(_w("val"), "")
+                self.restarts[num_id] = {
+                    _int(override.get(_w("ilvl"))): _int(_val(override, _w("startOverride")))
+                    for override in num.iter(_w("lvlOverride"))
+                    if override.find(_w("startOverride")) is not None}
             for abstract in numbering.iter(_w("abstractNum")):
                 for level in abstract.iter(_w("lvl")):
                     style = level.find(_w("pStyle"))
@@ -93,7 +103,8 @@ class _Converter:
                         self.style_level.setdefault(
                             (abstract.get(_w("abstractNumId"), ""), style.get(_w("val"), "")),
                             _int(level.get(_w("ilvl"))))
-        self.counters: dict[tuple[str, str], list[int]] = {}
+        self.counters: dict[str, list[int]] = {}  # abstractNumId -> the count at each level
+        self.used: set[str] = set()  # numIds met so far (an override restarts at the first)
         self.lines: list[str] = []
 
     def document(self, root: Any) -> str:
@@ -120,8 +131,6 @@ class _Converter:
         mark = props.find(f"{_w('rPr')}/{_w('del')}") if props is not None else None
         style_id = _val(props, _w("pStyle")) if props is not None else ""
         style = self.names.get(style_id, style_id.casefold())
-        if style in ("part heading", "agreement title"):
-            self.counters.clear()
         number = "" if mark is not None else self.number(props, style_id, style)
         if text.strip():
             self.lines.append(f"{number} {text}" if number else text)
@@ -151,7 +160,13 @@ class _Converter:
             level = (ilvl if ilvl is not None else base) - base + 1
         if not 1 <= level <= MAX_LEVEL:
             return ""
-        counters = self.counters.setdefault((kind, num_id), [0] * MAX_LEVEL)
+        counters = self.counters.setdefault(self.abstract.get(num_id, f"num {num_id}"),
+                                            [0] * MAX_LEVEL)
+        if num_id not in self.used:
+            self.used.add(num_id)
+            for ilvl, start in self.restarts.get(num_id, {}).items():
+                if 0 <= ilvl < MAX_LEVEL:
+                    counters[ilvl] = start - 1
         counters[level - 1] += 1
         for deeper in range(level, MAX_LEVEL):
             counters[deeper] = 0
@@ -195,8 +210,9 @@ def _text(p: Any) -> str:
                 walk(child, "del")
             elif tag in (_w("t"), _w("delText")):
                 pieces.append((child.text or "", change))
-            elif tag in (_w("tab"), _w("br"), _w("cr")):
-                pieces.append((" ", change))
+            elif tag in (_w("tab"), _w("cr")) or (
+                    tag == _w("br") and child.get(_w("type"), "textWrapping") == "textWrapping"):
+                pieces.append((" ", change))  # a page break is layout, not a space in the text
             elif tag == _w("noBreakHyphen"):
                 pieces.append(("-", change))
             elif tag == _w("p"):

@@ -26,7 +26,8 @@ marked "ins"/"del" as ``w:ins``/``w:del`` runs (deleted text in ``w:delText``, a
 cross-reference as plain text), a wholly inserted or deleted paragraph with its paragraph mark
 marked too, so that accepting or rejecting removes the paragraph, and a table row whose every
 cell is marked as an inserted or deleted row (``w:trPr``). Revision ids count up in document
-order after the bookmarks' ids; the author and date come from :class:`DocxMeta`.
+order after the bookmarks' ids; the author and date come from :class:`DocxMeta`, which also
+switches Track Changes on in the file's settings, so that edits made to a redline are tracked.
 
 The output is deterministic: the same tree, meta and reference give the same bytes (fixed zip
 dates and order, fixed core properties, no revision-save ids or random paragraph ids).
@@ -43,7 +44,14 @@ from pathlib import Path
 from s75docs.document.nodes import Document
 from s75docs.errors import Finding, S75Error
 from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter
-from s75docs.write.docx_xml import AUTHOR, core_properties, deterministic_zip, strip_ids, template_text
+from s75docs.write.docx_xml import (
+    AUTHOR,
+    core_properties,
+    deterministic_zip,
+    strip_ids,
+    template_text,
+    track_revisions,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class DocxMeta:
     subject: str = ""
     revision_author: str = AUTHOR  # who the tracked changes of a redline are attributed to
     revision_date: dt.date | None = None  # their date; none written when None
+    track_revisions: bool = False  # a redline: Track Changes on for the reader's own edits
 
 
 def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
@@ -93,6 +102,8 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     strip_ids(docx)  # the reference's own ids; the body written next carries none
     BodyWriter(docx, where, meta).write(document)
     core_properties(docx, meta)
+    if meta.track_revisions:
+        track_revisions(docx)
     out = io.BytesIO()
     docx.save(out)
     return deterministic_zip(out.getvalue())

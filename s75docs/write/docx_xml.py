@@ -135,6 +135,29 @@ def core_properties(docx: Any, meta: DocxMeta) -> None:
     props.modified = when
 
 
+def track_revisions(docx: Any) -> None:
+    """Switch on Track Changes in the file's settings (``w:trackRevisions``), so that the other
+    side's edits to a redline come back as tracked changes too, not silently merged."""
+    settings = docx.settings.element
+    if settings.find(qn("w:trackRevisions")) is not None:
+        return
+    index = 0  # after the settings the schema puts before it, before the rest
+    while index < len(settings) and etree.QName(settings[index]).localname in _BEFORE_TRACKING:
+        index += 1
+    settings.insert(index, el("w:trackRevisions"))
+
+
+# The children of w:settings that the schema (CT_Settings) puts before w:trackRevisions.
+_BEFORE_TRACKING = frozenset("""
+    writeProtection view zoom removePersonalInformation removeDateAndTime
+    doNotDisplayPageBoundaries displayBackgroundShape printPostScriptOverText
+    printFractionalCharacterWidth printFormsData embedTrueTypeFonts embedSystemFonts
+    saveSubsetFonts saveFormsData mirrorMargins alignBordersAndEdges bordersDoNotSurroundHeader
+    bordersDoNotSurroundFooter gutterAtTop hideSpellingErrors hideGrammaticalErrors
+    activeWritingStyle proofState formsDesign attachedTemplate linkStyles stylePaneFormatFilter
+    stylePaneSortMethod documentType mailMerge revisionView""".split())
+
+
 def strip_ids(docx: Any) -> None:
     """Remove revision-save ids and Word's random paragraph and document ids from every part."""
     drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}

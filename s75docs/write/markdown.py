@@ -6,22 +6,51 @@ The text is for people and diffs; the tool never reads it back.
 
 from __future__ import annotations
 
+import itertools
+
 from s75docs.document.nodes import Block, Cell, Document, Part, Span, spans
 
 
-def _spans(spans: list[Span]) -> str:
-    out = []
-    for span in spans:
-        if span.kind == "strong":
-            text = f"**{_spans(span.children)}**"
-        elif span.kind == "em":
-            text = f"*{_spans(span.children)}*"
-        elif span.kind == "define":
-            text = f"**{span.plain()}**"
+def _spans(spans: list[Span], marked: bool = True) -> str:
+    """Spans as Markdown; ``marked=False`` leaves a redline's changes unmarked.
+
+    Neighbouring spans of one emphasis are written as one run, so that a redline's change inside
+    a bold name sits wholly inside its ``**`` ("**NHS {--Oxfordshire--}{++Berkshire++}**"),
+    and a run changed as a whole wholly inside the CriticMarkup ("{++**NHS Berkshire**++}"):
+    never "**NHS ****{--", which no Markdown reader takes for bold."""
+    out: list[str] = []
+    for marker, group in itertools.groupby(spans, key=_marker):
+        run = list(group)
+        changes = {span.change for span in run}
+        if not marker:
+            out.extend(_inner(span, marked) for span in run)
+        elif marked and len(changes) == 1 and None not in changes:
+            out.append(_critic(_emphasis(marker, "".join(_inner(s, False) for s in run)),
+                               changes.pop()))
         else:
-            text = span.plain()
-        out.append(_critic(text, span.change) if span.change and not span.children else text)
+            out.append(_emphasis(marker, "".join(_inner(s, marked) for s in run)))
     return "".join(out)
+
+
+def _marker(span: Span) -> str:
+    return "**" if span.kind in ("strong", "define") else "*" if span.kind == "em" else ""
+
+
+def _inner(span: Span, marked: bool) -> str:
+    """A span's text without its own emphasis; a changed leaf marked when ``marked``."""
+    if span.kind in ("strong", "em"):
+        return _spans(span.children, marked)
+    text = span.plain()
+    return _critic(text, span.change) if marked and span.change and not span.children else text
+
+
+def _emphasis(marker: str, text: str) -> str:
+    """``text`` between ``marker``s, its outer spaces outside them ("** x**" is not bold)."""
+    core = text.strip()
+    if not core:
+        return text
+    start = text.index(core)
+    return f"{text[:start]}{marker}{core}{marker}{text[start + len(core):]}"
 
 
 def _critic(text: str, change: str | None) -> str:
