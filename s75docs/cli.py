@@ -287,6 +287,7 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: Any,
                           transfer_scheme=scheme, reference=reference, version=version,
                           version_date=version_date.date() if version_date else None,
                           force=force, formats=formats.split(","), templates=list(template_dirs))
+    print_findings(done.findings, stderr=True)
     click.echo(f"wrote the new agreement data to {done.data} and the deed to {done.deed}")
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s75docs.document.resolve import build_tree
+from s75docs.errors import S75Error
 from s75docs.output.atomic import MARKER, MARKER_TEXT
 from s75docs.versions.variation import (
     apply_operations,
@@ -83,37 +84,57 @@ def test_diff_reads_git_revisions_without_touching_the_tree(tmp_path: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def succession(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def succession(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     tmp = tmp_path_factory.mktemp("succession")
     (tmp / "icb.yaml").write_text(SUCCESSOR)
     result = run("succeed", OXON, "--partner", "ccg", "--successor", tmp / "icb.yaml",
                  "--date", "2022-07-01", "--scheme", "the NHS England transfer scheme of 2022",
                  "-o", tmp / "oxon-icb", "--deed-dir", tmp / "deed", "--format", "md")
     assert result.returncode == 0, result.stderr
-    return tmp / "oxon-icb", tmp / "deed"
+    return tmp / "oxon-icb", tmp / "deed", result.stderr
 
 
-def test_succession_deed_names_both_bodies(succession: tuple[Path, Path]) -> None:
-    _, deed = succession
+def test_succession_deed_names_both_bodies(succession: tuple[Path, Path, str]) -> None:
+    _, deed, _ = succession
     text = (deed / "deed-of-variation.md").read_text()
     recitals = text[text.index("### Background"):text.index("# Agreed Terms")]
     operative = text[text.index("## 2 Variations"):text.index("## 3")]
     for part in (recitals, operative):
         assert "NHS Oxfordshire Clinical Commissioning Group" in part and BOB in part
     assert "the NHS England transfer scheme of 2022" in recitals
+    # recital (A): the agreement as made, by its original parties and title
+    assert ("(A) Oxfordshire County Council and NHS Oxfordshire Clinical Commissioning Group "
+            "entered into") in recitals
+    assert "between Oxfordshire County Council and NHS Oxfordshire Clinical Commissioning " \
+           "Group\u201d" in recitals
+    assert "in accordance with clause 30 of the Agreement" in operative  # the variation clause
+    assert "renumbered" not in operative  # nothing moved
     assert "executed as a deed" in text
 
 
-def test_succession_agreement_no_longer_names_the_ccg(succession: tuple[Path, Path],
-                                                      tmp_path: Path) -> None:
-    data, deed = succession
+def test_succession_reads_across_only_what_names_a_partner(
+        succession: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """Parties, keys and tables name the ICB; the drafter's own words that name the CCG are
+    kept and reported (file, field, line); the CCG's approval stays the CCG's, and the history
+    is recited."""
+    data, deed, warnings = succession
+    assert f"{data / 'agreement.yaml'}:102: governance[0].reports_to: still names the CCG" \
+        in " ".join(warnings.split())
     result = run("build", data, "-o", tmp_path, "--format", "md")
     assert result.returncode == 0, result.stderr
-    for text in [(deed / "agreement-as-varied.md").read_text(),
-                 *(p.read_text() for p in tmp_path.rglob("*.md"))]:
-        assert "NHS Oxfordshire Clinical Commissioning Group" not in text
-        assert "the CCG" not in text and "Clinical Commissioning Group" not in text
-    assert BOB in (deed / "agreement-as-varied.md").read_text()
+    varied = (deed / "agreement-as-varied.md").read_text()
+    built = (tmp_path / "oxfordshire-s75-2022-2022-07-01" / "agreement.md").read_text()
+    assert varied.split("\n", 3)[3] == built.split("\n", 3)[3]  # the same agreement
+    assert varied.startswith("# SECTION 75 POOLED COMMISSIONING BUDGET AGREEMENT BETWEEN "
+                             "OXFORDSHIRE COUNTY COUNCIL AND NHS OXFORDSHIRE CLINICAL "
+                             "COMMISSIONING GROUP (AS VARIED BY A DEED WITH EFFECT FROM 1 JULY "
+                             "2022)")
+    assert "(the **\u201cICB\u201d**)" in varied and "| the ICB |" in varied
+    assert "ICB's Governing Body" not in varied
+    assert ("The Governing Body of NHS Oxfordshire Clinical Commissioning Group (whose functions "
+            "passed to the ICB on 1 July 2022) approved") in varied
+    assert (f"On 1 July 2022 {BOB} succeeded NHS Oxfordshire Clinical Commissioning Group under "
+            "the NHS England transfer scheme of 2022") in varied
 
 
 def test_succession_refuses_what_it_cannot_do_safely(tmp_path: Path) -> None:
@@ -163,18 +184,25 @@ governance:""")
     before = load_agreement(two).agreement
     (tmp_path / "merged.yaml").write_text(SUCCESSOR.replace(BOB, "NHS Greater Exampleshire "
                                                             "Integrated Care Board"))
+    with pytest.raises(S75Error, match="give the successor a key of its own"):
+        succeed(two, ["icb", "west"], tmp_path / "merged.yaml", dt.date(2026, 4, 1),
+                tmp_path / "merged", deed_dir=tmp_path / "deed", formats=("md",))
+    (tmp_path / "merged.yaml").write_text(
+        (tmp_path / "merged.yaml").read_text().replace("key: icb", "key: greater"))
     result = succeed(two, ["icb", "west"], tmp_path / "merged.yaml", dt.date(2026, 4, 1),
                      tmp_path / "merged", deed_dir=tmp_path / "deed", formats=("md",))
     merged = load_agreement(tmp_path / "merged").agreement
-    assert [p.key for p in merged.partners] == ["council", "icb"]
-    assert [h.name for h in merged.partner("icb").history] == [
+    assert [p.key for p in merged.partners] == ["council", "greater"]
+    assert [h.name for h in merged.partner("greater").history] == [
         "NHS Exampleshire Integrated Care Board", "NHS West Exampleshire Integrated Care Board"]
     assert {k: str(v) for k, v in merged.risk_share.shares.items()} == {"council": "50",
-                                                                         "icb": "50"}
+                                                                         "greater": "50"}
     old_totals = schedule_totals(before.schedules[0])
     new_totals = schedule_totals(merged.schedules[0])
-    assert new_totals.get("icb") == old_totals.get("icb") + old_totals.get("west")
+    # 2024/25 is before the transfer: each ICB's contribution stays its own
+    assert new_totals.by_partner == old_totals.by_partner
     assert new_totals.total == old_totals.total
+    assert run("check", tmp_path / "merged").returncode == 0
     assert len(result.succession.predecessors) == 2
     assert load_agreement(two).agreement == before  # the input folder is untouched
 
@@ -204,7 +232,8 @@ def test_a_contributions_change_replaces_exactly_that_schedule(tmp_path: Path) -
     assert operative.count("\n2.") == 2, operative  # the preamble and one variation
     assert "Scheme 1: Live Well (Adults with Support Needs) is deleted and replaced by the " \
         "Scheme 1 annexed to this deed as Annex 1" in operative
-    assert text.count("\n# Scheme ") == 1  # one annex
+    assert text.count("\n# Annex ") == 1  # one annex
+    assert "\n# Annex 1: Scheme 1: Live Well (Adults with Support Needs)\n" in text
     assert "to move funds within Live Well" in (out / "data" / "agreement.yaml").read_text()
     from s75docs.versions.compare import load_version
     from s75docs.versions.variation import render_deed
@@ -261,14 +290,14 @@ def test_the_next_deed_recites_the_last(tmp_path: Path) -> None:
     assert "nine months" in first_text
 
 
-def test_succession_keeps_the_data_as_written(succession: tuple[Path, Path]) -> None:
+def test_succession_keeps_the_data_as_written(succession: tuple[Path, Path, str]) -> None:
     """Every comment survives, and the only lines that change are those of the fields that
-    change: the partner entry, keys, names, and the new version."""
+    change: the partner entry, keys and the new version (never the drafter's own words)."""
     import difflib
     import re
 
-    data, _ = succession
-    names = re.compile(r"ccg|CCG|Clinical Commissioning Group|^(reference|version|version_date):")
+    data, _, _ = succession
+    names = re.compile(r"(partner: |^    )ccg\b|^(reference|version|version_date):")
     for old in sorted(OXON.rglob("*.yaml")):
         before = old.read_text().splitlines()
         after = (data / old.relative_to(OXON)).read_text().splitlines()
@@ -282,7 +311,7 @@ def test_succession_keeps_the_data_as_written(succession: tuple[Path, Path]) -> 
 
 
 def test_succeeded_agreement_has_a_reference_and_version_of_its_own(
-        succession: tuple[Path, Path]) -> None:
+        succession: tuple[Path, Path, str]) -> None:
     from s75docs.load.folder import load_agreement
 
     new = load_agreement(succession[0]).agreement

@@ -116,6 +116,9 @@ class Execution(Strict):
 class Predecessor(Strict):
     """A body this partner succeeded (kept so that recitals can tell the history)."""
 
+    key: Key | None = Field(
+        None, description="Its key before the transfer: the approvals it gave and the "
+        "contributions it made for earlier financial years keep naming it")
     name: Text
     defined_term: Text
     date: dt.date
@@ -170,8 +173,6 @@ class Approval(Strict):
     body: Text
     date: dt.date | OpenPoint
     reference: Text | None = None
-    by_predecessor: bool = Field(
-        False, description="Given by the body this partner succeeded (set by `succeed`)")
 
 
 class GovernanceBody(Strict):
@@ -341,3 +342,11 @@ class Agreement(Strict):
             if partner.key == key:
                 return partner
         raise KeyError(key)
+
+    def former(self, key: str) -> tuple[Partner, Predecessor] | None:
+        """The partner that succeeded the former partner ``key``, and its record of it."""
+        for partner in self.partners:
+            for predecessor in partner.history:
+                if predecessor.key == key:
+                    return partner, predecessor
+        return None

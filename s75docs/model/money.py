@@ -6,6 +6,7 @@ and an amount with more than two decimal places is refused rather than rounded.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -86,6 +87,12 @@ def parse_financial_year(value: object) -> str:
     follows = int(end) == start + 1 if len(end) == 4 else int(end) == (start + 1) % 100
     if not follows:
         raise ValueError(f"{text!r} is not a financial year: the second year must follow the first")
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def financial_year_containing(date: dt.date) -> str:
+    """The financial year (``2022/23``) a date falls in: they run from 1 April."""
+    start = date.year if date.month >= 4 else date.year - 1
     return f"{start}/{(start + 1) % 100:02d}"
 
 
