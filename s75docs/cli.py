@@ -187,8 +187,12 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
 @click.option("--rev", "rev", help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
               "A single revision compares it with the working tree.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
-def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
+def diff(old: Path, new: Path | None, rev: str | None, as_json: bool,
+         template_dirs: tuple[Path, ...]) -> None:
     """Show what changed between two versions of an agreement: data, then clauses.
 
     Exit status 0 when nothing changed, 1 when something did (like diff).
@@ -201,7 +205,7 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
     from s75docs.api import diff as compare
     from s75docs.versions.compare import print_comparison
 
-    comparison = compare(old, new, rev=rev)
+    comparison = compare(old, new, rev=rev, templates=list(template_dirs))
     if as_json:
         click.echo(json.dumps(comparison.as_dict(), indent=2))
     else:
@@ -219,9 +223,12 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
 @click.option("-o", "--output", "out_dir", default="build/variation", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "formats", default="md,docx", show_default=True)
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
 def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
-         formats: str) -> None:
+         formats: str, template_dirs: tuple[Path, ...]) -> None:
     """Write a deed of variation turning agreement OLD into NEW, and NEW as varied.
 
     OUTPUT gets deed-of-variation.md/.docx, agreement-as-varied.md/.docx and data/: NEW's
@@ -235,7 +242,7 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
     from s75docs.api import vary as write_variation
 
     written = write_variation(old, new, variation_date.date(), out_dir, reason=reason,
-                              formats=formats.split(","))
+                              formats=formats.split(","), templates=list(template_dirs))
     click.echo(f"wrote {written}")
 
 

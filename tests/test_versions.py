@@ -73,7 +73,7 @@ def test_diff_reads_git_revisions_without_touching_the_tree(tmp_path: Path) -> N
     subprocess.run([*git, "commit", "-qm", "v1"], check=True)
     subprocess.run([*git, "tag", "v1"], check=True)
     agreement = repo / "agreement" / "agreement.yaml"
-    agreement.write_text(agreement.read_text().replace("notice: 6 months", "notice: 9 months"))
+    agreement.write_text(agreement.read_text().replace("6 months", "9 months"))
     subprocess.run([*git, "commit", "-qam", "v2"], check=True)
     result = run("diff", repo / "agreement", "--rev", "v1..HEAD")
     assert result.returncode == 1, result.stderr
@@ -376,3 +376,50 @@ def test_a_transfer_outside_the_term_is_refused(tmp_path: Path) -> None:
                  "--date", "2022-03-01", "-o", tmp_path / "out")
     assert result.returncode == 1 and "not after the agreement commenced" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_clause_kept_as_not_used_is_one_variation_and_renumbers_nothing() -> None:
+    """Clause 1 and its three sub-clauses become "[Not used]": one operation for the clause
+    with its sub-clauses, and no number moves (clause 2 stays clause 2)."""
+    old = build_tree("# Terms {.body}\n\n## Catering\n\n1. aa\n1. bb\n1. cc\n\n"
+                     "## Other\n\n1. dd\n")
+    new = build_tree("# Terms {.body}\n\n## Not used\n\n## Other\n\n1. dd\n")
+    deed = deed_operations(old, new, [])
+    assert [(op.kind, op.old_citation, op.old_last, op.text) for op in deed.operations] == [
+        ("replace_clause", "clause 1", "clause 1.3", "Not used")]
+    assert not deed.renumbered
+    assert apply_operations(old, new, deed) == document_lines(new)
+    moved = build_tree("# Terms {.body}\n\n## Other\n\n1. dd\n")
+    deleted = deed_operations(old, moved, [])
+    assert [(op.kind, op.old_last) for op in deleted.operations] == [
+        ("delete_clause", "clause 1.3")]
+    assert deleted.renumbered
+    assert apply_operations(old, moved, deleted) == document_lines(moved)
+
+
+def test_vary_and_diff_honour_the_firms_templates_and_the_deed_data_checks_on_its_own(
+        tmp_path: Path) -> None:
+    """An agreement naming its own precedents folder (`templates:`), varied: the agreement as
+    varied keeps the firm's clause, and the deed's data/ (with the folder) checks clean; the
+    same clause from --templates for vary and diff."""
+    old = tmp_path / "old"
+    shutil.copytree(OXON, old)
+    shutil.copytree(ROOT / "precedents" / "example-firm", old / "precedents")
+    yaml = old / "agreement.yaml"
+    yaml.write_text(yaml.read_text().replace("area: Oxfordshire\n",
+                                             "area: Oxfordshire\ntemplates: precedents\n"))
+    new = _with_notice(old, tmp_path / "new", "6 months", "9 months")
+    result = run("vary", old, new, "--date", "2022-10-01", "-o", tmp_path / "deed",
+                 "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert "recorded delivery" in (tmp_path / "deed" / "agreement-as-varied.md").read_text()
+    assert (tmp_path / "deed" / "data" / "precedents" / "body" / "notices.md.j2").is_file()
+    checked = run("check", tmp_path / "deed" / "data")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    plain = _with_notice(OXON, tmp_path / "plain", "6 months", "9 months")
+    firm = ROOT / "precedents" / "example-firm"
+    result = run("vary", OXON, plain, "--date", "2022-10-01", "-o", tmp_path / "deed2",
+                 "--format", "md", "--templates", firm)
+    assert result.returncode == 0, result.stderr
+    assert "recorded delivery" in (tmp_path / "deed2" / "agreement-as-varied.md").read_text()
+    assert run("diff", OXON, plain, "--templates", firm).returncode == 1
