@@ -423,3 +423,91 @@ def test_vary_and_diff_honour_the_firms_templates_and_the_deed_data_checks_on_it
     assert result.returncode == 0, result.stderr
     assert "recorded delivery" in (tmp_path / "deed2" / "agreement-as-varied.md").read_text()
     assert run("diff", OXON, plain, "--templates", firm).returncode == 1
+
+
+def _two_ccgs(target: Path) -> Path:
+    """The minimal agreement made in 2021 between a council and two CCGs, each with stated
+    totals for 2021/22 and 2022/23."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "minimal", target)
+    agreement = target / "agreement.yaml"
+    text = agreement.read_text().replace("2024-", "2021-").replace("early 2024", "early 2021")
+    text = text.replace("  - partner: icb\n    body: ICB Board\n", "  - partner: north\n    body: "
+                        "Governing Body\n    date: 2021-03-01\n  - partner: south\n    body: "
+                        "Governing Body\n")
+    text = text.replace("    icb: 50%", "    north: 30%\n    south: 20%")
+    ccg = """  - key: {key}
+    name: NHS {name} Exampleshire Clinical Commissioning Group
+    defined_term: the {name} CCG
+    kind: ccg
+    address: CCG House, Exampletown EX2 2BB
+    execution:
+      method: signatories
+      signatories:
+        - post: Accountable Officer
+"""
+    start, end = text.index("  - key: icb"), text.index("governance:")
+    text = text[:start] + ccg.format(key="north", name="North") + \
+        ccg.format(key="south", name="South") + text[end:]
+    agreement.write_text(text)
+    (target / "budgets" / "pooled.csv").write_text(
+        "partner,line,year,amount,type\n"
+        'council,Equipment purchase,2021/22,"£400,000",revenue\n'
+        'north,Equipment purchase,2021/22,"£300,000",revenue\n'
+        'south,Equipment purchase,2021/22,"£200,000",revenue\n'
+        'council,Equipment purchase,2022/23,"£410,000",revenue\n'
+        'north,Equipment purchase,2022/23,"£310,000",revenue\n'
+        'south,Wheelchair service,2022/23,"£210,000",revenue\n')
+    schedule = target / "schedules" / "pooled.yaml"
+    text = schedule.read_text().replace("2024-", "2021-").replace("partner: icb", "partner: north")
+    text = text[:text.index("stated_totals:")] + """stated_totals:
+  # as the CCGs' governing bodies approved them
+  - partner: north
+    year: 2021/22
+    amount: "£300,000"
+  - partner: south
+    year: 2021/22
+    amount: "£200,000"
+  - partner: north
+    year: 2022/23
+    amount: "£310,000"
+  - partner: south
+    year: 2022/23
+    amount: "£210,000"
+"""
+    schedule.write_text(text)
+    return target
+
+
+def test_two_ccgs_with_stated_totals_into_one_icb(tmp_path: Path) -> None:
+    """July 2022: two CCGs, each with stated totals, into one ICB. 2022/23 totals combine;
+    2021/22 stays each CCG's, in the data and in the tables; each CCG's approval stays its own,
+    worded for the ICB (a Board, never "the ICB's Governing Body")."""
+    from s75docs.load.folder import load_agreement
+
+    two = _two_ccgs(tmp_path / "two")
+    assert run("check", two).returncode == 0, run("check", two).stdout
+    (tmp_path / "icb.yaml").write_text(SUCCESSOR)
+    result = run("succeed", two, "--partner", "north", "--partner", "south", "--successor",
+                 tmp_path / "icb.yaml", "--date", "2022-07-01", "-o", tmp_path / "merged",
+                 "--deed-dir", tmp_path / "deed", "--format", "md,docx")
+    assert result.returncode == 0, result.stderr
+    merged = load_agreement(tmp_path / "merged").agreement
+    assert [(t.partner, t.year, str(t.amount)) for t in merged.schedules[0].stated_totals] == [
+        ("north", "2021/22", "300000"), ("south", "2021/22", "200000"),
+        ("icb", "2022/23", "520000")]
+    assert {(line.partner, line.year) for line in merged.schedules[0].contributions} == {
+        ("council", "2021/22"), ("north", "2021/22"), ("south", "2021/22"),
+        ("council", "2022/23"), ("icb", "2022/23")}
+    assert [a.partner for a in merged.approvals] == ["council", "north", "south"]
+    checked = run("check", tmp_path / "merged")
+    assert checked.returncode == 0, checked.stdout
+    varied = (tmp_path / "deed" / "agreement-as-varied.md").read_text()
+    assert "Governing Body of NHS North Exampleshire Clinical Commissioning Group (whose " \
+        "functions passed to the ICB on 1 July 2022) approved" in varied
+    assert "ICB's Governing Body" not in varied
+    assert "| NHS South Exampleshire Clinical Commissioning Group | Equipment purchase |" in varied
+    deed = (tmp_path / "deed" / "deed-of-variation.md").read_text()
+    assert ("the rights and liabilities of NHS North Exampleshire Clinical Commissioning Group "
+            f"and NHS South Exampleshire Clinical Commissioning Group under the Agreement "
+            f"transferred to {BOB}") in deed
+    assert f"{BOB} is a party to the Agreement in place of NHS North" in deed

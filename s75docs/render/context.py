@@ -109,7 +109,8 @@ def _contributor(agreement: Agreement, key: str) -> Partner:
 def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
     totals = schedule_totals(schedule)
     keys = {line.partner for line in schedule.contributions}
-    partners = [p for p in agreement.partners if p.key in keys]
+    partners = [p for p in agreement.partners if p.key in keys] + [
+        _contributor(agreement, key) for key in sorted(keys - {p.key for p in agreement.partners})]
     rows = [
         ContributionRow(_contributor(agreement, line.partner), line.line, line.year,
                         line.amount, line.type)
@@ -148,6 +149,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         if key == "joint":
             phrase = context.environment.get_template(PARTNERS_JOINTLY)
             return Safe(phrase.render(context.get_all()).strip())
+        if str(key) not in by_key and (former := agreement.former(str(key))):
+            return former[1].name  # a body since succeeded, in what stays its own
         return by_key[str(key)].defined_term
 
     return {

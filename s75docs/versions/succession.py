@@ -202,7 +202,7 @@ def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
     partners, like a risk share, merges the predecessors' entries, and stated totals that come
     to cover the same lines combine."""
     merged: dict[PathKey, list[PathKey]] = {}
-    renamed = []
+    renamed: list[PathKey] = []
     for ref in partner_fields(doc.data, fields):
         if ref.key not in {p.key for p in succession.predecessors} or ref.path[0] in KEPT:
             continue
@@ -212,8 +212,11 @@ def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
         entry = doc.get(ref.path[:-1])
         year = entry.get("year") if isinstance(entry, dict) else None
         if succession.key(ref.key, year) != ref.key:
-            doc.set(ref.path, succession.successor.key)
             renamed.append(ref.path)
+    dropped = _combine_totals(doc, [p for p in renamed if p[0] == "stated_totals"])
+    for path in renamed:
+        if path[:2] not in dropped:
+            doc.set(path, succession.successor.key)
     for first, *others in merged.values():
         if others:
             values = [doc.get(p) for p in (first, *others)]
@@ -221,30 +224,31 @@ def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
         doc.rename_key(first, succession.successor.key)
         for path in others:
             doc.delete(path)
-    _combine_totals(doc, [p for p in renamed if p[0] == "stated_totals"])
+    for path in sorted(dropped, key=lambda p: int(p[1]), reverse=True):
+        doc.delete(path)
 
 
-def _combine_totals(doc: YamlFile, renamed: list[PathKey]) -> None:
-    """Stated totals that now cover the same lines (two predecessors' totals, each now the
-    successor's) become one: their amounts added into the first, the others removed."""
-    groups: dict[tuple[Any, ...], list[int]] = {}
+def _combine_totals(doc: YamlFile, renamed: list[PathKey]) -> set[PathKey]:
+    """Stated totals about to cover the same lines (two predecessors' totals, each to be the
+    successor's) become one: their amounts added into the first. Returns the others, to be
+    removed."""
+    groups: dict[tuple[Any, ...], list[PathKey]] = {}
     for path in renamed:
         entry = doc.get(path[:-1])
-        scope = tuple(entry.get(k) for k in ("partner", "year", "type", "fund"))
-        groups.setdefault(scope, []).append(int(path[1]))
-    drop: list[int] = []
-    for indices in groups.values():
-        if len(indices) < 2:
+        scope = tuple(entry.get(k) for k in ("year", "type", "fund"))
+        groups.setdefault(scope, []).append(path[:-1])
+    dropped: set[PathKey] = set()
+    for entries in groups.values():
+        if len(entries) < 2:
             continue
-        amounts = [doc.get(("stated_totals", i, "amount")) for i in indices]
+        amounts = [doc.get((*entry, "amount")) for entry in entries]
         try:
             total = sum((parse_money(a) for a in amounts), Decimal(0))
         except (TypeError, ValueError):
             continue  # an open point among them: left for the drafter (check reports it)
-        doc.set(("stated_totals", indices[0], "amount"), format_money(total))
-        drop += indices[1:]
-    for i in sorted(drop, reverse=True):
-        doc.delete(("stated_totals", i))
+        doc.set((*entries[0], "amount"), format_money(total))
+        dropped.update(entries[1:])
+    return dropped
 
 
 def _add_percent(values: list[Any]) -> str:

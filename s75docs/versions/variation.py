@@ -210,8 +210,9 @@ def _with_sub_clauses(ops: list[Operation], old: Part, new: Part) -> list[Operat
 
 
 def _renumbered(old: Document, new: Document) -> bool:
-    """Whether anything both versions keep has a different number in NEW: only then does a
-    deed say the rest is renumbered (a clause kept as "[Not used]" moves nothing)."""
+    """Whether a clause or a Scheme both versions keep has a different number in NEW: only
+    then does a deed say the rest is renumbered (a clause kept as "[Not used]" moves nothing;
+    a changed schedule is replaced whole, so the numbers inside it need no word)."""
     old_parts = {part_key(p): p for p in old.parts}
     for new_part in new.parts:
         old_part = old_parts.get(part_key(new_part))
@@ -219,6 +220,8 @@ def _renumbered(old: Document, new: Document) -> bool:
             continue
         if old_part.name != new_part.name:
             return True
+        if new_part.kind != "body":
+            continue
         a, b = _texts(old_part), _texts(new_part)
         matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
         for block in matcher.get_matching_blocks():
