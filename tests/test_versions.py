@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
@@ -294,7 +295,6 @@ def test_succession_keeps_the_data_as_written(succession: tuple[Path, Path, str]
     """Every comment survives, and the only lines that change are those of the fields that
     change: the partner entry, keys and the new version (never the drafter's own words)."""
     import difflib
-    import re
 
     data, _, _ = succession
     names = re.compile(r"(partner: |^    )ccg\b|^(reference|version|version_date):")
@@ -511,3 +511,58 @@ def test_two_ccgs_with_stated_totals_into_one_icb(tmp_path: Path) -> None:
             f"and NHS South Exampleshire Clinical Commissioning Group under the Agreement "
             f"transferred to {BOB}") in deed
     assert f"{BOB} is a party to the Agreement in place of NHS North" in deed
+
+
+SUFFOLK = ROOT / "examples" / "suffolk-bcf-2025"
+
+
+def test_an_icb_merger_end_to_end(tmp_path: Path) -> None:
+    """1 April 2026: the two ICBs of examples/suffolk-bcf-2025 merge into one. The deed recites
+    both, the transfer scheme and the date; `git diff` of the new folder shows only the partner
+    entries, keys, the combined 2026/27 stated total and the new version; build, diff, vary and
+    redline all run on it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(SUFFOLK, repo / "suffolk")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "2025"], check=True)
+    result = run("succeed", repo / "suffolk", "--partner", "nwicb", "--partner", "sneeicb",
+                 "--successor", ROOT / "examples" / "successors" / "norfolk-suffolk-icb.yaml",
+                 "--date", "2026-04-01", "--scheme", "the NHS England transfer scheme of 2026",
+                 "-o", tmp_path / "merged", "--deed-dir", tmp_path / "deed", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    shutil.rmtree(repo / "suffolk")
+    shutil.copytree(tmp_path / "merged", repo / "suffolk")
+    (repo / "suffolk" / MARKER).unlink()
+    changed = subprocess.run([*git, "diff", "-U0", "--no-color"], capture_output=True,
+                             text=True, check=True).stdout
+    lines = [line[1:] for line in changed.splitlines()
+             if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    allowed = ("reference:", "version:", "version_date:", "name: NHS", "defined_term: the",
+               "kind: icb", "address:", "execution:", "method: signatories", "signatories:",
+               "- post: Chief Executive", "history:", "date: 2026-04-01", "transfer_scheme:",
+               "year: 2026/27", 'amount: "£')
+    keys = re.compile(r"\b(nwicb|sneeicb|nsicb)\b")
+    others = [line for line in lines if not line.strip().startswith(allowed)
+              and not keys.search(line)]
+    assert not others, changed
+    deed = (tmp_path / "deed" / "deed-of-variation.md").read_text()
+    recitals = deed[deed.index("### Background"):deed.index("# Agreed Terms")]
+    assert ("On 1 April 2026 the rights and liabilities of NHS Norfolk and Waveney Integrated "
+            "Care Board and NHS Suffolk and North East Essex Integrated Care Board under the "
+            "Agreement transferred to NHS Norfolk and Suffolk Integrated Care Board under the "
+            "NHS England transfer scheme of 2026.") in recitals
+    assert "(A) Suffolk County Council, NHS Norfolk and Waveney Integrated Care Board and NHS " \
+        "Suffolk and North East Essex Integrated Care Board entered into" in recitals
+    assert "“the ICB: 61.88%.”" in deed  # the risk share: the ICBs' 2025/26 money is its now
+    merged = tmp_path / "merged"
+    assert run("check", merged).returncode == 0
+    assert run("check", tmp_path / "deed" / "data").returncode == 0
+    assert run("diff", SUFFOLK, merged).returncode == 1
+    assert run("build", merged, "-o", tmp_path / "build", "--format", "md").returncode == 0
+    vary = run("vary", SUFFOLK, merged, "--date", "2026-04-01", "--reason", "to record the "
+               "merger", "-o", tmp_path / "vary", "--format", "md")
+    assert vary.returncode == 0, vary.stderr
+    redline = run("redline", SUFFOLK, merged, "-o", tmp_path / "redline.docx")
+    assert redline.returncode == 0, redline.stderr

@@ -54,9 +54,14 @@ def schedule_totals(schedule: Schedule) -> Totals:
     return totals_of(schedule.contributions)
 
 
-def agreement_totals(agreement: Agreement, *, pooled_only: bool = False) -> Totals:
+def agreement_totals(agreement: Agreement, *, pooled_only: bool = False,
+                     as_successors: bool = False) -> Totals:
+    """Sums of the agreement's budget lines; ``as_successors`` counts a body since succeeded
+    as its successor (whose liabilities the transfer made them), as a risk share must."""
+    owner = {before.key: partner.key for partner in agreement.partners
+             for before in partner.history if before.key} if as_successors else {}
     lines = [
-        line
+        line.model_copy(update={"partner": owner.get(line.partner, line.partner)})
         for schedule in agreement.schedules
         if not pooled_only or schedule.has(Arrangement.pooled_fund)
         for line in schedule.contributions
@@ -69,7 +74,7 @@ def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
     share = agreement.risk_share
     if share.method == "fixed":
         return dict(share.shares)
-    pooled = agreement_totals(agreement, pooled_only=True)
+    pooled = agreement_totals(agreement, pooled_only=True, as_successors=True)
     if pooled.total == 0:
         return {}
     return {

@@ -167,7 +167,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),
-        "pooled_totals": agreement_totals(agreement, pooled_only=True),
+        "pooled_totals": agreement_totals(agreement, pooled_only=True, as_successors=True),
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
         "illustrative_shares": agreement.risk_share.method == "proportional" and any(
