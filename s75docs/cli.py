@@ -264,7 +264,8 @@ def vary(old: Path, new: Path, variation_date: Any, reason: str, out_dir: Path,
 @click.option("--reference", default=None,
               help="The new agreement's reference.  [default: the old one and the date]")
 @click.option("--version", "version", default=None,
-              help="The new agreement's version label.  [default: the date]")
+              help="The new agreement's version label.  "
+              "[default: the words of meta/succession-version.md.j2]")
 @click.option("--version-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The new agreement's version date, YYYY-MM-DD.  [default: --date]")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")

@@ -317,6 +317,7 @@ def test_succeeded_agreement_has_a_reference_and_version_of_its_own(
     new = load_agreement(succession[0]).agreement
     assert new.reference == "oxfordshire-s75-2022-2022-07-01"
     assert new.version_date == dt.date(2022, 7, 1)
+    assert new.version == "Succession draft"  # the draft marking reads "Succession draft — 01.07.2022 — ..."
 
 
 def test_a_failed_succession_writes_nothing_and_force_keeps_the_old_folder(

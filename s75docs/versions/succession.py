@@ -44,6 +44,7 @@ from s75docs.model.money import (
 from s75docs.output.atomic import publish
 
 REASON_TEMPLATE = "succession-reason.md.j2"  # the deed's "to record that ..." recital
+VERSION_TEMPLATE = "meta/succession-version.md.j2"  # the new data's version label by default
 
 
 @dataclass
@@ -352,7 +353,8 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
     agreement = loaded.agreement
     files, findings = _new_files(loaded, succession, out,
                                  reference or default_reference(agreement.reference, date),
-                                 version or date.isoformat(), version_date or date)
+                                 version or default_version(loaded, succession, templates),
+                                 version_date or date)
     reason = succession_reason(loaded, succession, templates)
 
     def deed_from(staged: Path) -> None:
@@ -403,6 +405,23 @@ def agreement_files(loaded: Loaded) -> dict[str, bytes]:
     return {f.relative_to(root).as_posix(): f.read_bytes() for f in found}
 
 
+def _wording(loaded: Loaded, succession: Succession) -> dict[str, Any]:
+    return {"a": loaded.agreement, "successor": succession.successor,
+            "predecessors": succession.predecessors, "date": succession.date,
+            "transfer_scheme": succession.transfer_scheme}
+
+
+def default_version(loaded: Loaded, succession: Succession,
+                    templates: list[Path] | None = None) -> str:
+    """The new data's version label, in the words of VERSION_TEMPLATE (a firm may override
+    it), so that its draft marking says what it is."""
+    from s75docs.pipeline import user_template_dirs
+    from s75docs.render.wording import render_line
+
+    return render_line(VERSION_TEMPLATE, _wording(loaded, succession),
+                       user_template_dirs(loaded, templates))
+
+
 def succession_reason(loaded: Loaded, succession: Succession,
                       templates: list[Path] | None = None) -> str:
     """Why the deed varies the agreement, in the words of REASON_TEMPLATE (a firm may override
@@ -410,9 +429,6 @@ def succession_reason(loaded: Loaded, succession: Succession,
     from s75docs.pipeline import user_template_dirs
     from s75docs.render.environment import render_template
 
-    text = render_template(REASON_TEMPLATE, {"successor": succession.successor,
-                                             "predecessors": succession.predecessors,
-                                             "date": succession.date,
-                                             "transfer_scheme": succession.transfer_scheme},
+    text = render_template(REASON_TEMPLATE, _wording(loaded, succession),
                            user_template_dirs(loaded, templates))
     return re.sub(r"\\(.)", r"\1", " ".join(text.split()))
