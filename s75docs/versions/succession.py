@@ -2,9 +2,11 @@
 
 CCGs passed to ICBs on 1 July 2022 under NHS England's transfer schemes, and ICBs merge from
 April 2026; councils are reorganised too. ``succeed`` writes a new agreement folder in which the
-successor replaces the predecessor (or two predecessors merging into one): its key, name and
-defined term everywhere in the data, budget tables included, with the predecessor kept in the
-successor's ``history``. The deed of variation then recites the transfer.
+successor replaces the predecessor (or two predecessors merging into one) wherever the data names
+a partner: its entry, its key (budget tables, risk shares, stated totals, which combine). What
+stays the predecessor's keeps its key, recorded in the successor's ``history``: its approvals and
+its contributions for earlier financial years. The drafter's own words are never rewritten: those
+that still name a predecessor are reported. The deed of variation then recites the transfer.
 
 Inputs are never modified: the new folder is written beside them, and an existing one is only
 replaced with ``force``.
