@@ -198,8 +198,12 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
               help="Compare git revisions of OLD, e.g. v1..HEAD (NEW omitted). "
               "A single revision compares it with the working tree.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @exit_on_errors(2)
-def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
+def diff(old: Path, new: Path | None, rev: str | None, as_json: bool,
+         template_dirs: tuple[Path, ...]) -> None:
     """Show what changed between two versions of an agreement: data, then clauses.
 
     Exit status 0 when nothing changed, 1 when something did, 2 on an error such as data that
@@ -213,7 +217,7 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
     from s75docs.api import diff as compare
     from s75docs.versions.compare import print_comparison
 
-    comparison = compare(old, new, rev=rev)
+    comparison = compare(old, new, rev=rev, templates=list(template_dirs))
     if as_json:
         click.echo(json.dumps(comparison.as_dict(), indent=2))
     else:
@@ -231,9 +235,12 @@ def diff(old: Path, new: Path | None, rev: str | None, as_json: bool) -> None:
 @click.option("-o", "--output", "out_dir", default="build/variation", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "formats", default="md,docx", show_default=True, type=PLAIN_TEXT)
+@click.option("--templates", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own templates, searched before the built-in ones.")
 @user_errors
 def vary(old: Path, new: Path, variation_date: dt.date, reason: str, out_dir: Path,
-         formats: str) -> None:
+         formats: str, template_dirs: tuple[Path, ...]) -> None:
     """Write a deed of variation turning agreement OLD into NEW, and NEW as varied.
 
     OUTPUT gets deed-of-variation.md/.docx, agreement-as-varied.md/.docx and data/: NEW's
@@ -247,7 +254,7 @@ def vary(old: Path, new: Path, variation_date: dt.date, reason: str, out_dir: Pa
     from s75docs.api import vary as write_variation
 
     written = write_variation(old, new, variation_date, out_dir, reason=reason,
-                              formats=formats.split(","))
+                              formats=formats.split(","), templates=list(template_dirs))
     click.echo(f"wrote {written}")
 
 
@@ -269,7 +276,8 @@ def vary(old: Path, new: Path, variation_date: dt.date, reason: str, out_dir: Pa
 @click.option("--reference", default=None, type=PLAIN_TEXT,
               help="The new agreement's reference.  [default: the old one and the date]")
 @click.option("--version", "version", default=None, type=PLAIN_TEXT,
-              help="The new agreement's version label.  [default: the date]")
+              help="The new agreement's version label.  "
+              "[default: the words of meta/succession-version.md.j2]")
 @click.option("--version-date", type=ISO_DATE, default=None,
               help="The new agreement's version date, YYYY-MM-DD.  [default: --date]")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
@@ -299,6 +307,7 @@ def succeed(path: Path, partners: tuple[str, ...], successor: Path, date: dt.dat
                           transfer_scheme=scheme, reference=reference, version=version,
                           version_date=version_date,
                           force=force, formats=formats.split(","), templates=list(template_dirs))
+    print_findings(done.findings, stderr=True)
     click.echo(f"wrote the new agreement data to {done.data} and the deed to {done.deed}")
 
 

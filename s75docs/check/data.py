@@ -29,7 +29,7 @@ from s75docs.model.agreement import (
     StatedTotal,
 )
 from s75docs.model.finance import schedule_totals, totals_of
-from s75docs.model.money import financial_year_of, format_money
+from s75docs.model.money import financial_year_containing, financial_year_of, format_money
 
 PathKey = tuple[str | int, ...]
 
@@ -77,7 +77,7 @@ def check_references(loaded: Loaded) -> Iterator[Finding]:
                          "references")
 
     for path, key, _ in partner_fields(a, AGREEMENT_PARTNER_FIELDS):
-        if key not in partners:
+        if key not in partners and not (path[0] == "approvals" and a.former(key)):
             yield unknown(path, key)
     names = {s.key for s in a.schedules} | {
         s.fund_name for s in a.schedules if s.has(Arrangement.pooled_fund)}
@@ -88,8 +88,18 @@ def check_references(loaded: Loaded) -> Iterator[Finding]:
                             "references")
     for s, schedule in enumerate(a.schedules):
         for path, key, _ in partner_fields(schedule, SCHEDULE_PARTNER_FIELDS):
-            if key not in partners:
+            if key not in partners and not _made_before_transfer(a, schedule, path, key):
                 yield unknown(("schedules", s, *path), key)
+
+
+def _made_before_transfer(a: Agreement, schedule: Schedule, path: PathKey, key: str) -> bool:
+    """A former partner's contribution (or stated total) for a financial year before the one
+    in which its successor took over: it stays the former partner's."""
+    former = a.former(key)
+    if former is None or path[0] not in ("contributions", "stated_totals"):
+        return False
+    year = getattr(getattr(schedule, str(path[0]))[int(path[1])], "year", None)
+    return year is not None and year < financial_year_containing(former[1].date)
 
 
 def check_partners(loaded: Loaded) -> Iterator[Finding]:
@@ -230,8 +240,7 @@ def _doubtful(loaded: Loaded) -> Iterator[Finding]:
                             "commencement would be retrospective; make sure that is meant",
                             "dates")
         kind = next((p.kind for p in a.partners if p.key == approval.partner), None)
-        if kind == PartnerKind.icb and not approval.by_predecessor and \
-                "governing body" in approval.body.lower():
+        if kind == PartnerKind.icb and "governing body" in approval.body.lower():
             yield o.finding("warning", ("approvals", i, "body"), "an ICB has a Board, not a "
                             "Governing Body (a CCG had a Governing Body)", "statute.partners")
     for i, body in enumerate(a.governance):

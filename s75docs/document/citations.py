@@ -31,6 +31,7 @@ _FORMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "party": (frozenset({"number"}), frozenset()),
     "schedule": (frozenset({"number"}), frozenset()),
     "scheme": (frozenset({"number"}), frozenset()),
+    "annex": (frozenset({"number"}), frozenset()),
     "after": (frozenset({"citation"}), frozenset({"kind"})),
     "at_start": (frozenset(), frozenset({"kind", "part"})),
     "body": (frozenset(), frozenset()),
@@ -47,8 +48,9 @@ class Citations:
     kinds: dict[str, str]
 
     def part_name(self, kind: str, number: int) -> str:
-        """"Schedule 2", "Scheme 1"; empty for a part that is not numbered."""
-        form = self.forms.get(kind) if kind in ("schedule", "scheme") else None
+        """"Schedule 2", "Scheme 1", "Annex 1" (of a deed); empty for a part that is not
+        numbered."""
+        form = self.forms.get(kind) if kind in ("schedule", "scheme", "annex") else None
         return form.format(number=number) if form else ""
 
     def reference(self, part: Part, block: Block | None) -> tuple[str, str, str]:

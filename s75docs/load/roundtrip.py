@@ -201,6 +201,11 @@ class YamlFile:
             raise self._error(path, "expected a single value")
         return node
 
+    def line_of(self, path: PathKey) -> int:
+        """The line (from 1) where the value at ``path`` starts, for findings."""
+        line: int = self._node(path).start_mark.line + 1
+        return line
+
     def get(self, path: PathKey) -> Any:
         """The value at ``path`` in the data as edited so far."""
         value = self.data

@@ -126,6 +126,9 @@ class Execution(Strict):
 class Predecessor(Strict):
     """A body this partner succeeded (kept so that recitals can tell the history)."""
 
+    key: Key | None = Field(
+        None, description="Its key before the transfer: the approvals it gave and the "
+        "contributions it made for earlier financial years keep naming it")
     name: Text
     defined_term: Text
     date: Date
@@ -180,8 +183,6 @@ class Approval(Strict):
     body: Text
     date: Date | OpenPoint
     reference: Text | None = None
-    by_predecessor: Bool = Field(
-        False, description="Given by the body this partner succeeded (set by `succeed`)")
 
 
 class GovernanceBody(Strict):
@@ -376,3 +377,11 @@ class Agreement(Strict):
             if partner.key == key:
                 return partner
         raise KeyError(key)
+
+    def former(self, key: str) -> tuple[Partner, Predecessor] | None:
+        """The partner that succeeded the former partner ``key``, and its record of it."""
+        for partner in self.partners:
+            for predecessor in partner.history:
+                if predecessor.key == key:
+                    return partner, predecessor
+        return None

@@ -54,8 +54,23 @@ def schedule_totals(schedule: Schedule) -> Totals:
     return totals_of(schedule.contributions)
 
 
-def agreement_totals(agreement: Agreement) -> Totals:
-    return totals_of([line for schedule in agreement.schedules for line in schedule.contributions])
+def successors_of(agreement: Agreement) -> dict[str, str]:
+    """Each body since succeeded, by key, mapped to its successor's key: a risk share counts
+    a predecessor's money as its successor's, whose liabilities the transfer made them."""
+    return {before.key: partner.key for partner in agreement.partners
+            for before in partner.history if before.key}
+
+
+def agreement_totals(agreement: Agreement, *, as_successors: bool = False) -> Totals:
+    """Sums of the agreement's budget lines, by partner as given or (``as_successors``) as
+    each body's successor."""
+    return _totals(agreement.schedules, successors_of(agreement) if as_successors else {})
+
+
+def _totals(schedules: list[Schedule], owner: dict[str, str]) -> Totals:
+    return totals_of([line.model_copy(update={"partner": owner.get(line.partner, line.partner)})
+                      if line.partner in owner else line
+                      for schedule in schedules for line in schedule.contributions])
 
 
 def risk_share_schedules(agreement: Agreement) -> list[Schedule]:
@@ -74,9 +89,9 @@ def risk_share_schedules(agreement: Agreement) -> list[Schedule]:
 
 
 def risk_share_totals(agreement: Agreement) -> Totals:
-    """The Contributions the risk share covers: what proportional shares are worked out from."""
-    return totals_of([line for schedule in risk_share_schedules(agreement)
-                      for line in schedule.contributions])
+    """The Contributions the risk share covers, each body's counted as its successor's: what
+    proportional shares are worked out from."""
+    return _totals(risk_share_schedules(agreement), successors_of(agreement))
 
 
 def risk_shares(agreement: Agreement) -> dict[str, Decimal]:

@@ -128,6 +128,12 @@ def parse_financial_year(value: object) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def financial_year_containing(date: dt.date) -> str:
+    """The financial year (``2022/23``) a date falls in: they run from 1 April."""
+    start = date.year if date.month >= 4 else date.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def financial_year_of(year: str) -> tuple[int, int]:
     """The calendar years a financial year spans: 1 April of the first to 31 March of the second."""
     start = int(year[:4])

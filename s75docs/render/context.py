@@ -96,13 +96,26 @@ def _partner_or_none(agreement: Agreement, key: object) -> Partner | None:
     return None
 
 
+def _contributor(agreement: Agreement, key: str) -> Partner:
+    """The partner that made a contribution; for a former partner's contribution (a year before
+    its successor took over), the successor's record under the former partner's own name, which
+    no longer has a defined term of its own."""
+    former = agreement.former(key)
+    if former is None:
+        return agreement.partner(key)
+    successor, predecessor = former
+    return successor.model_copy(update={"key": key, "name": predecessor.name,
+                                        "defined_term": predecessor.name, "history": []})
+
+
 def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
     totals = schedule_totals(schedule)
     keys = {line.partner for line in schedule.contributions}
-    partners = [p for p in agreement.partners if p.key in keys]
+    partners = [p for p in agreement.partners if p.key in keys] + [
+        _contributor(agreement, key) for key in sorted(keys - {p.key for p in agreement.partners})]
     rows = [
-        ContributionRow(agreement.partner(line.partner), line.line, line.year, line.amount,
-                        line.type)
+        ContributionRow(_contributor(agreement, line.partner), line.line, line.year,
+                        line.amount, line.type)
         for line in schedule.contributions
     ]
     manager = schedule.pooled_fund_manager
@@ -139,6 +152,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         if key == "joint":
             phrase = context.environment.get_template(PARTNERS_JOINTLY)
             return Safe(phrase.render(context.get_all()).strip())
+        if str(key) not in by_key and (former := agreement.former(str(key))):
+            return former[1].name  # a body since succeeded, in what stays its own
         return by_key[str(key)].defined_term
 
     return {
@@ -146,6 +161,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "partners": agreement.partners,
         "partner": by_key,
         "term": term,
+        "former": agreement.former,
         "councils": [p for p in agreement.partners if p.kind.is_council],
         "nhs_bodies": [p for p in agreement.partners if not p.kind.is_council],
         "schemes": schemes,

@@ -2,9 +2,11 @@
 
 CCGs passed to ICBs on 1 July 2022 under NHS England's transfer schemes, and ICBs merge from
 April 2026; councils are reorganised too. ``succeed`` writes a new agreement folder in which the
-successor replaces the predecessor (or two predecessors merging into one): its key, name and
-defined term everywhere in the data, budget tables included, with the predecessor kept in the
-successor's ``history``. The deed of variation then recites the transfer.
+successor replaces the predecessor (or two predecessors merging into one) wherever the data names
+a partner: its entry, its key (budget tables, risk shares, stated totals, which combine). What
+stays the predecessor's keeps its key, recorded in the successor's ``history``: its approvals and
+its contributions for earlier financial years. The drafter's own words are never rewritten: those
+that still name a predecessor are reported. The deed of variation then recites the transfer.
 
 Inputs are never modified: the new folder is written beside them, and an existing one is only
 replaced with ``force``.
@@ -16,7 +18,8 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +32,21 @@ from s75docs.constants import (
     SCHEDULE_PARTNER_FIELDS,
     partner_fields,
 )
-from s75docs.errors import Finding, S75Error
+from s75docs.errors import Finding, S75Error, format_path
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.load.roundtrip import PathKey, YamlFile
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Partner, PartnerKind
+from s75docs.model.money import (
+    financial_year_containing,
+    format_money,
+    parse_financial_year,
+    parse_money,
+)
 from s75docs.output.atomic import publish
 
 REASON_TEMPLATE = "succession-reason.md.j2"  # the deed's "to record that ..." recital
+VERSION_TEMPLATE = "meta/succession-version.md.j2"  # the new data's version label by default
 
 
 @dataclass
@@ -46,28 +56,48 @@ class Succession:
     date: dt.date
     transfer_scheme: str | None
 
-    def text(self, value: str) -> str:
-        """Free text read across: each predecessor's name and defined term become the
-        successor's ("the CCG" -> "the ICB", "CCG's" -> "ICB's")."""
-        for old in self.predecessors:
-            value = read_across(value, old, self.successor)
-        return value
+    @property
+    def first_year(self) -> str:
+        """The financial year from which contributions are the successor's: earlier years'
+        stay attributed to the body that made them."""
+        return financial_year_containing(self.date)
 
-    def key(self, value: object) -> object:
-        return self.successor.key if value in {p.key for p in self.predecessors} else value
+    def key(self, value: object, year: object = None) -> object:
+        """A partner key as it reads after the transfer (a predecessor's contribution for an
+        earlier ``year`` keeps the predecessor's key)."""
+        if value not in {p.key for p in self.predecessors}:
+            return value
+        made = _year(year) if isinstance(year, str) else None
+        if made is not None and made < self.first_year:
+            return value
+        return self.successor.key
+
+    def names(self, text: str) -> list[str]:
+        """The predecessors' names and defined terms that ``text`` still uses."""
+        return [name for old in self.predecessors for name in _names(old)
+                if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)]
 
 
 def read_across(text: str, old: Partner, new: Partner) -> str:
     """``text`` as it reads once ``new`` has succeeded ``old``: name and defined term, with or
-    without "the", replaced wherever they stand as whole words."""
-    for before, after in ((old.name, new.name), (old.defined_term, new.defined_term),
-                          (_bare(old.defined_term), _bare(new.defined_term))):
+    without "the", replaced wherever they stand as whole words (how a deed's "references to the
+    CCG are to be read as references to the ICB" reads; used to compare versions, never to
+    rewrite a drafter's words)."""
+    for before, after in zip(_names(old), _names(new), strict=True):
         text = re.sub(rf"(?<![\w-]){re.escape(before)}(?![\w-])", after, text)
     return text
 
 
-def _bare(term: str) -> str:
-    return term[4:] if term.lower().startswith("the ") else term
+def _names(partner: Partner) -> tuple[str, str, str]:
+    term = partner.defined_term
+    return partner.name, term, term[4:] if term.lower().startswith("the ") else term
+
+
+def _year(text: str) -> str | None:
+    try:
+        return parse_financial_year(text)
+    except ValueError:
+        return None
 
 
 def read_successor(path: Path) -> dict[str, Any]:
@@ -112,6 +142,15 @@ def plan(loaded: Loaded, partner_keys: list[str], successor_data: dict[str, Any]
         raise S75Error(Finding("error", f"the successor's key '{successor.key}' is already a "
                                "partner's; a successor that is already a partner is a merger "
                                "into it: name both with --partner", source, "key"))
+    first_year = financial_year_containing(date)
+    kept = sorted({line.partner for schedule in agreement.schedules
+                   for line in schedule.contributions
+                   if line.partner == successor.key and line.year < first_year})
+    if kept:
+        raise S75Error(Finding("error", f"the successor's key '{successor.key}' is the key of "
+                               "a body it succeeds, whose contributions before "
+                               f"{first_year} stay its own: give the successor a key of its own",
+                               source, "key"))
     if date <= agreement.commencement_date:
         raise S75Error(Finding("error", f"the succession date {date} is not after the "
                                f"agreement commenced ({agreement.commencement_date})", "--date"))
@@ -120,7 +159,7 @@ def plan(loaded: Loaded, partner_keys: list[str], successor_data: dict[str, Any]
                                f"ended ({agreement.term.end_date}): there is nothing to succeed "
                                "to", "--date"))
     history = [*successor.history,
-               *({"name": p.name, "defined_term": p.defined_term, "date": date,
+               *({"key": p.key, "name": p.name, "defined_term": p.defined_term, "date": date,
                   "transfer_scheme": transfer_scheme} for p in predecessors)]
     successor = Partner.model_validate({**successor.model_dump(mode="python"),
                                         "history": history})
@@ -138,22 +177,49 @@ def _strings(value: Any, path: PathKey = ()) -> list[PathKey]:
     return []
 
 
-def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
-                 succession: Succession, skip: str | None = None) -> None:
-    """Free text read across, and every field naming a predecessor made to name the successor
-    (a mapping keyed by partners, like a risk share, merges the predecessors' entries)."""
+KEPT = frozenset({"title", "partners", "approvals"})  # as made, the successor's own, or the predecessor's
+
+
+def free_text_findings(doc: YamlFile, succession: Succession) -> list[Finding]:
+    """Free text and open points that still name a predecessor: not rewritten (a name inside a
+    drafter's sentence may be history, or may need other words, such as "the ICB's Board" for
+    "the CCG's Governing Body"), but reported, field by field, for the drafter to resolve."""
+    found = []
     for path in _strings(doc.data):
-        if path[:1] != (skip,):
-            doc.substitute(path, succession.text)
-    keys = {p.key for p in succession.predecessors}
+        if path[0] in KEPT:
+            continue
+        names = succession.names(doc.get(path))
+        if names:
+            found.append(Finding(
+                "warning", f"still names {names[0]}: reword it for {succession.successor.name} "
+                "by hand (the deed reads the old name as the new one, but not, say, a "
+                "Governing Body as a Board)", doc.name, format_path(path), doc.line_of(path),
+                "succession.free-text"))
+    return found
+
+
+def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
+                 succession: Succession) -> None:
+    """Every field naming a predecessor made to name the successor, except what stays the
+    predecessor's (its approvals, its contributions for earlier years); a mapping keyed by
+    partners, like a risk share, merges the predecessors' entries, and stated totals that come
+    to cover the same lines combine."""
     merged: dict[PathKey, list[PathKey]] = {}
+    renamed: list[PathKey] = []
     for ref in partner_fields(doc.data, fields):
-        if ref.key not in keys:
+        if ref.key not in {p.key for p in succession.predecessors} or ref.path[0] in KEPT:
             continue
         if ref.is_mapping_key:
             merged.setdefault(ref.path[:-1], []).append(ref.path)
-        else:
-            doc.set(ref.path, succession.successor.key)
+            continue
+        entry = doc.get(ref.path[:-1])
+        year = entry.get("year") if isinstance(entry, dict) else None
+        if succession.key(ref.key, year) != ref.key:
+            renamed.append(ref.path)
+    dropped = _combine_totals(doc, [p for p in renamed if p[0] == "stated_totals"])
+    for path in renamed:
+        if path[:2] not in dropped:
+            doc.set(path, succession.successor.key)
     for first, *others in merged.values():
         if others:
             values = [doc.get(p) for p in (first, *others)]
@@ -161,11 +227,34 @@ def _read_across(doc: YamlFile, fields: dict[tuple[str, ...], frozenset[str]],
         doc.rename_key(first, succession.successor.key)
         for path in others:
             doc.delete(path)
+    for path in sorted(dropped, key=lambda p: int(p[1]), reverse=True):
+        doc.delete(path)
+
+
+def _combine_totals(doc: YamlFile, renamed: list[PathKey]) -> set[PathKey]:
+    """Stated totals about to cover the same lines (two predecessors' totals, each to be the
+    successor's) become one: their amounts added into the first. Returns the others, to be
+    removed."""
+    groups: dict[tuple[Any, ...], list[PathKey]] = {}
+    for path in renamed:
+        entry = doc.get(path[:-1])
+        scope = tuple(entry.get(k) for k in ("year", "type", "fund"))
+        groups.setdefault(scope, []).append(path[:-1])
+    dropped: set[PathKey] = set()
+    for entries in groups.values():
+        if len(entries) < 2:
+            continue
+        amounts = [doc.get((*entry, "amount")) for entry in entries]
+        try:
+            total = sum((parse_money(a) for a in amounts), Decimal(0))
+        except (TypeError, ValueError):
+            continue  # an open point among them: left for the drafter (check reports it)
+        doc.set((*entries[0], "amount"), format_money(total))
+        dropped.update(entries[1:])
+    return dropped
 
 
 def _add_percent(values: list[Any]) -> str:
-    from decimal import Decimal
-
     return f"{sum(Decimal(str(v).strip().removesuffix('%').strip()) for v in values)}%"
 
 
@@ -173,12 +262,7 @@ def _agreement_data(doc: YamlFile, succession: Succession, reference: str, versi
                     version_date: dt.date) -> None:
     """The agreement with the successor in its predecessors' place and a version of its own."""
     keys = {p.key for p in succession.predecessors}
-    predecessors_approvals = [i for i, approval in enumerate(doc.data.get("approvals") or [])
-                              if isinstance(approval, dict) and approval.get("partner") in keys
-                              and "by_predecessor" not in approval]
-    _read_across(doc, AGREEMENT_PARTNER_FIELDS, succession, skip="partners")
-    for i in predecessors_approvals:
-        doc.add(("approvals", i), "by_predecessor", True)
+    _read_across(doc, AGREEMENT_PARTNER_FIELDS, succession)
     places = [i for i, entry in enumerate(doc.data.get("partners") or [])
               if isinstance(entry, dict) and entry.get("key") in keys]
     doc.replace(("partners", places[0]),
@@ -196,12 +280,15 @@ def _csv_data(text: str, succession: Succession) -> str:
         return text
     header = [h.strip().lower() for h in rows[0]]
     column = header.index("partner") if "partner" in header else None
+    year = header.index("year") if "year" in header else None
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(rows[0])
     for row in rows[1:]:
         if column is not None and column < len(row):
-            row = [*row[:column], str(succession.key(row[column].strip())), *row[column + 1:]]
+            when = row[year] if year is not None and year < len(row) else None
+            row = [*row[:column], str(succession.key(row[column].strip(), when)),
+                   *row[column + 1:]]
         writer.writerow(row)
     return buffer.getvalue()
 
@@ -214,10 +301,12 @@ def _xlsx_data(path: Path, succession: Succession) -> bytes:
     header = [str(c.value or "").strip().lower() for c in next(sheet.iter_rows(max_row=1))]
     if "partner" in header:
         column = header.index("partner") + 1
+        year = header.index("year") + 1 if "year" in header else None
         for row in range(2, sheet.max_row + 1):
             cell = sheet.cell(row=row, column=column)
+            when = sheet.cell(row=row, column=year).value if year else None
             if isinstance(cell.value, str):
-                cell.value = succession.key(cell.value.strip())
+                cell.value = succession.key(cell.value.strip(), str(when))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -225,11 +314,13 @@ def _xlsx_data(path: Path, succession: Succession) -> bytes:
 
 @dataclass
 class Succeeded:
-    """What ``succeed`` did: the plan, and the two folders it wrote."""
+    """What ``succeed`` did: the plan, the two folders it wrote, and the free text left for the
+    drafter (warnings naming file, field and line)."""
 
     succession: Succession
     data: Path  # the new agreement folder
     deed: Path  # the deed of variation and the agreement as varied
+    findings: list[Finding] = field(default_factory=list)
 
 
 def default_reference(reference: str, date: dt.date) -> str:
@@ -262,8 +353,10 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
         raise S75Error(Finding("error", "folder already exists; choose another with -o or "
                                "replace it with --force", str(out)))
     agreement = loaded.agreement
-    files = _new_files(loaded, succession, reference or default_reference(agreement.reference, date),
-                       version or date.isoformat(), version_date or date)
+    files, findings = _new_files(loaded, succession, out,
+                                 reference or default_reference(agreement.reference, date),
+                                 version or default_version(loaded, succession, templates),
+                                 version_date or date)
     reason = succession_reason(loaded, succession, templates)
 
     def deed_from(staged: Path) -> None:
@@ -271,13 +364,15 @@ def succeed(path: Path, partner_keys: list[str], successor_file: Path, date: dt.
 
     publish(out, files, inputs=[loaded.root, Path(successor_file), *(templates or [])],
             verify=deed_from)
-    return Succeeded(succession, out, deeds)
+    return Succeeded(succession, out, deeds, findings)
 
 
-def _new_files(loaded: Loaded, succession: Succession, reference: str, version: str,
-               version_date: dt.date) -> dict[str, bytes]:
-    """Every file of the agreement folder, rewritten with the successor in place."""
-    files: dict[str, bytes] = {}
+def _new_files(loaded: Loaded, succession: Succession, out: Path, reference: str, version: str,
+               version_date: dt.date) -> tuple[dict[str, bytes], list[Finding]]:
+    """Every file of the agreement folder (its own templates folder included), rewritten with
+    the successor in place, and the free text that still names a predecessor."""
+    files = agreement_files(loaded)
+    findings: list[Finding] = []
     root = loaded.root
     for file in loaded.files:
         if not file.is_relative_to(root):
@@ -295,7 +390,38 @@ def _new_files(loaded: Loaded, succession: Succession, reference: str, version: 
             else:
                 _read_across(doc, SCHEDULE_PARTNER_FIELDS, succession)
             files[relative] = doc.text().encode("utf-8")
-    return files
+            findings += free_text_findings(YamlFile(doc.text(), str(out / relative)),
+                                           succession)
+    return files, findings
+
+
+def agreement_files(loaded: Loaded) -> dict[str, bytes]:
+    """The agreement folder's own files, as they are: its data and its own templates folder
+    (named by ``templates:``), so that a copy builds and checks on its own."""
+    root = loaded.root
+    found = [f for f in loaded.files if f.is_relative_to(root)]
+    if loaded.agreement.templates:
+        folder = root / loaded.agreement.templates
+        found += sorted(f for f in folder.rglob("*") if f.is_file() and not f.is_symlink()
+                        and f.resolve().is_relative_to(root.resolve()))
+    return {f.relative_to(root).as_posix(): f.read_bytes() for f in found}
+
+
+def _wording(loaded: Loaded, succession: Succession) -> dict[str, Any]:
+    return {"a": loaded.agreement, "successor": succession.successor,
+            "predecessors": succession.predecessors, "date": succession.date,
+            "transfer_scheme": succession.transfer_scheme}
+
+
+def default_version(loaded: Loaded, succession: Succession,
+                    templates: list[Path] | None = None) -> str:
+    """The new data's version label, in the words of VERSION_TEMPLATE (a firm may override
+    it), so that its draft marking says what it is."""
+    from s75docs.pipeline import user_template_dirs
+    from s75docs.render.wording import render_line
+
+    return render_line(VERSION_TEMPLATE, _wording(loaded, succession),
+                       user_template_dirs(loaded, templates))
 
 
 def succession_reason(loaded: Loaded, succession: Succession,
@@ -305,9 +431,6 @@ def succession_reason(loaded: Loaded, succession: Succession,
     from s75docs.pipeline import user_template_dirs
     from s75docs.render.environment import render_template
 
-    text = render_template(REASON_TEMPLATE, {"successor": succession.successor,
-                                             "predecessors": succession.predecessors,
-                                             "date": succession.date,
-                                             "transfer_scheme": succession.transfer_scheme},
+    text = render_template(REASON_TEMPLATE, _wording(loaded, succession),
                            user_template_dirs(loaded, templates))
     return re.sub(r"\\(.)", r"\1", " ".join(text.split()))

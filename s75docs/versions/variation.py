@@ -11,14 +11,15 @@ set on the old text, which is how the tests prove the deed is complete.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from s75docs.constants import AGREEMENT_FILE, FORMATS
-from s75docs.document.citations import load_citations
-from s75docs.document.nodes import Document, Part, spans
+from s75docs.document.citations import Citations, load_citations
+from s75docs.document.nodes import Block, Document, Part, Span, spans
 from s75docs.document.resolve import build_tree
 from s75docs.errors import Finding, S75Error
 from s75docs.load.roundtrip import YamlFile
@@ -34,10 +35,11 @@ from s75docs.render.context import template_context
 from s75docs.render.environment import Safe, escape_markdown, render_template
 from s75docs.render.wording import DEED_DRAFT_MARKING, DEED_TITLE, VARIED_TITLE, render_line
 from s75docs.versions.compare import Version, load_version
-from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key
-from s75docs.versions.succession import read_across
+from s75docs.versions.diff import ClauseChange, block_key, clause_changes, part_key, table_text
+from s75docs.versions.succession import agreement_files, read_across
 
 DEED_TEMPLATE = "deed.md.j2"
+VARIATION_LABEL = "variation"  # the label of the agreement's own variation clause
 OperationKind = Literal["replace_clause", "insert_clause", "delete_clause", "replace_part",
                         "insert_part", "delete_part"]
 
@@ -64,7 +66,10 @@ class Operation:
     text: str = ""  # the new clause text, for clause operations
     old_index: int = -1  # position of the clause in the old body (replace, delete)
     new_index: int = -1  # position of the clause in the new body (replace, insert)
-    line: str = ""  # the new clause as the deed states it (kind, level and text)
+    lines: list[str] = field(default_factory=list)  # the new blocks as the deed states them
+    old_count: int = 1  # old blocks it replaces or deletes: a clause and its sub-clauses
+    sub_clauses: list[tuple[str, str]] = field(default_factory=list)  # (citation, text) added
+    old_last: str = ""  # the old clause's last sub-clause, when it goes with its sub-clauses
     part: Part | None = None  # the new part, annexed, for part operations
     annex: int | None = None
     old_heading: str = ""
@@ -75,6 +80,7 @@ class Deed:
     operations: list[Operation]
     renames: list[Rename]
     annexed: list[Part] = field(default_factory=list)
+    renumbered: bool = False  # whether any clause, paragraph or Scheme kept has a new number
 
 
 def renames_between(old: Agreement, new: Agreement) -> list[Rename]:
@@ -103,8 +109,14 @@ def _renamed(document: Document, renames: list[Rename]) -> Document:
 
 
 def deed_operations(old: Document, new: Document, renames: list[Rename]) -> Deed:
-    """The operative clauses that turn OLD's text into NEW's."""
-    changes = clause_changes(_renamed(old, renames), new)
+    """The operative clauses that turn OLD's text into NEW's.
+
+    Both are compared as the deed's rename clause reads them (a predecessor's name as its
+    successor's), so that a name the drafter has not yet reworded is not a change; a changed
+    clause is quoted as NEW has it.
+    """
+    old_read, new_read = _renamed(old, renames), _renamed(new, renames)
+    changes = clause_changes(old_read, new_read)
     operations: list[Operation] = []
     annexed: list[Part] = []
     replaced_parts: set[str] = set()
@@ -115,7 +127,7 @@ def deed_operations(old: Document, new: Document, renames: list[Rename]) -> Deed
         kind = key.split(":", 1)[0]
         if kind in ("body", "front", "execution"):
             if kind == "body":
-                operations.append(_clause_operation(change))
+                operations.append(_clause_operation(change, new_parts["body"]))
             continue  # parties and execution follow the data; renames cover successors
         if key in replaced_parts:
             continue
@@ -131,21 +143,92 @@ def deed_operations(old: Document, new: Document, renames: list[Rename]) -> Deed
         else:
             operations.append(Operation("delete_part", old_citation=old_parts[key].name,
                                         old_heading=old_parts[key].heading))
-    return Deed(operations, renames, annexed)
+    body = [op for op in operations if op.kind.endswith("_clause")]
+    if body:
+        merged = _with_sub_clauses(body, old_parts["body"], new_parts["body"])
+        operations = merged + [op for op in operations if not op.kind.endswith("_clause")]
+    return Deed(operations, renames, annexed, _renumbered(old_read, new_read))
 
 
-def _clause_operation(change: ClauseChange) -> Operation:
+def _clause_operation(change: ClauseChange, body: Part) -> Operation:
+    """One changed block as an operation, quoting NEW's own words (not as read across)."""
     if change.kind == "replaced":
         assert change.old and change.new
+        block = body.blocks[change.new.index]
         return Operation("replace_clause", change.old.citation, change.new.citation,
-                         change.new.text, change.old.index, change.new.index,
-                         block_key(change.new.block))
+                         _block_text(block), change.old.index, change.new.index,
+                         [block_key(block)])
     if change.kind == "inserted":
         assert change.new
-        return Operation("insert_clause", "", change.new.citation, change.new.text,
-                         new_index=change.new.index, line=block_key(change.new.block))
+        block = body.blocks[change.new.index]
+        return Operation("insert_clause", "", change.new.citation, _block_text(block),
+                         new_index=change.new.index, lines=[block_key(block)])
     assert change.old
     return Operation("delete_clause", change.old.citation, old_index=change.old.index)
+
+
+def _block_text(block: Block) -> str:
+    return table_text(block) if block.kind == "table" else block.plain()
+
+
+def _descendants(blocks: list[Block], index: int) -> range:
+    """The blocks after ``index`` that sit under it: its sub-clauses (a numbered clause's
+    deeper levels, or everything up to the next heading after a heading)."""
+    level = blocks[index].level
+    heading = blocks[index].kind == "heading"
+    end = index + 1
+    while end < len(blocks) and (blocks[end].kind != "heading" if heading
+                                 else blocks[end].level > level and blocks[end].kind == "clause"):
+        end += 1
+    return range(index + 1, end)
+
+
+def _with_sub_clauses(ops: list[Operation], old: Part, new: Part) -> list[Operation]:
+    """A clause replaced or deleted together with all its sub-clauses is one operation ("clause
+    13 is deleted and replaced with ..."), not one for the clause and one for each sub-clause."""
+    by_old = {op.old_index: op for op in ops if op.old_index >= 0}
+    by_new = {op.new_index: op for op in ops if op.new_index >= 0}
+    absorbed: set[int] = set()
+    for op in ops:
+        if op.kind == "insert_clause" or not old.blocks[op.old_index].full_number \
+                or id(op) in absorbed:
+            continue
+        olds = _descendants(old.blocks, op.old_index)
+        news = _descendants(new.blocks, op.new_index) if op.kind == "replace_clause" else range(0)
+        if not olds or not all(i in by_old for i in olds) or not all(j in by_new for j in news) \
+                or any(by_new[j].kind == "replace_clause" and by_new[j].old_index not in olds
+                       for j in news) \
+                or any(by_old[i].kind == "replace_clause" and by_old[i].new_index not in news
+                       for i in olds):
+            continue
+        absorbed |= {id(by_old[i]) for i in olds} | {id(by_new[j]) for j in news}
+        op.old_count += len(olds)
+        op.old_last = by_old[olds[-1]].old_citation
+        op.sub_clauses = [(by_new[j].new_citation, by_new[j].text) for j in news]
+        op.lines += [line for j in news for line in by_new[j].lines]
+    return [op for op in ops if id(op) not in absorbed]
+
+
+def _renumbered(old: Document, new: Document) -> bool:
+    """Whether a clause or a Scheme both versions keep has a different number in NEW: only
+    then does a deed say the rest is renumbered (a clause kept as "[Not used]" moves nothing;
+    a changed schedule is replaced whole, so the numbers inside it need no word)."""
+    old_parts = {part_key(p): p for p in old.parts}
+    for new_part in new.parts:
+        old_part = old_parts.get(part_key(new_part))
+        if old_part is None:
+            continue
+        if old_part.name != new_part.name:
+            return True
+        if new_part.kind != "body":
+            continue
+        a, b = _texts(old_part), _texts(new_part)
+        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            if any(old_part.blocks[block.a + k].full_number
+                   != new_part.blocks[block.b + k].full_number for k in range(block.size)):
+                return True
+    return False
 
 
 # --- replaying a deed (for proof) --------------------------------------------------------------
@@ -181,6 +264,13 @@ def apply_operations(old: Document, new: Document, deed: Deed) -> dict[str, list
     return {k: v for k, v in result.items() if k in document_lines(new)}
 
 
+def read_as_renamed(lines: dict[str, list[str]], renames: list[Rename]) -> dict[str, list[str]]:
+    """Lines as the deed's rename clause reads them, to compare a replayed deed with NEW."""
+    for rename in renames:
+        lines = {k: [rename.apply(line) for line in v] for k, v in lines.items()}
+    return lines
+
+
 def _replay_body(old: Document, ops: list[Operation]) -> list[str]:
     """Replay clause operations as a reader of the deed would: replacements and deletions at
     the old positions (from the end, so earlier positions hold), then insertions at the new."""
@@ -188,9 +278,9 @@ def _replay_body(old: Document, ops: list[Operation]) -> list[str]:
     lines = _texts(old_body)
     for op in sorted((o for o in ops if o.kind != "insert_clause"),
                      key=lambda o: o.old_index, reverse=True):
-        lines[op.old_index:op.old_index + 1] = [op.line] if op.kind == "replace_clause" else []
+        lines[op.old_index:op.old_index + op.old_count] = op.lines
     for op in sorted((o for o in ops if o.kind == "insert_clause"), key=lambda o: o.new_index):
-        lines.insert(op.new_index, op.line)
+        lines[op.new_index:op.new_index] = op.lines
     return lines
 
 
@@ -198,8 +288,10 @@ def _replay_body(old: Document, ops: list[Operation]) -> list[str]:
 
 def deed_context(old: Version, new: Version, variation_date: dt.date, reason: str,
                  deed: Deed) -> dict[str, Any]:
-    """What the deed's templates see: NEW's agreement context and the deed's own values."""
+    """What the deed's templates see: NEW's agreement context and the deed's own values,
+    among them how OLD cites its own variation clause (the power the deed is made under)."""
     context = template_context(new.loaded.agreement)
+    labelled = old.document.labels.get(VARIATION_LABEL)
     context.update(
         old=old.loaded.agreement,
         variation_date=variation_date,
@@ -207,9 +299,22 @@ def deed_context(old: Version, new: Version, variation_date: dt.date, reason: st
         deed=deed,
         operations=deed.operations,
         renames=deed.renames,
+        variation_clause=old.document.citations.cite(*labelled) if labelled else None,
         quote=lambda text: Safe("\u201c" + escape_markdown(text) + "\u201d"),
     )
     return context
+
+
+def annexed(parts: list[Part], citations: Citations) -> list[Part]:
+    """Copies of the parts a deed annexes, each headed "Annex 1", "Annex 2" before its own
+    heading (NEW's parts are left as they are: the agreement as varied uses them too)."""
+    found = []
+    for number, part in enumerate(parts, 1):
+        copy = deepcopy(part)
+        copy.title = [Span("text", part.heading)]
+        copy.name = citations.part_name("annex", number)
+        found.append(copy)
+    return found
 
 
 def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str,
@@ -226,8 +331,9 @@ def render_deed(old: Version, new: Version, variation_date: dt.date, reason: str
     context = deed_context(old, new, variation_date, reason, deed)
     dirs = user_template_dirs(new.loaded, templates)
     markdown = render_template(DEED_TEMPLATE, context, dirs)
-    document = build_tree(markdown, source=DEED_TEMPLATE, citations=load_citations(dirs))
-    document.parts.extend(deed.annexed)
+    citations = load_citations(dirs)
+    document = build_tree(markdown, source=DEED_TEMPLATE, citations=citations)
+    document.parts.extend(annexed(deed.annexed, citations))
     document.meta = {**document_meta(new.loaded, render_line(DEED_DRAFT_MARKING, context, dirs)),
                      "title": render_line(DEED_TITLE, context, dirs)}
     return document, deed
@@ -241,10 +347,7 @@ def recorded_data(new: Version, variation_date: dt.date, reason: str) -> dict[st
     folder once the deed is signed.
     """
     root = new.loaded.root
-    files: dict[str, bytes] = {}
-    for path in new.loaded.files:
-        if path.is_relative_to(root):
-            files[f"data/{path.relative_to(root)}"] = path.read_bytes()
+    files = {f"data/{name}": data for name, data in agreement_files(new.loaded).items()}
     doc = YamlFile.read(root / AGREEMENT_FILE)
     entry = {"date": variation_date, "description": reason}
     if doc.data.get("variations"):
@@ -267,8 +370,11 @@ def write_variation(old_path: Path, new_path: Path, variation_date: dt.date, rea
     dirs = user_template_dirs(new.loaded, templates)
     files: dict[str, bytes] = {}
     consolidated = new.document
-    consolidated.meta = {**consolidated.meta, "title": render_line(
-        VARIED_TITLE, deed_context(old, new, variation_date, reason, deed), dirs)}
+    title = render_line(VARIED_TITLE, deed_context(old, new, variation_date, reason, deed), dirs)
+    consolidated.meta = {**consolidated.meta, "title": title}
+    for part in consolidated.parts:
+        if part.kind == "front":  # its cover says "as varied by", not only its properties
+            part.title = [Span("text", title)]
     for stem, doc in (("deed-of-variation", document), ("agreement-as-varied", consolidated)):
         files.update(document_files(new.loaded, doc, stem, formats, reference_docx(dirs)))
     files.update(recorded_data(new, variation_date, reason))
