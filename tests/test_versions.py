@@ -99,7 +99,7 @@ def succession(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, st
 def test_diff_says_a_succession_in_plain_words(succession: tuple[Path, Path]) -> None:
     """A successor in its predecessor's place: one line for the succession, each scheme's money
     as a transfer, field-level lines of sensible length, execution blocks named by partner."""
-    data, _ = succession
+    data, _, _ = succession
     result = run("diff", OXON, data)
     assert result.returncode == 1, result.stderr
     out = result.stdout
@@ -188,10 +188,6 @@ def test_diff_exits_2_for_errors_and_1_for_differences(tmp_path: Path) -> None:
         assert message in result.stderr and "Traceback" not in result.stderr
     result = run("diff", OXON, "--rev", "no-such-revision")
     assert result.returncode == 2 and "is not a commit" in result.stderr
-
-
-def test_succession_deed_names_both_bodies(succession: tuple[Path, Path]) -> None:
-    _, deed = succession
 
 
 def test_succession_deed_names_both_bodies(succession: tuple[Path, Path, str]) -> None:
