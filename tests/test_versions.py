@@ -214,7 +214,9 @@ def test_succession_reads_across_only_what_names_a_partner(
     kept and reported (file, field, line); the CCG's approval stays the CCG's, and the history
     is recited."""
     data, deed, warnings = succession
-    assert f"{data / 'agreement.yaml'}:102: governance[0].reports_to: still names the CCG" \
+    lines = (data / "agreement.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.strip().startswith("reports_to:"))
+    assert f"{data / 'agreement.yaml'}:{line}: governance[0].reports_to: still names the CCG" \
         in " ".join(warnings.split())
     result = run("build", data, "-o", tmp_path, "--format", "md")
     assert result.returncode == 0, result.stderr
