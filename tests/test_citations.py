@@ -80,7 +80,7 @@ def test_a_firms_folder_changes_a_whole_build(tmp_path: Path) -> None:
     ('clause: "clause"\n', "clause", "must use {number} exactly once"),
     ('clause: "clause {number} {part}"\n', "clause", "{part} is not a placeholder"),
     ('clause: "clause {number"\n', "clause", "literal brace"),
-    ("clause: 3\n", "clause", "must be text"),
+    ("clause: [3]\n", "clause", "must be text"),
     ('kinds:\n  tabel: table\n', "kinds.tabel", "unknown block kind"),
 ])
 def test_a_malformed_file_names_file_key_and_line(tmp_path: Path, text: str, key: str,
