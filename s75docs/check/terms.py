@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from s75docs.document.tree import NUMBERED_PARTS, Document
+from s75docs.errors import Finding, S75Error
 
 _CANDIDATE = re.compile(r"\bthe ([A-Z][\w-]*+(?: [A-Z][\w-]*+)*+)(?!\s*\d{4})")
 # The title of an Act: capitalised words (joined by small words), then Act, Regulations, ...
@@ -53,6 +54,9 @@ def proper_names(dirs: list[Path]) -> set[str]:
     for folder in dirs:
         path = folder / NAMES_FILE
         if path.is_file():
+            if not path.resolve().is_relative_to(folder.resolve()):  # shared data: see loader
+                raise S75Error(Finding("error", f"{NAMES_FILE} is a link to {path.resolve()}, "
+                                       "outside its template folder", str(path)))
             for line in path.read_text(encoding="utf-8").splitlines():
                 line = line.split("#", 1)[0].strip()
                 if line:

@@ -194,10 +194,45 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+MAX_TEMPLATE_FILE = 1_000_000  # bytes: the largest built-in template is under 20,000
+
+
+class TemplateFileError(jinja2.exceptions.SecurityError):
+    """A template file that must not be read: a link out of its folder, or far too big."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class FolderLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, except that a template must lie inside its folder once links are
+    followed. An agreement's ``templates:`` folder is shared data: a link in it to a file
+    elsewhere (``/etc/passwd``, another client's agreement) would print that file into the
+    agreement. Checked before the file is opened, for ``include`` and ``import`` too."""
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Any]:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = os.path.join(folder, *pieces)
+            if not os.path.isfile(path):
+                continue
+            real, root = os.path.realpath(path), os.path.realpath(folder)
+            if os.path.commonpath([real, root]) != root:
+                raise TemplateFileError(f"{template} in {folder} is a link to {real}, outside "
+                                        "its template folder", template)
+            if os.path.getsize(real) > MAX_TEMPLATE_FILE:
+                raise TemplateFileError(f"{template} in {folder} is over {MAX_TEMPLATE_FILE:,} "
+                                        "bytes, too big for a template", template)
+            break
+        return super().get_source(environment, template)
+
+
 def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     """A sandboxed, strict environment over the firm's folders first, then the built-in one."""
     env = BoundedEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        loader=FolderLoader([str(d) for d in template_dirs]),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=True,
@@ -296,13 +331,11 @@ def template_dirs(extra: list[Path] | None = None) -> list[Path]:
 
 def _template_frame(exc: BaseException, dirs: list[Path]) -> tuple[str | None, int | None]:
     """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
-    roots = [str(d.resolve()) for d in dirs]
     found: tuple[str | None, int | None] = (None, None)
     for frame in traceback.extract_tb(exc.__traceback__):
-        filename = str(Path(frame.filename).resolve()) if frame.filename else ""
-        for root in roots:
-            if filename.startswith(root + "/"):
-                found = (filename[len(root) + 1:], frame.lineno)
+        name = _relative_template(frame.filename, dirs) if frame.filename else None
+        if name is not None:
+            found = (name, frame.lineno)
     return found
 
 
@@ -320,8 +353,12 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
             return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise S75Error(Finding("error", f"template syntax error: {exc.message}",
-                               exc.filename and _relative_template(exc.filename, dirs) or exc.name,
+                               exc.filename and _relative_template(exc.filename, dirs)
+                               or exc.name,
                                line=exc.lineno, code="template")) from exc
+    except TemplateFileError as exc:
+        raise S75Error(Finding("error", f"template refused: {exc}", exc.name,
+                               code="template")) from exc
     except jinja2.TemplateNotFound as exc:
         raise S75Error(Finding("error", f"template not found: {exc.name}", name,
                                code="template")) from exc
@@ -351,10 +388,15 @@ def render_seconds() -> float:
     return seconds
 
 
-def _relative_template(filename: str, dirs: list[Path]) -> str:
-    full = str(Path(filename).resolve())
-    for d in dirs:
-        root = str(d.resolve())
-        if full.startswith(root + "/"):
-            return full[len(root) + 1:]
-    return filename
+def _relative_template(filename: str, dirs: list[Path]) -> str | None:
+    """A template's name in its folder (``body/waiver.md.j2``), or None if in none of them.
+
+    Compared as the loader joined them (absolute, links not followed: a firm's folder may be
+    reached through a link, and its files may not leave it), with the platform's separator.
+    """
+    full = os.path.abspath(filename)
+    for folder in dirs:
+        root = os.path.abspath(folder)
+        if full.startswith(root + os.sep):
+            return full[len(root) + 1:].replace(os.sep, "/")
+    return None
