@@ -16,21 +16,34 @@ import re
 import stat
 import sys
 import traceback
+import types
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from s75docs.constants import BUILTIN_TEMPLATES
 from s75docs.errors import Finding, S75Error
 from s75docs.model.money import Period, format_money
+from s75docs.render.bounds import (
+    MAX_VALUE,
+    BoundedCodeGenerator,
+    BoundedTemplate,
+    TemplateSizeError,
+    check,
+    check_format,
+    check_inputs,
+    count_output,
+    format_arguments,
+    guard,
+)
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
-MAX_TEMPLATE_SIZE = 1_000_000  # characters or items one template expression may build
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -155,39 +168,52 @@ def _money_filter(value: Any, pence: bool | None = None) -> str:
 
 
 class BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, also refusing single operations that would build something huge in one C
-    call (``'x' * 10**9``, ``10 ** 10 ** 9``, ``'x'.center(10**9)``): the time limit cannot
-    interrupt those, so they are stopped before they start."""
+    """The sandbox, with every value a template builds and all it prints bounded in size
+    (:mod:`s75docs.render.bounds`): operators, ``~``, calls of methods and helpers, filters and
+    tests (wrapped in :func:`make_environment`), ``%`` and ``format``, and the output."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = BoundedCodeGenerator
+    template_class = BoundedTemplate
+    intercepted_binops = frozenset({"+", "*", "%", "**"})
+    count_output = staticmethod(count_output)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and _is_int(left) and _is_int(right) and abs(left) > 1 \
-                and right > 0 and left.bit_length() * right > MAX_TEMPLATE_SIZE * 4:
-            raise jinja2.exceptions.SecurityError("the power is too large for a template")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and _is_int(count) \
-                        and len(seq) * count > MAX_TEMPLATE_SIZE:
-                    raise jinja2.exceptions.SecurityError(
-                        f"repeating a {type(seq).__name__} {count} times is too large for a "
-                        "template")
-            if _is_int(left) and _is_int(right) \
-                    and left.bit_length() + right.bit_length() > MAX_TEMPLATE_SIZE * 4:
-                raise jinja2.exceptions.SecurityError("the product is too large for a template")
-        return super().call_binop(context, operator, left, right)
+        what = f"'{operator}'"
+        if _is_int(left) and _is_int(right):
+            if operator == "**" and abs(left) > 1 and right > 0 \
+                    and left.bit_length() * right > MAX_VALUE * 4:
+                raise TemplateSizeError("the power is too large for a template")
+            if operator == "*" and left.bit_length() + right.bit_length() > MAX_VALUE * 4:
+                raise TemplateSizeError("the product is too large for a template")
+        elif operator == "%" and isinstance(left, str):
+            check_format(what, left, "%", format_arguments(right))
+        elif operator in ("*", "**"):
+            check_inputs(what, left, [right])
+        return check(super().call_binop(context, operator, left, right), what)
+
+    def join_values(self, items: tuple[Any, ...], autoescape: bool) -> str:
+        """What ``a ~ b`` compiles to (see BoundedCodeGenerator): Jinja's own join, bounded."""
+        check(items, "'~'")
+        joined: str = check(markup_join(items) if autoescape else str_join(items), "'~'")
+        return joined
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        if isinstance(getattr(__obj, "__self__", None), str) \
-                and getattr(__obj, "__name__", "") in _SIZED_METHODS and any(
-                _is_int(a) and a > MAX_TEMPLATE_SIZE for a in (*args, *kwargs.values())):
-            raise jinja2.exceptions.SecurityError(
-                f"{getattr(__obj, '__name__', 'method')}() with a size over "
-                f"{MAX_TEMPLATE_SIZE:,} is too large for a template")
-        return super().call(__context, __obj, *args, **kwargs)
-
-
-_SIZED_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+        what = f"{getattr(__obj, '__name__', type(__obj).__name__)}()"
+        values = [*args, *kwargs.values()]
+        method = getattr(__obj, "__wrapped__", __obj)  # str.format comes sandbox-wrapped
+        receiver = getattr(method, "__self__", None)
+        if isinstance(receiver, str) and method.__name__ in ("format", "format_map"):
+            check_format(what, receiver, "{", format_arguments(args[0]) if
+                         method.__name__ == "format_map" and args else values)
+        elif not isinstance(__obj, jinja2.runtime.Macro):  # a macro's own work is checked
+            if receiver is None or isinstance(receiver, types.ModuleType):
+                receiver, values = (values[0], values[1:]) if values else (None, [])
+            check_inputs(what, receiver, values)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(receiver, (list, dict, set)) and len(receiver) > MAX_VALUE:
+            raise TemplateSizeError(f"{what} made a list over {MAX_VALUE:,} items long, too "
+                                    "large for a template")
+        return check(result, what)
 
 
 def _is_int(value: Any) -> bool:
@@ -255,6 +281,8 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     )
     env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
                        join_and=join_and)
+    env.filters = {name: guard(f, f"the '{name}' filter") for name, f in env.filters.items()}
+    env.tests = {name: guard(f, f"the '{name}' test") for name, f in env.tests.items()}
     return env
 
 
@@ -278,14 +306,18 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, so a one-off ``build`` does not compile ~50 files.
 
     Entries are keyed by template file and source checksum (Jinja's own scheme), in a private
-    folder named after this module, the Jinja version and the Python version, since the compiled
-    code depends on the environment set up here. ``S75DOCS_NO_CACHE=1`` turns it off.
+    folder named after this module and :mod:`bounds`, the Jinja version and the Python version,
+    since the compiled code depends on the environment set up here. ``S75DOCS_NO_CACHE=1``
+    turns it off.
     """
     if os.environ.get("S75DOCS_NO_CACHE") or not hasattr(os, "getuid"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from s75docs.render import bounds  # it compiles ``~`` and output buffers
+
     key = hashlib.sha256(f"{jinja2.__version__}\0{sys.version}\0".encode()
-                         + Path(__file__).read_bytes()).hexdigest()[:16]
+                         + Path(__file__).read_bytes()
+                         + Path(bounds.__file__).read_bytes()).hexdigest()[:16]
     folder = Path(base) / "s75docs" / f"jinja-{key}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
