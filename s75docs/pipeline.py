@@ -70,7 +70,7 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
     # One time limit over all that runs on the templates' output: a firm's template can make
     # the tree and the checks slow as well as the rendering.
     try:
-        with time_limit(render_seconds(), "rendering and checking"):
+        with time_limit(render_seconds(_data_bytes(loaded)), "rendering and checking"):
             document = render_with(loaded, dirs)
             stage("checking compliance with the statute")
             rows = compliance(loaded.agreement, document, load_map(dirs))
@@ -88,6 +88,17 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
                 AGREEMENT_TEMPLATE, code="terms") for term in unused)
     prepared.document, prepared.compliance = document, rows
     return prepared
+
+
+def _data_bytes(loaded: Loaded) -> int:
+    """The size of the agreement's input files, which the time limit allows for."""
+    total = 0
+    for file in loaded.files:
+        try:
+            total += file.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[Path]:
