@@ -346,14 +346,15 @@ HOSTILE: list[Hostile] = [
             _template("{% set a = ['x' * 100000] %}{% set b = [a, a, a, a, a, a, a, a] %}\n"
                       "{% set c = [b, b, b, b, b, b, b, b] %}{{ c ~ '' }}\n"),
             "'~' would hold over 1,000,000", file="body/waiver.md.j2", line=2),
-    Hostile("template-output-loop", "templates", "a 1,000 x 1,000 loop printing 20 MB",
+    Hostile("template-output-loop", "templates", "a 1,000 x 1,000 loop printing 40 MB",
             _template("Waiver.\n{% for i in range(1000) %}{% for j in range(1000) %}"
-                      "{{ 'twenty characters..' }}{% endfor %}{% endfor %}\n"),
-            "printed over 10,000,000 characters", file="body/waiver.md.j2", line=2),
+                      "{{ 'forty characters, printed by a loop...' }}{% endfor %}{% endfor %}\n"),
+            "printed over 30,000,000 characters", file="body/waiver.md.j2", line=2),
     Hostile("template-macro-loop", "templates", "the same loop inside a macro",
             _template("{% macro m() %}{% for i in range(1000) %}\n{% for j in range(1000) %}"
-                      "twenty characters...{% endfor %}{% endfor %}{% endmacro %}{{ m() }}\n"),
-            "printed over 10,000,000 characters", file="body/waiver.md.j2", line=2),
+                      "forty characters, printed in a macro....{% endfor %}{% endfor %}"
+                      "{% endmacro %}{{ m() }}\n"),
+            "printed over 30,000,000 characters", file="body/waiver.md.j2", line=2),
     Hostile("template-list-growth", "templates", "a list grown by extend() in a loop",
             _template("{% set l = [] %}{% set big = range(100000)|list %}\n"
                       "{% for i in range(100) %}{% set _ = l.extend(big) %}{% endfor %}\n"),

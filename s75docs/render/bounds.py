@@ -31,7 +31,8 @@ from jinja2.exceptions import SecurityError
 
 MAX_VALUE = 1_000_000  # characters or items in one value a template builds
 MAX_WORK = 1 << 26  # characters one operation may build on the way (64 MB of ASCII)
-MAX_OUTPUT = 10_000_000  # characters one render prints, counting macros' and blocks' text
+MAX_OUTPUT = 30_000_000  # characters one render prints, macros and blocks included (5 MB of
+# budget table, the most an agreement may hold, prints about 6 MB)
 
 _NUMBER = re.compile(r"\d+")
 _NESTED_FIELD = re.compile(r"\{[^{}]*\{")

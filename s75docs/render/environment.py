@@ -413,7 +413,7 @@ def render_seconds(data_bytes: int = 0) -> float:
     agreement is still stopped within seconds)."""
     text = os.environ.get("S75DOCS_RENDER_SECONDS", "").strip()
     if not text:
-        return RENDER_SECONDS + SECONDS_PER_MB * data_bytes / (1024 * 1024)
+        return RENDER_SECONDS + round(SECONDS_PER_MB * data_bytes / (1024 * 1024))
     try:
         seconds = float(text)
     except ValueError:

@@ -76,13 +76,18 @@ def time_limit(seconds: float, what: str = "rendering") -> Iterator[None]:
             _raise_in(worker, TimeLimitError)
 
     thread = threading.Thread(target=watchdog, name="s75docs-time-limit", daemon=True)
-    _CURRENT.what, _CURRENT.stage, _CURRENT.seconds = what, what, seconds
-    thread.start()
-    try:
+    try:  # the watchdog starts inside: its delivery may come at once, before the yield
+        _CURRENT.what, _CURRENT.stage, _CURRENT.seconds = what, what, seconds
+        thread.start()
         yield  # a TimeLimitError keeps its traceback, which names the template line it stopped at
     finally:
-        finished.set()
-        thread.join()
-        if fired.is_set():
-            _raise_in(worker, None)  # never let a late delivery escape the block
+        while True:  # a delivery racing the end of the block may land in here: finish anyway
+            try:
+                finished.set()
+                thread.join()
+                if fired.is_set():
+                    _raise_in(worker, None)  # never let a late delivery escape the block
+                break
+            except TimeLimitError:
+                continue
         _CURRENT.what = None
