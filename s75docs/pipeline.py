@@ -22,7 +22,8 @@ from s75docs.options import choose_formats
 from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
-from s75docs.render.environment import render_template, template_dirs
+from s75docs.render.environment import render_seconds, render_template, template_dirs
+from s75docs.render.limits import TimeLimitError, stage, time_limit
 from s75docs.render.wording import (
     DRAFT_MARKING,
     compliance_markdown,
@@ -63,19 +64,38 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
     prepared = Prepared(loaded, findings, dirs)
     if any(f.severity == "error" for f in findings):
         return prepared
-    document = render_with(loaded, dirs)
-    rows = compliance(loaded.agreement, document, load_map(dirs))
+    # One time limit over all that runs on the templates' output: a firm's template can make
+    # the tree and the checks slow as well as the rendering.
+    try:
+        with time_limit(render_seconds(_data_bytes(loaded)), "rendering and checking"):
+            document = render_with(loaded, dirs)
+            stage("checking compliance with the statute")
+            rows = compliance(loaded.agreement, document, load_map(dirs))
+            stage("checking defined terms")
+            undefined = undefined_terms(document, loaded.agreement, proper_names(dirs))
+            unused = unused_terms(document)
+    except TimeLimitError as exc:
+        raise S75Error(Finding("error", str(exc), AGREEMENT_TEMPLATE, code="template")) from exc
     findings.extend(compliance_findings(rows, AGREEMENT_TEMPLATE))
     findings.extend(
         Finding("warning", f"'{term}' is used as a defined term but not defined",
-                AGREEMENT_TEMPLATE, code="terms")
-        for term in undefined_terms(document, loaded.agreement, proper_names(dirs)))
+                AGREEMENT_TEMPLATE, code="terms") for term in undefined)
     findings.extend(
         Finding("warning", f"'{term}' is defined but the agreement never uses it",
-                AGREEMENT_TEMPLATE, code="terms")
-        for term in unused_terms(document))
+                AGREEMENT_TEMPLATE, code="terms") for term in unused)
     prepared.document, prepared.compliance = document, rows
     return prepared
+
+
+def _data_bytes(loaded: Loaded) -> int:
+    """The size of the agreement's input files, which the time limit allows for."""
+    total = 0
+    for file in loaded.files:
+        try:
+            total += file.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def user_template_dirs(loaded: Loaded, extra: list[Path] | None = None) -> list[Path]:
@@ -108,6 +128,7 @@ def render_agreement(loaded: Loaded, templates: list[Path] | None = None) -> Doc
 def render_with(loaded: Loaded, dirs: list[Path]) -> Document:
     context = template_context(loaded.agreement)
     markdown = render_template(AGREEMENT_TEMPLATE, context, dirs)
+    stage("reading the rendered text into the document tree")
     document = build_tree(markdown, source=AGREEMENT_TEMPLATE, citations=load_citations(dirs))
     document.meta = document_meta(loaded, render_line(DRAFT_MARKING, context, dirs))
     return document

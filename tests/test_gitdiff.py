@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,57 @@ def test_textconv_of_a_file_resaved_by_libreoffice_numbers_as_the_original(
     resaved = docx_text(out / "agreement.docx")
     assert resaved == docx_text(source)
     assert "\n22.1 Any Partner may terminate this Agreement" in resaved
+
+
+def _docx_with_document(path: Path, document: bytes, lie_about_size: bool = False) -> None:
+    """A copy of a built .docx whose word/document.xml is ``document``; with
+    ``lie_about_size`` its zip headers claim the part unpacks to 1,000 bytes."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(BUILT / "agreement.docx") as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = document if info.filename == "word/document.xml" else source.read(info)
+            archive.writestr(info.filename, data)
+    if lie_about_size:
+        packed = path.read_bytes()
+        assert packed.count(struct.pack("<I", len(document))) == 2  # local and central headers
+        path.write_bytes(packed.replace(struct.pack("<I", len(document)), struct.pack("<I", 1000)))
+
+
+def _inflated_document(size: int) -> bytes:
+    """A well-formed document.xml of ``size`` bytes, most of it one repeated paragraph."""
+    head = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="'
+            b'http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    paragraph = b"<w:p><w:r><w:t>" + b"A" * 1000 + b"</w:t></w:r></w:p>"
+    return head + paragraph * (size // len(paragraph)) + b"</w:body></w:document>"
+
+
+@pytest.mark.parametrize("case, message", [
+    ("bomb", "over the 33,554,432 a part may be"),
+    ("packed", "times larger than it is packed"),
+    ("lying", "cannot read it as a Word document"),
+    ("entities", "declares a DTD or entities"),
+])
+def test_textconv_of_a_hostile_file_is_refused_quickly(tmp_path: Path, case: str,
+                                                       message: str) -> None:
+    """git diff runs textconv on files from repositories the user did not write: a small file
+    that unpacks to 250 MB (took 19 s and 1.4 GB), one packed 280:1 but under the part limit,
+    one whose zip headers lie about its size, and one declaring entities (billion laughs)."""
+    bad = tmp_path / "bad.docx"
+    if case == "entities":
+        laughs = b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">' + b"".join(  # i: 10^9 a's
+            b'<!ENTITY %s "%s">' % (bytes([98 + i]), b"&%s;" % bytes([97 + i]) * 10)
+            for i in range(8)) + b"]>"
+        _docx_with_document(bad, laughs + b"<w:document><w:body>&i;</w:body></w:document>")
+    else:
+        size = {"bomb": 250_000_000, "packed": 30_000_000, "lying": 250_000_000}[case]
+        _docx_with_document(bad, _inflated_document(size), lie_about_size=case == "lying")
+    assert bad.stat().st_size < 2_000_000
+    started = time.monotonic()
+    result = s75docs("textconv", str(bad))
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -156,6 +156,34 @@ def _template(text: str, name: str = "body/waiver.md.j2", command: str = "build"
     return setup
 
 
+def _linked_template(where: str) -> Callable[[Folder], list[str]]:
+    """A template folder whose clause is a link to a file outside it: ``firm`` (--templates),
+    ``agreement`` (the agreement's own ``templates:`` folder, shared data) or ``include`` (a
+    clause including a linked file)."""
+
+    def setup(f: Folder) -> list[str]:
+        secret = f.base / "secret.txt"
+        secret.write_text("SECRET: another client's file\n", encoding="utf-8")
+        if where == "agreement":
+            folder = f.agreement / "templates"
+            text = (f.agreement / "agreement.yaml").read_text(encoding="utf-8")
+            (f.agreement / "agreement.yaml").write_text(text + "templates: templates\n",
+                                                        encoding="utf-8")
+        else:
+            folder = f.firm({"body/keep.md.j2": "kept\n"})
+        (folder / "body").mkdir(parents=True, exist_ok=True)
+        if where == "include":
+            (folder / "body" / "waiver.md.j2").write_text("{% include 'body/notes.md.j2' %}\n",
+                                                          encoding="utf-8")
+            (folder / "body" / "notes.md.j2").symlink_to(secret)
+        else:
+            (folder / "body" / "waiver.md.j2").symlink_to(secret)
+        extra = [] if where == "agreement" else ["--templates", str(folder)]
+        return ["build", str(f.agreement), *extra, "-o", str(f.out), "--format", "md"]
+
+    return setup
+
+
 def _build(*extra: str) -> Callable[[Folder], list[str]]:
     return lambda f: ["build", str(f.agreement), "-o", str(f.out), *extra]
 
@@ -261,7 +289,8 @@ HOSTILE: list[Hostile] = [
             _template("## Waiver\n{% if %}\n"), "template syntax error",
             file="body/waiver.md.j2", line=2),
     Hostile("template-endless-loop", "templates", "10^10 iterations, stopped by the time limit",
-            _template(LOOP), "rendering took longer than 0.5 seconds", file="body/waiver.md.j2",
+            _template(LOOP), "took longer than 0.5 seconds (stopped while rendering)",
+            file="body/waiver.md.j2",
             line=1, env={"S75DOCS_RENDER_SECONDS": "0.5"}),
     Hostile("template-huge-string", "templates", "a gigabyte string in one operation",
             _template("{{ 'x' * 10**9 }}\n"), "too large for a template",
@@ -280,6 +309,56 @@ HOSTILE: list[Hostile] = [
             "template failed", file="body/waiver.md.j2"),
     Hostile("template-include-outside", "templates", "including a file outside the folders",
             _template("{% include '../../../../../etc/passwd' %}\n"), "template not found"),
+    Hostile("template-link-out", "templates", "a firm's clause that links to a file elsewhere",
+            _linked_template("firm"), "body/waiver.md.j2 in", file="body/waiver.md.j2"),
+    Hostile("template-link-out-in-agreement", "templates", "an agreement's own templates: "
+            "folder holding a link out", _linked_template("agreement"), "is a link to",
+            file="body/waiver.md.j2"),
+    Hostile("template-include-link-out", "templates", "including a linked file",
+            _linked_template("include"), "is a link to", file="body/notes.md.j2"),
+    Hostile("template-concat-doubling", "templates", "a string doubled with ~ in a loop",
+            _template("{% set ns = namespace(s='x') %}\n{% for i in range(40) %}"
+                      "{% set ns.s = ns.s ~ ns.s %}{% endfor %}\n"),
+            "'~' would hold over 1,000,000", file="body/waiver.md.j2", line=2),
+    Hostile("template-plus-doubling", "templates", "a list doubled with + in a loop",
+            _template("{% set ns = namespace(s=[0]) %}\n{% for i in range(40) %}"
+                      "{% set ns.s = ns.s + ns.s %}{% endfor %}\n"),
+            "'+' would hold over 1,000,000", file="body/waiver.md.j2", line=2),
+    Hostile("template-format-width", "templates", "str.format padding to a gigabyte",
+            _template("{{ '{:>1000000000}'.format('x') }}\n"), "format() would build too much",
+            file="body/waiver.md.j2", line=1),
+    Hostile("template-percent-width", "templates", "% formatting padding to a gigabyte",
+            _template("{{ '%1000000000s' % 'x' }}\n"), "'%' would build too much",
+            file="body/waiver.md.j2", line=1),
+    Hostile("template-format-filter", "templates", "the format filter padding to a gigabyte",
+            _template("{{ '%1000000000s'|format('x') }}\n"),
+            "the 'format' filter would build too much", file="body/waiver.md.j2", line=1),
+    Hostile("template-replace-growth", "templates", "replace turning a megabyte into a gigabyte",
+            _template("{{ ('x' * 1000000)|replace('x', 'y' * 1000) }}\n"),
+            "the 'replace' filter with inputs this large", file="body/waiver.md.j2", line=1),
+    Hostile("template-center-filter", "templates", "the center filter to a gigabyte",
+            _template("{{ 'x'|center(10**9) }}\n"), "the 'center' filter with inputs this large",
+            file="body/waiver.md.j2", line=1),
+    Hostile("template-join-growth", "templates", "joining with a long separator",
+            _template("{{ ('y' * 1000).join(['x' * 100000] * 5) }}\n"),
+            "join() with inputs this large", file="body/waiver.md.j2", line=1),
+    Hostile("template-nested-lists", "templates", "lists of lists printed through ~",
+            _template("{% set a = ['x' * 100000] %}{% set b = [a, a, a, a, a, a, a, a] %}\n"
+                      "{% set c = [b, b, b, b, b, b, b, b] %}{{ c ~ '' }}\n"),
+            "'~' would hold over 1,000,000", file="body/waiver.md.j2", line=2),
+    Hostile("template-output-loop", "templates", "a 1,000 x 1,000 loop printing 40 MB",
+            _template("Waiver.\n{% for i in range(1000) %}{% for j in range(1000) %}"
+                      "{{ 'forty characters, printed by a loop...' }}{% endfor %}{% endfor %}\n"),
+            "printed over 30,000,000 characters", file="body/waiver.md.j2", line=2),
+    Hostile("template-macro-loop", "templates", "the same loop inside a macro",
+            _template("{% macro m() %}{% for i in range(1000) %}\n{% for j in range(1000) %}"
+                      "forty characters, printed in a macro....{% endfor %}{% endfor %}"
+                      "{% endmacro %}{{ m() }}\n"),
+            "printed over 30,000,000 characters", file="body/waiver.md.j2", line=2),
+    Hostile("template-list-growth", "templates", "a list grown by extend() in a loop",
+            _template("{% set l = [] %}{% set big = range(100000)|list %}\n"
+                      "{% for i in range(100) %}{% set _ = l.extend(big) %}{% endfor %}\n"),
+            "too large for a template", file="body/waiver.md.j2", line=2),
     Hostile("template-check-command", "templates", "check (not build) with a hostile clause",
             _template("{{ ''.__class__ }}\n", command="check"),
             "template tried something unsafe and was stopped", file="body/waiver.md.j2", line=1),
@@ -715,7 +794,8 @@ def readme_table() -> str:
 
 
 HOSTILE_KINDS = {  # titles of the classes only this file has
-    "templates": "a firm's templates: sandbox escapes, missing values, syntax, runaway work",
+    "templates": "a firm's templates: sandbox escapes, links out, missing values, syntax, "
+                 "runaway work and size",
     "git-revisions": "revisions for diff --rev: missing, malformed, hostile history",
     "output": "output folders that cannot be written",
 }

@@ -133,3 +133,20 @@ def test_a_second_build_of_the_same_agreement_is_refused_without_fcntl(tmp_path:
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
                             text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert "REFUSED another build" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_limit_ending_at_its_deadline_leaves_the_next_limit_working() -> None:
+    """The next block is still stopped: a delivery racing the end of the last one (here, in
+    its clean-up) must not leave the thread believing it is still inside a limit."""
+    for _ in range(200):
+        try:
+            with time_limit(0.0005):
+                time.sleep(0.0005)
+        except TimeLimitError:
+            pass
+    started = time.monotonic()
+    with pytest.raises(TimeLimitError):
+        with time_limit(0.2):
+            while time.monotonic() - started < 10:
+                pass
+    assert time.monotonic() - started < 5

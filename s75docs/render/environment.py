@@ -16,21 +16,35 @@ import re
 import stat
 import sys
 import traceback
+import types
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from s75docs.constants import BUILTIN_TEMPLATES
 from s75docs.errors import Finding, S75Error
 from s75docs.model.money import Period, format_money
+from s75docs.render.bounds import (
+    MAX_VALUE,
+    BoundedCodeGenerator,
+    BoundedTemplate,
+    TemplateSizeError,
+    check,
+    check_format,
+    check_inputs,
+    count_output,
+    format_arguments,
+    guard,
+)
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
-MAX_TEMPLATE_SIZE = 1_000_000  # characters or items one template expression may build
+SECONDS_PER_MB = 30.0  # more for each megabyte of data: heavy but legal input takes longer
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -155,49 +169,97 @@ def _money_filter(value: Any, pence: bool | None = None) -> str:
 
 
 class BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, also refusing single operations that would build something huge in one C
-    call (``'x' * 10**9``, ``10 ** 10 ** 9``, ``'x'.center(10**9)``): the time limit cannot
-    interrupt those, so they are stopped before they start."""
+    """The sandbox, with every value a template builds and all it prints bounded in size
+    (:mod:`s75docs.render.bounds`): operators, ``~``, calls of methods and helpers, filters and
+    tests (wrapped in :func:`make_environment`), ``%`` and ``format``, and the output."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = BoundedCodeGenerator
+    template_class = BoundedTemplate
+    intercepted_binops = frozenset({"+", "*", "%", "**"})
+    count_output = staticmethod(count_output)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and _is_int(left) and _is_int(right) and abs(left) > 1 \
-                and right > 0 and left.bit_length() * right > MAX_TEMPLATE_SIZE * 4:
-            raise jinja2.exceptions.SecurityError("the power is too large for a template")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and _is_int(count) \
-                        and len(seq) * count > MAX_TEMPLATE_SIZE:
-                    raise jinja2.exceptions.SecurityError(
-                        f"repeating a {type(seq).__name__} {count} times is too large for a "
-                        "template")
-            if _is_int(left) and _is_int(right) \
-                    and left.bit_length() + right.bit_length() > MAX_TEMPLATE_SIZE * 4:
-                raise jinja2.exceptions.SecurityError("the product is too large for a template")
-        return super().call_binop(context, operator, left, right)
+        what = f"'{operator}'"
+        if _is_int(left) and _is_int(right):
+            if operator == "**" and abs(left) > 1 and right > 0 \
+                    and left.bit_length() * right > MAX_VALUE * 4:
+                raise TemplateSizeError("the power is too large for a template")
+            if operator == "*" and left.bit_length() + right.bit_length() > MAX_VALUE * 4:
+                raise TemplateSizeError("the product is too large for a template")
+        elif operator == "%" and isinstance(left, str):
+            check_format(what, left, "%", format_arguments(right))
+        elif operator in ("*", "**"):
+            check_inputs(what, left, [right])
+        return check(super().call_binop(context, operator, left, right), what)
+
+    def join_values(self, items: tuple[Any, ...], autoescape: bool) -> str:
+        """What ``a ~ b`` compiles to (see BoundedCodeGenerator): Jinja's own join, bounded."""
+        check(items, "'~'")
+        joined: str = check(markup_join(items) if autoescape else str_join(items), "'~'")
+        return joined
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        if isinstance(getattr(__obj, "__self__", None), str) \
-                and getattr(__obj, "__name__", "") in _SIZED_METHODS and any(
-                _is_int(a) and a > MAX_TEMPLATE_SIZE for a in (*args, *kwargs.values())):
-            raise jinja2.exceptions.SecurityError(
-                f"{getattr(__obj, '__name__', 'method')}() with a size over "
-                f"{MAX_TEMPLATE_SIZE:,} is too large for a template")
-        return super().call(__context, __obj, *args, **kwargs)
-
-
-_SIZED_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+        what = f"{getattr(__obj, '__name__', type(__obj).__name__)}()"
+        values = [*args, *kwargs.values()]
+        method = getattr(__obj, "__wrapped__", __obj)  # str.format comes sandbox-wrapped
+        receiver = getattr(method, "__self__", None)
+        if isinstance(receiver, str) and method.__name__ in ("format", "format_map"):
+            check_format(what, receiver, "{", format_arguments(args[0]) if
+                         method.__name__ == "format_map" and args else values)
+        elif not isinstance(__obj, jinja2.runtime.Macro):  # a macro's own work is checked
+            if receiver is None or isinstance(receiver, types.ModuleType):
+                receiver, values = (values[0], values[1:]) if values else (None, [])
+            check_inputs(what, receiver, values)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(receiver, (list, dict, set)) and len(receiver) > MAX_VALUE:
+            raise TemplateSizeError(f"{what} made a list over {MAX_VALUE:,} items long, too "
+                                    "large for a template")
+        return check(result, what)
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+MAX_TEMPLATE_FILE = 1_000_000  # bytes: the largest built-in template is under 20,000
+
+
+class TemplateFileError(jinja2.exceptions.SecurityError):
+    """A template file that must not be read: a link out of its folder, or far too big."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class FolderLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, except that a template must lie inside its folder once links are
+    followed. An agreement's ``templates:`` folder is shared data: a link in it to a file
+    elsewhere (``/etc/passwd``, another client's agreement) would print that file into the
+    agreement. Checked before the file is opened, for ``include`` and ``import`` too."""
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Any]:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = os.path.join(folder, *pieces)
+            if not os.path.isfile(path):
+                continue
+            real, root = os.path.realpath(path), os.path.realpath(folder)
+            if os.path.commonpath([real, root]) != root:
+                raise TemplateFileError(f"{template} in {folder} is a link to {real}, outside "
+                                        "its template folder", template)
+            if os.path.getsize(real) > MAX_TEMPLATE_FILE:
+                raise TemplateFileError(f"{template} in {folder} is over {MAX_TEMPLATE_FILE:,} "
+                                        "bytes, too big for a template", template)
+            break
+        return super().get_source(environment, template)
+
+
 def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     """A sandboxed, strict environment over the firm's folders first, then the built-in one."""
     env = BoundedEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        loader=FolderLoader([str(d) for d in template_dirs]),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=True,
@@ -220,6 +282,8 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     )
     env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
                        join_and=join_and)
+    env.filters = {name: guard(f, f"the '{name}' filter") for name, f in env.filters.items()}
+    env.tests = {name: guard(f, f"the '{name}' test") for name, f in env.tests.items()}
     return env
 
 
@@ -243,14 +307,18 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, so a one-off ``build`` does not compile ~50 files.
 
     Entries are keyed by template file and source checksum (Jinja's own scheme), in a private
-    folder named after this module, the Jinja version and the Python version, since the compiled
-    code depends on the environment set up here. ``S75DOCS_NO_CACHE=1`` turns it off.
+    folder named after this module and :mod:`bounds`, the Jinja version and the Python version,
+    since the compiled code depends on the environment set up here. ``S75DOCS_NO_CACHE=1``
+    turns it off.
     """
     if os.environ.get("S75DOCS_NO_CACHE") or not hasattr(os, "getuid"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from s75docs.render import bounds  # it compiles ``~`` and output buffers
+
     key = hashlib.sha256(f"{jinja2.__version__}\0{sys.version}\0".encode()
-                         + Path(__file__).read_bytes()).hexdigest()[:16]
+                         + Path(__file__).read_bytes()
+                         + Path(bounds.__file__).read_bytes()).hexdigest()[:16]
     folder = Path(base) / "s75docs" / f"jinja-{key}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -296,13 +364,11 @@ def template_dirs(extra: list[Path] | None = None) -> list[Path]:
 
 def _template_frame(exc: BaseException, dirs: list[Path]) -> tuple[str | None, int | None]:
     """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
-    roots = [str(d.resolve()) for d in dirs]
     found: tuple[str | None, int | None] = (None, None)
     for frame in traceback.extract_tb(exc.__traceback__):
-        filename = str(Path(frame.filename).resolve()) if frame.filename else ""
-        for root in roots:
-            if filename.startswith(root + "/"):
-                found = (filename[len(root) + 1:], frame.lineno)
+        name = _relative_template(frame.filename, dirs) if frame.filename else None
+        if name is not None:
+            found = (name, frame.lineno)
     return found
 
 
@@ -320,8 +386,12 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
             return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise S75Error(Finding("error", f"template syntax error: {exc.message}",
-                               exc.filename and _relative_template(exc.filename, dirs) or exc.name,
+                               exc.filename and _relative_template(exc.filename, dirs)
+                               or exc.name,
                                line=exc.lineno, code="template")) from exc
+    except TemplateFileError as exc:
+        raise S75Error(Finding("error", f"template refused: {exc}", exc.name,
+                               code="template")) from exc
     except jinja2.TemplateNotFound as exc:
         raise S75Error(Finding("error", f"template not found: {exc.name}", name,
                                code="template")) from exc
@@ -336,11 +406,14 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
                                code="template")) from exc
 
 
-def render_seconds() -> float:
-    """The time limit for rendering: ``S75DOCS_RENDER_SECONDS`` if set, else RENDER_SECONDS."""
+def render_seconds(data_bytes: int = 0) -> float:
+    """The time limit for rendering and checking: ``S75DOCS_RENDER_SECONDS`` if set, else
+    RENDER_SECONDS plus SECONDS_PER_MB for each megabyte of the agreement's data (the tree and
+    the checks of a 5 MB budget table take about a minute; a runaway template over a small
+    agreement is still stopped within seconds)."""
     text = os.environ.get("S75DOCS_RENDER_SECONDS", "").strip()
     if not text:
-        return RENDER_SECONDS
+        return RENDER_SECONDS + round(SECONDS_PER_MB * data_bytes / (1024 * 1024))
     try:
         seconds = float(text)
     except ValueError:
@@ -351,10 +424,15 @@ def render_seconds() -> float:
     return seconds
 
 
-def _relative_template(filename: str, dirs: list[Path]) -> str:
-    full = str(Path(filename).resolve())
-    for d in dirs:
-        root = str(d.resolve())
-        if full.startswith(root + "/"):
-            return full[len(root) + 1:]
-    return filename
+def _relative_template(filename: str, dirs: list[Path]) -> str | None:
+    """A template's name in its folder (``body/waiver.md.j2``), or None if in none of them.
+
+    Compared as the loader joined them (absolute, links not followed: a firm's folder may be
+    reached through a link, and its files may not leave it), with the platform's separator.
+    """
+    full = os.path.abspath(filename)
+    for folder in dirs:
+        root = os.path.abspath(folder)
+        if full.startswith(root + os.sep):
+            return full[len(root) + 1:].replace(os.sep, "/")
+    return None

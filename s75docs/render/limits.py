@@ -16,8 +16,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+class _Limit(threading.local):
+    """The current thread's time-limited block: what it does and the stage it has reached."""
+
+    what: str | None = None
+    stage: str = ""
+    seconds: float = 0.0
+
+    def message(self) -> str:
+        where = "" if self.stage == self.what else f" (stopped while {self.stage})"
+        return f"{self.what} took longer than {self.seconds:g} seconds{where}"
+
+
 class TimeLimitError(TimeoutError):
-    """Raised in the working thread when its time is up."""
+    """Raised in the working thread when its time is up; it says what and which stage."""
+
+    def __init__(self, *args: object) -> None:
+        # Delivered as a class and made in the working thread, so it can read that
+        # thread's stage (the message is then right wherever the error is caught).
+        super().__init__(*(args or (_CURRENT.message(),)))
+
+
+_CURRENT = _Limit()
+
+
+def stage(name: str) -> None:
+    """Record the stage the work has reached, for the message if the time runs out in it."""
+    _CURRENT.stage = name
 
 
 def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
@@ -28,7 +53,16 @@ def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
 
 @contextmanager
 def time_limit(seconds: float, what: str = "rendering") -> Iterator[None]:
-    """Stop the block with :class:`TimeLimitError` (a ``TimeoutError``) after ``seconds``."""
+    """Stop the block with :class:`TimeLimitError` (a ``TimeoutError``) after ``seconds``.
+
+    Inside another limited block it only names the stage ``what``: one deadline covers the
+    whole (render, document tree and checks share one budget), and the message says where the
+    time ran out.
+    """
+    if _CURRENT.what is not None:
+        stage(what)
+        yield
+        return
     if seconds <= 0:
         yield
         return
@@ -42,14 +76,18 @@ def time_limit(seconds: float, what: str = "rendering") -> Iterator[None]:
             _raise_in(worker, TimeLimitError)
 
     thread = threading.Thread(target=watchdog, name="s75docs-time-limit", daemon=True)
-    thread.start()
-    try:
-        yield
-    except TimeLimitError as exc:
-        exc.args = (f"{what} took longer than {seconds:g} seconds",)
-        raise  # with its traceback, which names the template line it stopped at
+    try:  # the watchdog starts inside: its delivery may come at once, before the yield
+        _CURRENT.what, _CURRENT.stage, _CURRENT.seconds = what, what, seconds
+        thread.start()
+        yield  # a TimeLimitError keeps its traceback, which names the template line it stopped at
     finally:
-        finished.set()
-        thread.join()
-        if fired.is_set():
-            _raise_in(worker, None)  # never let a late delivery escape the block
+        while True:  # a delivery racing the end of the block may land in here: finish anyway
+            try:
+                finished.set()
+                thread.join()
+                if fired.is_set():
+                    _raise_in(worker, None)  # never let a late delivery escape the block
+                break
+            except TimeLimitError:
+                continue
+        _CURRENT.what = None

@@ -15,20 +15,29 @@ Markdown does: "22.1 Any Partner ...".
 Tables come out as ``| a | b |`` rows; a redline's tracked changes as CriticMarkup
 (``{++inserted++}``, ``{--deleted--}``), its deleted paragraphs unnumbered. A Word file not made
 by us (no Clause styles) still gives its paragraphs' text. Only the zip's XML is read (no
-python-docx), so the conversion is quick; a file that is not a readable .docx is an S75Error.
+python-docx), so the conversion is quick; a file that is not a readable .docx is an S75Error,
+and so is one too big, packed like a zip bomb, declaring entities or too slow to number.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from s75docs.errors import Finding, S75Error
+from s75docs.render.limits import time_limit
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-MAX_PART = 256 * 1024 * 1024  # an XML part bigger than this is not an agreement: refuse it
+# It runs on `git diff` of repositories the user did not write, so a file may be built to
+# exhaust it. A 300-page agreement's document.xml is a few MB and packs about 10:1.
+MAX_FILE = 64 * 1024 * 1024  # the .docx itself
+MAX_PART = 32 * 1024 * 1024  # one XML part, unpacked
+MAX_RATIO = 100  # unpacked : packed, for a part over a megabyte (a zip bomb packs 1000:1)
+SECONDS = 30.0  # reading and numbering the paragraphs
 _CLAUSE_STYLE = re.compile(r"clause ([1-5])")
 _MARKS = {"ins": ("{++", "++}"), "del": ("{--", "--}")}
 
@@ -40,15 +49,20 @@ def _w(name: str) -> str:
 def docx_text(path: Path) -> str:
     """The document's text, one paragraph (or table row) a line, ending in a newline."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > MAX_FILE:
+            raise ValueError(f"it is {info.st_size:,} bytes, over the {MAX_FILE:,} a .docx may be")
+        with time_limit(SECONDS, "reading the Word document"), zipfile.ZipFile(path) as archive:
             document = _xml(archive, "word/document.xml", required=True)
             styles = _xml(archive, "word/styles.xml")
             numbering = _xml(archive, "word/numbering.xml")
-        return _Converter(styles, numbering).document(document)
+            return _Converter(styles, numbering).document(document)
     except S75Error:
         raise
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError,
-            RuntimeError, EOFError) as exc:  # not a zip, damaged, encrypted, no such part ...
+            RuntimeError, EOFError, TimeoutError) as exc:  # not a zip, damaged, too big ...
         raise S75Error(Finding("error", f"cannot read it as a Word document: {exc}",
                                str(path))) from None
     except Exception as exc:  # lxml's errors, and anything else a hostile file finds
@@ -57,6 +71,8 @@ def docx_text(path: Path) -> str:
 
 
 def _xml(archive: zipfile.ZipFile, name: str, required: bool = False) -> Any:
+    """One part, parsed: refused if its header says it is too big or packed like a zip
+    bomb, and read at most MAX_PART bytes whatever the header says (it may lie)."""
     from lxml import etree
 
     try:
@@ -66,9 +82,20 @@ def _xml(archive: zipfile.ZipFile, name: str, required: bool = False) -> Any:
             raise ValueError(f"it has no {name} (is it a .docx?)") from None
         return None
     if info.file_size > MAX_PART:
-        raise ValueError(f"{name} is {info.file_size} bytes unpacked, too big for an agreement")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(archive.read(info), parser)
+        raise ValueError(f"{name} is {info.file_size:,} bytes unpacked, over the "
+                         f"{MAX_PART:,} a part may be")
+    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * info.compress_size:
+        raise ValueError(f"{name} unpacks {info.file_size // max(info.compress_size, 1):,} "
+                         "times larger than it is packed: a zip bomb, not a document")
+    with archive.open(info) as member:
+        data = member.read(MAX_PART + 1)
+    if len(data) > MAX_PART:
+        raise ValueError(f"{name} unpacks to over {MAX_PART:,} bytes")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # Word never writes one: no entities
+        raise ValueError(f"{name} declares a DTD or entities, which a Word document never has")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    return etree.fromstring(data, parser)
 
 
 class _Converter:
