@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from s75docs.check.terms import _legislation, undefined_terms
-from s75docs.document.tree import build_tree
+from s75docs.document.resolve import build_tree
 from s75docs.errors import S75Error
 from s75docs.model.agreement import OpenPoint
 from s75docs.pipeline import prepare
