@@ -98,9 +98,8 @@ def redline(old: Path, new: Path | None = None, out: Path | None = None, *,
             fmt: str | None = None, templates: list[Path] | None = None) -> Path:
     """``s75docs redline``: NEW as tracked changes against OLD, in .docx or Markdown (format
     from ``fmt``, else the suffix of ``out``, else docx). Returns the file written."""
-    from s75docs.versions.redline import write_redline
-
     from s75docs.output.atomic import guard
+    from s75docs.versions.redline import write_redline
 
     out = out or Path(f"redline.{fmt or 'docx'}")
     guard(out, [old, *([new] if new else []), *(templates or [])])
