@@ -18,6 +18,7 @@ from lxml import etree
 
 from s75docs.document.nodes import NUMBERED_PARTS, Document, spans
 from s75docs.document.resolve import build_tree
+from s75docs.document.typography import curl
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.docx import DocxMeta, write_docx
@@ -360,14 +361,17 @@ def test_hostile_text_comes_out_literally() -> None:
                     subject=HOSTILE)
     data = write_docx(document, meta, REFERENCE)
     texts = [text_of(p) for _, p in body_paragraphs(data)]
-    assert texts[0] == HOSTILE  # cover title, through docxtpl
-    assert texts.count(HOSTILE) == 5  # title, party, marking, contents entry, part heading
-    assert f"Name: {HOSTILE}" in texts
+    shown = curl(HOSTILE)  # quotes curled, everything else as written
+    assert shown != HOSTILE
+    assert texts[0] == shown  # cover title, through docxtpl
+    assert texts.count(shown) == 5  # title, party, marking, contents entry, part heading
+    assert f"Name: {shown}" in texts
     assert f"Long: {' '.join(long.split())}" in texts
     header = part_xml(data, "word/header1.xml")
-    assert "".join(header.xpath("//w:t/text()", namespaces=NS)) == HOSTILE
+    assert "".join(header.xpath("//w:t/text()", namespaces=NS)) == shown
     opened = docx.Document(io.BytesIO(data))
-    assert opened.core_properties.title == HOSTILE
+    assert opened.core_properties.title == shown
+    assert opened.core_properties.subject == HOSTILE  # the reference: data kept exact
     assert opened.core_properties.subject == HOSTILE
 
 

@@ -163,7 +163,7 @@ def test_deed_and_as_varied_titles_and_marking(use_firm: bool, firm: Path, new: 
                           templates=[firm] if use_firm else None)
     deed, varied = out / "deed-of-variation.docx", out / "agreement-as-varied.docx"
     if use_firm:
-        title, marking = f"Acte modificatif: {OXON_TITLE}", "Projet d'acte 01.10.2022"
+        title, marking = f"Acte modificatif: {OXON_TITLE}", "Projet d\u2019acte 01.10.2022"
         varied_title = f"{OXON_TITLE}, consolidated 01.10.2022"
     else:
         title = f"Deed of Variation: {OXON_TITLE}"

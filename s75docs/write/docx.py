@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from s75docs.document.nodes import Document
+from s75docs.document.typography import curl
 from s75docs.errors import Finding, S75Error
 from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter
 from s75docs.write.docx_xml import AUTHOR, core_properties, deterministic_zip, strip_ids, template_text
@@ -74,6 +75,9 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     except Exception as exc:  # a missing, damaged or non-Word file
         raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
                                code="template")) from exc
+    # The tree's quotes are curled as it is built; these values come from the data.
+    meta = replace(meta, title=curl(meta.title), draft_marking=curl(meta.draft_marking),
+                   parties=[(curl(name), curl(term)) for name, term in meta.parties])
     context = {
         "title": template_text(meta.title),
         "subject": template_text(meta.subject),
