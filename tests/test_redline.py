@@ -149,7 +149,7 @@ def test_changes_are_marked_where_they_are(redline: Path) -> None:
         p.xpath(".//w:t/text() | .//w:delText/text()", namespaces=NS)))
         for p in root.xpath("//w:p[w:pPr/w:rPr/w:ins or w:pPr/w:rPr/w:del]", namespaces=NS)}
     assert (w("ins"), "a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice;") in marked
+            "than one month\u2019s written notice;") in marked
     assert any(tag == w("del") and text.startswith("use single purchasing")
                for tag, text in marked)
     rows = root.xpath("//w:tr[w:trPr/w:ins]", namespaces=NS)
@@ -190,10 +190,10 @@ def test_unchanged_agreement_has_no_tracked_changes(tmp_path: Path) -> None:
 def test_markdown_redline_uses_criticmarkup(new: Path, tmp_path: Path) -> None:
     text = write_redline(OLD, new, tmp_path / "redline.md").read_text(encoding="utf-8")
     assert ("22.1 Any Partner may terminate this Agreement, or any Scheme, by giving the other "
-            "Partners not less than {--six--}{++nine++} months' written notice.") in text
-    assert "not less than {--three--}{++two++} months' written notice;" in text
+            "Partners not less than {--six--}{++nine++} months\u2019 written notice.") in text
+    assert "not less than {--three--}{++two++} months\u2019 written notice;" in text
     assert ("22.2.3 {++a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice;++}") in text
+            "than one month\u2019s written notice;++}") in text
     assert "{--£62,000,000--}{++£60,500,000++}" in text
 
 
