@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from s75docs.options import choose_formats
 from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
-from s75docs.render.environment import render_seconds, render_template, template_dirs
+from s75docs.render.environment import long_date, render_seconds, render_template, template_dirs
 from s75docs.render.limits import TimeLimitError, stage, time_limit
 from s75docs.render.wording import (
     DRAFT_MARKING,
@@ -137,8 +138,9 @@ def render_with(loaded: Loaded, dirs: list[Path]) -> Document:
 def document_meta(loaded: Loaded, draft_marking: str) -> dict[str, str]:
     """What the writers show besides the text; ``draft_marking`` comes from a template."""
     a = loaded.agreement
+    dated = long_date(a.agreement_date) if isinstance(a.agreement_date, dt.date) else ""
     return {"title": a.title, "reference": a.reference, "draft_marking": draft_marking,
-            "version": a.version}
+            "version": a.version, "dated": dated}
 
 
 def scheme_parts(document: Document) -> list[Part]:
@@ -152,7 +154,7 @@ def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
     files = document_files(loaded, document, "agreement", formats, reference)
     for number, part in enumerate(scheme_parts(document), 1):
         scheme = select_parts(document, [part])
-        scheme.meta = {**document.meta, "title": part.heading}
+        scheme.meta = {**document.meta, "title": part.heading, "part_of": document.meta["title"]}
         files.update(document_files(loaded, scheme, f"schedules/{number:02d}-{part.key or number}",
                                     formats, reference))
     files["open-points.md"] = open_points_markdown(document, dirs).encode("utf-8")
@@ -175,6 +177,8 @@ def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str,
             draft_marking=doc.meta.get("draft_marking", ""),
             core_date=a.version_date,
             subject=a.reference,
+            dated=doc.meta.get("dated", ""),
+            part_of=doc.meta.get("part_of", ""),
         )
         files[f"{stem}.docx"] = write_docx(doc, meta, reference)
     return files

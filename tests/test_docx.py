@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -18,6 +19,7 @@ from lxml import etree
 
 from s75docs.document.nodes import NUMBERED_PARTS, Document, spans
 from s75docs.document.resolve import build_tree
+from s75docs.document.typography import curl
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.docx import DocxMeta, write_docx
@@ -273,11 +275,14 @@ def test_cover_contents_header_and_footer(written: bytes) -> None:
     assert texts[0] == META.title
     assert META.parties[0][0] in texts and META.parties[1][0] in texts
     assert texts.count(MARKING) == 1  # on the cover
+    assert "Dated " in texts  # no date yet: a line to fill in
     toc = [i for i, _ in fields(written) if i.startswith("TOC ")]
-    assert toc == ['TOC \\o "1-1" \\h \\z \\t "Clause 1,1,Part Heading,1"']
-    contents = [text_of(p) for style, p in body_paragraphs(written) if style == "toc 1"]
-    assert contents[:3] == ["Agreed Terms", "1.Definitions and Interpretation",
-                            "2.Commencement and Duration"]
+    # Outline levels 1 and 2 only, so that updating it lists each entry once, without the title.
+    assert toc == ['TOC \\o "1-2" \\h \\z']
+    contents = [(style, text_of(p)) for style, p in body_paragraphs(written)
+                if style.startswith("toc ")]
+    assert contents[:3] == [("toc 1", "Agreed Terms"), ("toc 2", "1.Definitions and Interpretation"),
+                            ("toc 2", "2.Commencement and Duration")]
     header = part_xml(written, "word/header1.xml")
     assert "".join(header.xpath("//w:t/text()", namespaces=NS)) == MARKING
     [style] = header.xpath("//w:pStyle/@w:val", namespaces=NS)
@@ -360,14 +365,17 @@ def test_hostile_text_comes_out_literally() -> None:
                     subject=HOSTILE)
     data = write_docx(document, meta, REFERENCE)
     texts = [text_of(p) for _, p in body_paragraphs(data)]
-    assert texts[0] == HOSTILE  # cover title, through docxtpl
-    assert texts.count(HOSTILE) == 5  # title, party, marking, contents entry, part heading
-    assert f"Name: {HOSTILE}" in texts
+    shown = curl(HOSTILE)  # quotes curled, everything else as written
+    assert shown != HOSTILE
+    assert texts[0] == shown  # cover title, through docxtpl
+    assert texts.count(shown) == 4  # title, party, marking, part heading (too short for contents)
+    assert f"Name: {shown}" in texts
     assert f"Long: {' '.join(long.split())}" in texts
     header = part_xml(data, "word/header1.xml")
-    assert "".join(header.xpath("//w:t/text()", namespaces=NS)) == HOSTILE
+    assert "".join(header.xpath("//w:t/text()", namespaces=NS)) == shown
     opened = docx.Document(io.BytesIO(data))
-    assert opened.core_properties.title == HOSTILE
+    assert opened.core_properties.title == shown
+    assert opened.core_properties.subject == HOSTILE  # the reference: data kept exact
     assert opened.core_properties.subject == HOSTILE
 
 
@@ -397,3 +405,71 @@ def test_reference_docx_is_what_the_script_writes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "s75docs" / "templates" / "make_reference_docx.py"), str(out)],
                    check=True, capture_output=True, timeout=60)
     assert out.read_bytes() == REFERENCE.read_bytes()
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+def outline_levels(data: bytes) -> dict[str, str]:
+    """Each paragraph style's outline level (0 is level 1), by style name."""
+    styles = part_xml(data, "word/styles.xml")
+    names = style_names(data)
+    return {names[s.get(f"{{{W}}}styleId")]: s.xpath("w:pPr/w:outlineLvl/@w:val", namespaces=NS)[0]
+            for s in styles.xpath("w:style[w:pPr/w:outlineLvl]", namespaces=NS)}
+
+
+def test_outline_levels_put_parts_above_clauses(written: bytes) -> None:
+    levels = outline_levels(written)
+    assert (levels["Part Heading"], levels["Clause 1"], levels["Agreement Title"]) == \
+        ("0", "1", "9")
+    # A schedule's paragraphs sit under their part, below the contents' two levels.
+    document = part_xml(written, "word/document.xml")
+    direct = document.xpath("//w:p/w:pPr/w:outlineLvl/@w:val", namespaces=NS)
+    assert direct and set(direct) == {"2"}
+    contents = [text_of(p) for style, p in body_paragraphs(written) if style.startswith("toc ")]
+    assert not [c for c in contents if "Partnership Board" in c or "Overview" in c], contents
+
+
+def test_the_document_language_is_british_english(written: bytes) -> None:
+    assert docx.Document(io.BytesIO(written)).core_properties.language == "en-GB"
+    styles = part_xml(written, "word/styles.xml")
+    assert styles.xpath("//w:docDefaults//w:lang/@w:val", namespaces=NS) == ["en-GB"]
+    assert styles.xpath("//w:docDefaults//w:widowControl", namespaces=NS)
+
+
+def test_a_title_naming_the_parties_is_not_followed_by_them(written: bytes) -> None:
+    titled = replace(META, title="Agreement between Oxfordshire County Council and the ICB",
+                     dated="1 April 2022")
+    texts = [text_of(p) for _, p in body_paragraphs(write_docx(sample(), titled, REFERENCE))]
+    assert texts[1:3] == ["Dated 1 April 2022", MARKING]  # no "between" and the parties again
+    assert [text_of(p) for _, p in body_paragraphs(written)][1:3] == ["between", META.parties[0][0]]
+
+
+def test_a_schedule_on_its_own_names_its_agreement_and_a_short_one_has_no_contents() -> None:
+    scheme = build_tree("# Live Well {.scheme}\n\n## Aims\n\n1. Better lives.\n")
+    meta = replace(META, title="Scheme 1: Live Well", part_of=META.title)
+    data = write_docx(scheme, meta, REFERENCE)
+    texts = [text_of(p) for _, p in body_paragraphs(data)]
+    assert texts[:3] == ["Scheme 1: Live Well", "forming part of the", META.title]
+    assert not [t for t in texts if t.startswith("Dated")]
+    styles = {style for style, _ in body_paragraphs(data)}
+    assert "TOC Heading" not in styles and "toc 1" not in styles
+    assert not [i for i, _ in fields(data) if i.startswith("TOC ")]
+
+
+def test_a_table_keeps_its_last_rows_and_total_together() -> None:
+    rows = "".join(f"| line {n} | £{n} |\n" for n in range(20))
+    document = build_tree(f"# T {{.body}}\n\n## Money\n\n1. The lines:\n\n| Line | £ |\n"
+                          f"|---|--:|\n{rows}| Total | £190 |\n")
+    data = write_docx(document, META, REFERENCE)
+    table = part_xml(data, "word/document.xml").xpath("//w:tbl", namespaces=NS)[0]
+    kept = [bool(tr.xpath(".//w:keepNext", namespaces=NS)) for tr in table.xpath("w:tr",
+                                                                                 namespaces=NS)]
+    assert kept[0] and kept[-3:] == [True, True, False] and not any(kept[1:-3])
+    assert len(table.xpath("w:tr/w:trPr/w:cantSplit", namespaces=NS)) == len(kept)
+    intro = table.getprevious()
+    assert intro.xpath("w:pPr/w:keepNext", namespaces=NS)  # "The lines:" stays with its table
+    short = build_tree("# T {.body}\n\n## Money\n\n| A | B |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n")
+    table = part_xml(write_docx(short, META, REFERENCE), "word/document.xml").xpath(
+        "//w:tbl", namespaces=NS)[0]
+    assert [bool(tr.xpath(".//w:keepNext", namespaces=NS)) for tr in table.xpath(
+        "w:tr", namespaces=NS)] == [True, True, False]  # a short table moves whole

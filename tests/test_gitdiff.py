@@ -76,9 +76,9 @@ def test_git_diff_shows_the_changed_clause_with_its_number(repo: Path, tmp_path:
     removed = [line for line in diff.splitlines() if line.startswith("-") and "months" in line]
     added = [line for line in diff.splitlines() if line.startswith("+") and "months" in line]
     assert removed == ["-22.1 Any Partner may terminate this Agreement, or any Scheme, by giving "
-                       "the other Partners not less than six months' written notice."]
+                       "the other Partners not less than six months\u2019 written notice."]
     assert added == ["+22.1 Any Partner may terminate this Agreement, or any Scheme, by giving "
-                     "the other Partners not less than nine months' written notice."]
+                     "the other Partners not less than nine months\u2019 written notice."]
     assert len(re.findall(r"^[-+][^-+]", diff, re.M)) == 2  # nothing else changed
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -171,3 +172,68 @@ def test_worked_example_numbers_match_the_markdown(tmp_path: Path) -> None:
         checked += 1
     assert checked > 300
     assert "Error! Reference" not in text
+
+
+UPDATE_CONTENTS = """
+import subprocess, sys, time, uno
+from com.sun.star.beans import PropertyValue
+soffice, profile, port, source = sys.argv[1:5]
+office = subprocess.Popen([soffice, f"-env:UserInstallation={profile}", "--headless",
+                           f"--accept=socket,host=localhost,port={port};urp;"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local)
+    for _ in range(100):
+        try:
+            context = resolver.resolve(
+                f"uno:socket,host=localhost,port={port};urp;StarOffice.ComponentContext")
+            break
+        except Exception:
+            time.sleep(0.5)
+    desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop",
+                                                               context)
+    hidden = PropertyValue()
+    hidden.Name, hidden.Value = "Hidden", True
+    document = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0,
+                                            (hidden,))
+    indexes = document.getDocumentIndexes()
+    for i in range(indexes.getCount()):
+        indexes.getByIndex(i).update()
+        print(indexes.getByIndex(i).getAnchor().getString())
+    document.close(True)
+finally:
+    office.terminate()
+    office.wait()
+"""
+
+
+def test_updating_the_contents_in_libreoffice_lists_each_entry_once(
+        document: Document, tmp_path: Path) -> None:
+    """LibreOffice's "Update" rebuilds the contents from the field's switches: each part and
+    clause of the terms once, with page numbers, not the title or a schedule's paragraphs."""
+    soffice, _ = tools()
+    python = shutil.which("python3", path="/usr/bin")  # the system's, which LibreOffice bridges
+    if python is None:
+        pytest.skip("no system python3 for LibreOffice's Python bridge")
+    source = tmp_path / "sample.docx"
+    source.write_bytes(write_docx(document, DocxMeta(
+        title="Section 75 Partnership Agreement", core_date=dt.date(2022, 4, 1)), REFERENCE))
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        [python, "-c", UPDATE_CONTENTS, soffice, (tmp_path / "profile").as_uri(), str(port),
+         str(source)], capture_output=True, text=True, timeout=TIMEOUT)
+    if result.returncode and "No module named 'uno'" in result.stderr:
+        pytest.skip(f"LibreOffice's Python bridge does not load: {result.stderr[-200:]}")
+    assert result.returncode == 0, result.stderr
+    entries = [line.rsplit("\t", 1)[0] for line in result.stdout.splitlines() if line.strip()]
+    assert all(line.rsplit("\t", 1)[-1].isdigit() for line in result.stdout.splitlines()
+               if line.strip())  # a page number on every entry
+    assert entries[:2] == ["Agreed Terms", "1. Definitions and Interpretation"]
+    assert len(entries) == len(set(entries))
+    assert "Section 75 Partnership Agreement" not in entries
+    assert "Schedule 1: Governance" in entries
+    assert not [e for e in entries if "Partnership Board" in e or "Overview" in e]

@@ -150,7 +150,7 @@ def test_changes_are_marked_where_they_are(redline: Path) -> None:
         p.xpath(".//w:t/text() | .//w:delText/text()", namespaces=NS)))
         for p in root.xpath("//w:p[w:pPr/w:rPr/w:ins or w:pPr/w:rPr/w:del]", namespaces=NS)}
     assert (w("ins"), "a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice.") in marked
+            "than one month’s written notice.") in marked
     assert any(tag == w("del") and text.startswith("use single purchasing")
                for tag, text in marked)
     rows = root.xpath("//w:tr[w:trPr/w:ins]", namespaces=NS)
@@ -191,12 +191,12 @@ def test_unchanged_agreement_has_no_tracked_changes(tmp_path: Path) -> None:
 def test_markdown_redline_uses_criticmarkup(new: Path, tmp_path: Path) -> None:
     text = write_redline(OLD, new, tmp_path / "redline.md").read_text(encoding="utf-8")
     assert ("22.1 Any Partner may terminate this Agreement, or any Scheme, by giving the other "
-            "Partners not less than {--six--}{++nine++} months' written notice.") in text
+            "Partners not less than {--six--}{++nine++} months’ written notice.") in text
     assert ("not less than {--[shorter notice period when Contributions are not agreed (the report "
-            "to Cabinet of 15 March 2022 does not give it)] written notice.--}{++two months' "
+            "to Cabinet of 15 March 2022 does not give it)] written notice.--}{++two months’ "
             "written notice; or++}") in text
     assert ("22.2.3 {++a Partner ceases to have the functions that a Scheme covers: not less "
-            "than one month's written notice.++}") in text
+            "than one month’s written notice.++}") in text
     assert "{--£62,000,000--}{++£60,500,000++}" in text
 
 

@@ -69,8 +69,8 @@ def test_domain_filters(tmp_path: Path) -> None:
         o=OpenPoint(to_be_agreed="host to be agreed"),
     )
     assert build_tree(out).parts[0].blocks[0].plain() == (
-        "£190,585,000|£1,234.50|1 April 2022|01.04.2022|six months' notice|"
-        "one month's notice|A, B and C|[host to be agreed]")
+        "£190,585,000|£1,234.50|1 April 2022|01.04.2022|six months\u2019 notice|"
+        "one month\u2019s notice|A, B and C|[host to be agreed]")
 
 
 def test_firm_templates_override_built_in_ones(tmp_path: Path) -> None:

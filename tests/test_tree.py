@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from s75docs.document.resolve import build_tree, format_number
+from s75docs.document.typography import curl
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.markdown import write_markdown
@@ -119,10 +120,11 @@ def test_format_number(counters: list[int], level: int, expected: tuple[str, str
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1,
                max_size=80).filter(lambda s: s.strip()))
 def test_escaped_data_comes_out_literally(text: str) -> None:
-    """Whatever a party's name holds, it is printed as written (whitespace folded)."""
+    """Whatever a party's name holds, it is printed as written (whitespace folded, quotes
+    curled)."""
     doc = build_tree(f"# Title {{.body}}\n\n## Clause\n\n1. Name: {escape_markdown(text)}\n")
     [_, item] = doc.parts[0].blocks
-    assert item.plain() == ("Name: " + re.sub(r"\s+", " ", text)).rstrip()
+    assert item.plain() == curl(("Name: " + re.sub(r"\s+", " ", text)).rstrip())
 
 
 def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:

@@ -107,7 +107,7 @@ def test_a_firm_replaces_the_draft_marking_and_both_reports(firm: Path, tmp_path
     assert points.startswith("# To agree\n\n* date of the agreement to be inserted on completion\n")
     compliance = (out / "compliance.md").read_text(encoding="utf-8")
     assert compliance.startswith("# Compliance of Section 75 Partnership Agreement between ")
-    assert "\n- reg 4(2): yes\n" in compliance
+    assert "\n- reg 4(2): no\n" in compliance  # consultation is still an open point
 
 
 def test_open_points_says_none_when_there_are_none() -> None:
@@ -163,7 +163,7 @@ def test_deed_and_as_varied_titles_and_marking(use_firm: bool, firm: Path, new: 
                           templates=[firm] if use_firm else None)
     deed, varied = out / "deed-of-variation.docx", out / "agreement-as-varied.docx"
     if use_firm:
-        title, marking = f"Acte modificatif: {OXON_TITLE}", "Projet d'acte 01.10.2022"
+        title, marking = f"Acte modificatif: {OXON_TITLE}", "Projet d\u2019acte 01.10.2022"
         varied_title = f"{OXON_TITLE}, consolidated 01.10.2022"
     else:
         title = f"Deed of Variation: {OXON_TITLE}"

@@ -1,25 +1,35 @@
-"""Proof, from the rendered document, that every prescribed item of the Regulations is there.
+"""Proof, from the rendered document and the data, that every prescribed item of the Regulations is there.
 
-``templates/statute-map.yaml`` maps each item (reg 7(3)(a)-(g), the reg 7(4) host partner,
-pooled fund manager and reporting, the reg 8/9 items, reg 4 consultation) to the clause labels
-that satisfy it; ``{key}`` in a label stands for a scheme's key. An item is satisfied when every
-label it names is on a live clause of the document (not one kept as "[Not used]").
+``templates/statute-map.yaml`` maps each item (reg 4 consultation; reg 7(3)(a)-(g) and 7(4) for
+a pooled fund; reg 8(3) and 8(4) where an NHS body exercises a council's health-related
+functions; reg 9(3) and 9(4) where a council exercises NHS functions; the 7(2), 8(2) and 9(2)
+consent of an NHS trust's commissioners) to the clause labels that satisfy it; ``{key}`` in a
+label stands for a scheme's key. An item is *missing* when a label it names is not on a live
+clause (one kept as "[Not used]" is not live); *open* when the clauses are there but a value it
+rests on (the map's ``data``) is still an open point or not given, so that the clause holds only
+a bracketed note, or a recital records that a step has not been taken; *satisfied* otherwise.
+The test is on the data, never on the wording, so a firm's clauses are judged the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from s75docs.document.nodes import Document
 from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
-from s75docs.model.agreement import Agreement, Arrangement
+from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
 
 MAP_FILE = "statute-map.yaml"
 NOT_USED = "[Not used]"
+AppliesTo = Literal["agreement", "pooled_fund", "nhs_body_exercises", "council_exercises"]
+Status = Literal["satisfied", "open", "missing"]
+DELEGATIONS = (Arrangement.lead_commissioning, Arrangement.integrated_provision)
 
 
 class MapItem(BaseModel):
@@ -27,8 +37,12 @@ class MapItem(BaseModel):
 
     item: str = Field(min_length=1)
     regulation: str = Field(min_length=1)
-    applies_to: str = Field(pattern="^(pooled_fund|delegation|agreement)$")
+    applies_to: AppliesTo
     labels: list[str] = Field(min_length=1)
+    # Fields (dotted) of the agreement, the scheme or, with per_trust, the NHS trust partner
+    # that the item rests on: an open point or nothing there leaves the item open.
+    data: list[str] = []
+    per_trust: bool = False  # one row for each NHS trust partner (its commissioners' consent)
 
 
 @dataclass
@@ -37,11 +51,17 @@ class Row:
     regulation: str
     scheme: str  # scheme title, or "" for agreement-wide items
     where: list[str]  # "clause 7.2", "paragraph 3 of Scheme 1", ...
-    missing: list[str]
+    missing: list[str]  # labels not on a live clause
+    open: list[str] = field(default_factory=list)  # data fields still to be agreed
+    partner: str = ""  # the NHS trust a consent row is about
+
+    @property
+    def status(self) -> Status:
+        return "missing" if self.missing else "open" if self.open else "satisfied"
 
     @property
     def satisfied(self) -> bool:
-        return not self.missing
+        return self.status == "satisfied"
 
 
 def load_map(dirs: list[Path]) -> list[MapItem]:
@@ -67,25 +87,60 @@ def _where(document: Document, label: str) -> str | None:
     return document.citations.cite(part, block)
 
 
+def exercised_by(agreement: Agreement, schedule: Schedule) -> set[AppliesTo]:
+    """Which of regs 8 and 9 a scheme's delegation falls under: by the kind of the partner that
+    exercises the others' functions (its lead commissioner); both while that is not settled."""
+    if not any(schedule.has(kind) for kind in DELEGATIONS):
+        return set()
+    lead = schedule.lead_commissioner
+    keys = {p.key for p in agreement.partners}
+    if isinstance(lead, str) and lead in keys:
+        return {"council_exercises" if agreement.partner(lead).kind.is_council
+                else "nhs_body_exercises"}
+    return {"council_exercises", "nhs_body_exercises"}
+
+
+def _targets(agreement: Agreement, entry: MapItem) -> Iterator[tuple[object, Schedule | None]]:
+    """What each row of an item is about: the agreement, or each scheme it applies to."""
+    if entry.applies_to == "agreement":
+        yield agreement, None
+        return
+    for schedule in agreement.schedules:
+        if entry.applies_to == "pooled_fund" and schedule.has(Arrangement.pooled_fund) or \
+                entry.applies_to in exercised_by(agreement, schedule):
+            yield schedule, schedule
+
+
+def _is_open(value: object) -> bool:
+    return value is None or isinstance(value, OpenPoint) or value == [] or value == ""
+
+
+def _value(source: object, path: str) -> object:
+    for name in path.split("."):
+        if source is None or isinstance(source, OpenPoint):
+            return source
+        source = getattr(source, name)
+    return source
+
+
 def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -> list[Row]:
     """Every prescribed item for the agreement and each scheme it applies to, with where it is."""
     rows: list[Row] = []
+    trusts: list[Partner | None] = [p for p in agreement.partners if p.kind.is_trust]
     for entry in items:
-        if entry.applies_to == "agreement":
-            targets = [("", "")]
-        else:
-            kinds = (Arrangement.pooled_fund,) if entry.applies_to == "pooled_fund" else \
-                (Arrangement.lead_commissioning, Arrangement.integrated_provision)
-            targets = [(s.title, s.key) for s in agreement.schedules
-                       if any(s.has(kind) for kind in kinds)]
-        for title, key in targets:
+        for subject, schedule in _targets(agreement, entry):
+            key, title = (schedule.key, schedule.title) if schedule else ("", "")
             found: list[str] = []
             missing: list[str] = []
             for label in entry.labels:
                 name = label.replace("{key}", key)
                 where = _where(document, name)
                 (found if where else missing).append(where or name)
-            rows.append(Row(entry.item, entry.regulation, title, found, missing))
+            for partner in trusts if entry.per_trust else [None]:
+                source = partner if partner is not None else subject
+                open_fields = [path for path in entry.data if _is_open(_value(source, path))]
+                rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
+                                partner.name if partner else ""))
     return rows
 
 
@@ -95,6 +150,5 @@ def compliance_findings(rows: list[Row], source: str) -> list[Finding]:
                 + (f" for the scheme '{row.scheme}'" if row.scheme else "")
                 + " is not in the rendered agreement (no live clause labelled "
                 + ", ".join(repr(m) for m in row.missing) + ")", source, code="compliance")
-        for row in rows if not row.satisfied
+        for row in rows if row.missing
     ]
-

@@ -23,6 +23,7 @@ from markdown_it.token import Token
 
 from s75docs.constants import MAX_LEVEL
 from s75docs.document.nodes import NUMBERED_PARTS, PART_KINDS, Block, Cell, Document, Part, Span, plain_text
+from s75docs.document.typography import typeset
 from s75docs.errors import Finding, S75Error
 
 _MARKERS = {"#": "s75_label", "@": "s75_ref", "?": "s75_open", "=": "s75_define", ".": "s75_class"}
@@ -119,7 +120,8 @@ def _trim(spans: list[Span]) -> None:
 
 
 def parse(markdown: str, *, source: str = "rendered agreement") -> Document:
-    """Markdown (from the templates) to parts and blocks; numbering is left to ``finish``."""
+    """Markdown (from the templates) to parts and blocks, quotes curled; numbering is left to
+    ``finish``."""
     tokens = _PARSER.parse(markdown)
     parts: list[Part] = []
     part: Part | None = None
@@ -192,6 +194,7 @@ def parse(markdown: str, *, source: str = "rendered agreement") -> Document:
             cell_align = "right" if "right" in str(style) else "center" if "center" in str(
                 style) else "left"
         i += 1
+    typeset(parts)
     return Document(parts)
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from s75docs.document.nodes import Document
 from s75docs.document.reader import parse
+from s75docs.document.typography import curl
 from s75docs.render.environment import Safe, render_template
+from s75docs.write.markdown import escape_inline
 
 if TYPE_CHECKING:
     from s75docs.check.compliance import Row
@@ -38,8 +40,10 @@ def render_line(name: str, context: dict[str, Any], dirs: list[Path]) -> str:
 
 
 def plain(text: str) -> Safe:
-    """Report text printed as it reads: not escaped for Markdown, on one line."""
-    return Safe(" ".join(str(text).split()))
+    """Report text on one line as a Markdown previewer prints it: quotes curled as in the
+    documents, and escaped for CommonMark only where a previewer would read it (not the
+    template escaping, whose backslashes before every ``.`` or ``(`` would show in the file)."""
+    return Safe(escape_inline(curl(" ".join(str(text).split()))))
 
 
 def cell(text: str) -> Safe:

@@ -14,8 +14,14 @@ A firm may replace ``reference.docx`` with its own, made in Word. The writer nee
   "Link level to style"), ``Parties`` and ``Recitals`` each linked to a list of their own,
   ``List Bullet`` to a bullet list; the writer restarts the lists at 1 in every part;
 * the tags ``{{ title }}``, ``{{ draft_marking }}``, ``{{ subject }}``, ``{% for party in
-  parties %}`` (``party.name``, ``party.defined_term``) anywhere, and ``{{p body }}`` alone in
-  the paragraph where the agreement goes.
+  parties %}`` (``party.name``, ``party.defined_term``), ``{{ dated }}`` (the agreement's
+  date, empty until known), ``{{ part_of }}`` (for a schedule printed on its own, the title of
+  the agreement it belongs to) and ``title_names_parties`` (the title already says "between")
+  anywhere, and ``{{p body }}`` alone in the paragraph where the agreement goes.
+
+Outline levels give Word's navigation pane and the contents field their structure: a part's
+heading is level 1, a clause of the terms level 2 (the writer puts a schedule's paragraphs at
+level 3), and the contents field collects levels 1 and 2.
 """
 
 from __future__ import annotations
@@ -157,7 +163,8 @@ def styles_xml() -> str:
                                el("rFonts", ascii=FONT, hAnsi=FONT, cs=FONT, eastAsia=FONT),
                                el("sz", val=SIZE), el("szCs", val=SIZE),
                                el("lang", val="en-GB", eastAsia="en-GB", bidi="ar-SA"))),
-           el("pPrDefault", el("pPr", el("spacing", after=160, line=276, lineRule="auto")))),
+           el("pPrDefault", el("pPr", el("widowControl"),
+                               el("spacing", after=160, line=276, lineRule="auto")))),
         el("style", el("name", val="Normal"), el("qFormat"),
            type="paragraph", default=1, styleId="Normal"),
         el("style", el("name", val="Default Paragraph Font"), el("uiPriority", val=1),
@@ -179,6 +186,8 @@ def styles_xml() -> str:
         para_style("CoverParty", "Cover Party", next_style="CoverText",
                    p=ppr(jc="center", after=120, keep_next=True), r=rpr(bold=True, caps=True,
                                                                          size=24)),
+        para_style("CoverDated", "Cover Dated", next_style="CoverText",
+                   p=ppr(jc="center", before=480, after=480), r=rpr(bold=True)),
         para_style("CoverMarking", "Cover Marking",
                    p=ppr(jc="center", before=1440, after=0, border=border_box),
                    r=rpr(bold=True)),
@@ -193,14 +202,18 @@ def styles_xml() -> str:
         para_style("TOCHeading", "TOC Heading", next_style="TOC1",
                    p=ppr(jc="center", after=360, keep_next=True), r=rpr(bold=True, caps=True)),
         para_style("TOC1", "toc 1", next_style="Normal",
-                   p=ppr(tabs=toc_tabs, left=720, hanging=720, after=120, line=240),
+                   p=ppr(tabs=toc_tabs, left=720, hanging=720, before=120, after=60, line=240,
+                         keep_next=True), r=rpr(bold=True), ui_priority=39, q_format=False),
+        para_style("TOC2", "toc 2", next_style="Normal",
+                   p=ppr(tabs=toc_tabs, left=720, hanging=720, after=60, line=240),
                    ui_priority=39, q_format=False),
         # Parts and headings.
         para_style("PartHeading", "Part Heading", next_style="Normal",
                    p=ppr(jc="center", after=360, keep_next=True, outline=0),
                    r=rpr(bold=True, caps=True, size=24)),
+        # The title over the parties is not a part: body text in the outline and the contents.
         para_style("AgreementTitle", "Agreement Title", based_on="PartHeading",
-                   next_style="Normal", p=ppr()),
+                   next_style="Normal", p=ppr(outline=9)),
         para_style("FrontHeading", "Front Heading", next_style="Normal",
                    p=ppr(keep_next=True, before=240, after=160), r=rpr(bold=True, caps=True)),
         para_style("SubHeading", "Sub Heading", next_style="Body1",
@@ -211,7 +224,7 @@ def styles_xml() -> str:
         _, _, number_at, text_at = LEVELS[level - 1]
         if level == 1:
             p = ppr(num=(NUM_CLAUSE, 0), keep_next=True, before=240, after=160,
-                    left=text_at, hanging=text_at - number_at, outline=0)
+                    left=text_at, hanging=text_at - number_at, outline=1)
             r = rpr(bold=True)
         else:
             p = ppr(num=(NUM_CLAUSE, level - 1), left=text_at, hanging=text_at - number_at,
@@ -313,7 +326,9 @@ def field(instruction: str, result: str) -> str:
             f'{run(result)}<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-TOC_INSTRUCTION = 'TOC \\o "1-1" \\h \\z \\t "Clause 1,1,Part Heading,1"'
+# Outline levels: 1 for a part (the terms, each schedule and scheme), 2 for a clause of the
+# terms; a schedule's paragraphs are written at level 3, so they are navigable but not listed.
+TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z'
 TOC_PLACEHOLDER = ("Right-click here and choose Update Field (or press F9) to build the table "
                    "of contents.")
 
@@ -321,6 +336,12 @@ TOC_PLACEHOLDER = ("Right-click here and choose Update Field (or press F9) to bu
 def document_xml() -> str:
     body = [
         p("Title", run("{{ title }}")),
+        p("CoverText", run("{%p if part_of %}")),
+        p("CoverText", run("forming part of the")),
+        p("CoverParty", run("{{ part_of }}")),
+        p("CoverText", run("{%p endif %}")),
+        # A title that already says "between X and Y" is not followed by the parties again.
+        p("CoverText", run("{%p if not title_names_parties %}")),
         p("CoverText", run("between")),
         p("CoverText", run("{%p for party in parties %}")),
         p("CoverParty", run("{{ party.name }}")),
@@ -328,6 +349,10 @@ def document_xml() -> str:
         p("CoverText", run("and")),
         p("CoverText", run("{%p endif %}")),
         p("CoverText", run("{%p endfor %}")),
+        p("CoverText", run("{%p endif %}")),
+        p("CoverText", run("{%p if not part_of %}")),
+        p("CoverDated", run("Dated {{ dated }}")),
+        p("CoverText", run("{%p endif %}")),
         p("CoverText", run("{%p if draft_marking %}")),
         p("CoverMarking", run("{{ draft_marking }}")),
         p("CoverText", run("{%p endif %}")),

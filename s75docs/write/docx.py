@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from s75docs.document.nodes import Document
+from s75docs.document.typography import curl
 from s75docs.errors import Finding, S75Error
 from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter
 from s75docs.write.docx_xml import (
@@ -63,6 +64,8 @@ class DocxMeta:
     parties: list[tuple[str, str]] = field(default_factory=list)  # (name, defined term)
     draft_marking: str = ""  # "Draft (3) — 12.09.2016 — subject to contract"; empty when final
     subject: str = ""
+    dated: str = ""  # the date on the cover's "Dated" line; empty until it is known
+    part_of: str = ""  # for a schedule printed on its own: the title of its agreement
     revision_author: str = AUTHOR  # who the tracked changes of a redline are attributed to
     revision_date: dt.date | None = None  # their date; none written when None
     track_revisions: bool = False  # a redline: Track Changes on for the reader's own edits
@@ -83,10 +86,18 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     except Exception as exc:  # a missing, damaged or non-Word file
         raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
                                code="template")) from exc
+    # The tree's quotes are curled as it is built; these values come from the data.
+    meta = replace(meta, title=curl(meta.title), draft_marking=curl(meta.draft_marking),
+                   part_of=curl(meta.part_of),
+                   parties=[(curl(name), curl(term)) for name, term in meta.parties])
     context = {
         "title": template_text(meta.title),
         "subject": template_text(meta.subject),
         "draft_marking": template_text(meta.draft_marking),
+        "dated": template_text(meta.dated),
+        "part_of": template_text(meta.part_of),
+        # The cover names the parties under a title only when the title does not already.
+        "title_names_parties": " between " in f" {meta.part_of or meta.title} ".casefold(),
         "parties": [{"name": template_text(name), "defined_term": template_text(term)}
                     for name, term in meta.parties],
         "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
@@ -96,7 +107,8 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
         template.render(context, jinja_env=env, autoescape=True)
     except TemplateError as exc:
         raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
-                               "use title, subject, draft_marking, parties and body)", where,
+                               "use title, subject, draft_marking, parties, dated, part_of, "
+                               "title_names_parties and body)", where,
                                code="template")) from exc
     docx = template.docx
     strip_ids(docx)  # the reference's own ids; the body written next carries none

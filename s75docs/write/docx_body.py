@@ -52,7 +52,10 @@ TABLE_TEXT = "Table Text"
 TABLE_STYLE = "Agreement Table"
 TABLE_GAP = 240  # twips of space between a table and the paragraph after it
 EXECUTION_TEXT = "Execution Text"  # optional: Normal if the reference has no such style
-TOC_STYLE = "toc 1"  # optional: without it the contents field keeps its text until updated
+TOC_STYLE = "toc {}"  # optional: without "toc 1" the contents field keeps its text until updated
+TOC_HEADING = "TOC Heading"  # optional: the contents' heading, left out with the contents
+MIN_CONTENTS = 6  # fewer entries (a deed, a schedule on its own) need no contents page
+SCHEDULE_OUTLINE = 2  # a schedule's paragraphs: level 3, under the part, out of the contents
 MAX_STYLE_LEVEL = 5
 REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
                    *(CLAUSE.format(n) for n in range(1, MAX_STYLE_LEVEL + 1)),
@@ -96,7 +99,7 @@ class BodyWriter:
             self.text_width = 9026
         self.bookmark_names: dict[str, str] = {}
         self.part_targets: dict[str, bool] = {}
-        self.toc_entries: list[tuple[str, str, str]] = []
+        self.toc_entries: list[tuple[str, str, str, int]] = []  # number, text, anchor, level
         level_text = self.numbering.xpath(
             f'w:abstractNum[@w:abstractNumId="{self.clause_list}"]'
             f'/w:lvl[@w:ilvl="{self.clause_levels[1]}"]/w:lvlText/@w:val')
@@ -164,7 +167,7 @@ class BodyWriter:
 
     def paragraph(self, style_name: str, *, num: tuple[int, int] | None = None,
                   ind: tuple[int, int] | None = None, page_break: bool = False,
-                  keep_next: bool = False, jc: str | None = None,
+                  keep_next: bool = False, jc: str | None = None, outline: int | None = None,
                   change: str | None = None) -> Any:
         props = [el("w:pStyle", val=self.style(style_name))]
         if keep_next:
@@ -180,6 +183,8 @@ class BodyWriter:
                          el("w:ind", left=left))
         if jc:
             props.append(el("w:jc", val=jc))
+        if outline is not None:
+            props.append(el("w:outlineLvl", val=outline))
         if change:  # the paragraph mark itself inserted or deleted: the paragraph comes or goes
             props.append(el("w:rPr", [self.revision(change)]))
         return el("w:p", [el("w:pPr", props)])
@@ -300,13 +305,16 @@ class BodyWriter:
             node.set(qn("w:id"), str(number))
 
     def contents(self) -> None:
-        """Fill the contents (TOC) field's shown text with the headings, linked to them.
+        """Fill the contents (TOC) field's shown text with the parts and the clauses of the
+        terms, linked to them; a short document loses its contents page instead.
 
         Page numbers are left to Word, which rebuilds the field when it updates fields on
         opening (the reference document asks it to) or on F9: a page number written here could
-        only be a guess, and LibreOffice shows a contents field's text as it finds it.
+        only be a guess, and LibreOffice shows a contents field's text as it finds it. The field
+        collects outline levels 1 and 2 only, the levels of these entries, so that updating it
+        in either program lists each once and leaves out the title and the schedules' paragraphs.
         """
-        if not self.toc_entries or TOC_STYLE.casefold() not in self.style_ids:
+        if TOC_STYLE.format(1).casefold() not in self.style_ids:
             return
         instruction_tag, char_tag, char_type = qn("w:instrText"), qn("w:fldChar"), \
             qn("w:fldCharType")
@@ -341,9 +349,18 @@ class BodyWriter:
             if following is None:
                 return
             old.append(following)
+        if len(self.toc_entries) < MIN_CONTENTS:
+            heading = first.getprevious()
+            if heading is not None and TOC_HEADING.casefold() in self.style_ids and \
+                    heading.xpath(f'w:pPr/w:pStyle/@w:val="{self.style(TOC_HEADING)}"'):
+                old.insert(0, heading)
+            for p in old:
+                p.getparent().remove(p)
+            return
         paragraphs = []
-        for number, text, anchor in self.toc_entries:
-            p = self.paragraph(TOC_STYLE)
+        for number, text, anchor, level in self.toc_entries:
+            style = TOC_STYLE.format(level)
+            p = self.paragraph(style if style.casefold() in self.style_ids else TOC_STYLE.format(1))
             link = el("w:hyperlink", anchor=anchor, history=1)
             plain = PLAIN
             if number:
@@ -361,9 +378,9 @@ class BodyWriter:
         for p in old:
             p.getparent().remove(p)
 
-    def toc_entry(self, paragraph: Any, number: str, text: str) -> None:
+    def toc_entry(self, paragraph: Any, number: str, text: str, level: int) -> None:
         anchor = f"{TOC_PREFIX}{len(self.toc_entries) + 1:04d}"
-        self.toc_entries.append((number, clean(text), anchor))
+        self.toc_entries.append((number, clean(text), anchor, level))
         bookmark_id = self.next_bookmark_id
         self.next_bookmark_id += 1
         props = paragraph.find(qn("w:pPr"))
@@ -401,7 +418,7 @@ class BodyWriter:
                 p.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "clause":
-                out.append(self.clause(block, nums))
+                out.append(self.clause(block, nums, in_terms=part.kind == "body"))
             elif block.kind == "bullet":
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
                 p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
@@ -422,6 +439,9 @@ class BodyWriter:
                 p.extend(self.runs(block.spans))
                 self.bookmark(p, _label(block))
                 out.append(p)
+        for position, element in enumerate(out[:-1]):  # what introduces a table stays with it
+            if element.tag == qn("w:p") and out[position + 1].tag == qn("w:tbl"):
+                element.get_or_add_pPr().keepNext_val = True
         for position in gapped:  # the gap after a table, on the paragraph that follows it
             out[position].get_or_add_pPr().get_or_add_spacing().before = Twips(TABLE_GAP)
         return out
@@ -450,10 +470,12 @@ class BodyWriter:
             self.bookmark(p, _label(part))
         if part.kind != "front" and part.change != "del":
             title = plain_text(part.title, without="del")  # a redline's contents show the new headings
-            self.toc_entry(p, "", f"{part.name}: {title}" if part.name else title)
+            self.toc_entry(p, "", f"{part.name}: {title}" if part.name else title, 1)
         return p
 
-    def clause(self, block: Block, nums: dict[str, int]) -> Any:
+    def clause(self, block: Block, nums: dict[str, int], *, in_terms: bool) -> Any:
+        """A numbered paragraph; a clause heading of the terms is listed in the contents, one
+        of a schedule or scheme only put at a lower outline level (navigable, not listed)."""
         style_kind = block.list_style if block.list_style in self.lists else "clause"
         abstract = self.lists[style_kind]
         if style_kind not in nums:
@@ -462,6 +484,7 @@ class BodyWriter:
         if style_kind == "clause":
             p = self.paragraph(CLAUSE.format(level), num=(nums[style_kind],
                                                           self.clause_levels[level]),
+                               outline=None if in_terms or level > 1 else SCHEDULE_OUTLINE,
                                change=block.change)
         else:
             style = PARTIES if style_kind == "parties" else RECITALS
@@ -472,10 +495,10 @@ class BodyWriter:
                                change=block.change)
         p.extend(self.runs(block.spans))
         self.bookmark(p, _label(block))
-        if style_kind == "clause" and level == 1 and block.change != "del":
+        if in_terms and style_kind == "clause" and level == 1 and block.change != "del":
             # A redline's contents list the headings as they now read.
             self.toc_entry(p, self.clause_number_text.replace("%1", block.number),
-                           plain_text(block.spans, without="del"))
+                           plain_text(block.spans, without="del"), 2)
         return p
 
     def table(self, block: Block, *, spacer: bool) -> list[Any]:
@@ -498,6 +521,7 @@ class BodyWriter:
             ]),
             el("w:tblGrid", [el("w:gridCol", w=w) for w in widths]),
         ])
+        kept = _kept_rows(len(block.rows))
         for index, row in enumerate(block.rows):
             header = all(cell.header for cell in row) and bool(row)
             tr_props = [el("w:cantSplit")]
@@ -509,7 +533,7 @@ class BodyWriter:
             tr = el("w:tr", [el("w:trPr", tr_props)])
             for c in range(columns):
                 cell = row[c] if c < len(row) else Cell([])
-                tr.append(self.cell(cell, widths[c], header))
+                tr.append(self.cell(cell, widths[c], header, keep_next=index in kept))
             table.append(tr)
         if not spacer:
             return [table]
@@ -517,11 +541,24 @@ class BodyWriter:
         gap[0].insert(1, el("w:spacing", before=0, after=0))
         return [table, gap]
 
-    def cell(self, cell: Cell, width: int, header: bool) -> Any:
+    def cell(self, cell: Cell, width: int, header: bool, *, keep_next: bool = False) -> Any:
         jc = {"right": "right", "center": "center"}.get(cell.align)
-        p = self.paragraph(TABLE_TEXT, jc=jc)
+        p = self.paragraph(TABLE_TEXT, jc=jc, keep_next=keep_next)
         p.extend(self.runs(cell.spans, Format(bold=header)))
         return el("w:tc", [el("w:tcPr", [el("w:tcW", w=width, type="dxa")]), p])
+
+
+KEEP_WHOLE_TABLE = 12  # rows: a table this short is kept on one page
+KEEP_LAST_ROWS = 3  # a longer table takes at least its last rows (a total) over a page together
+
+
+def _kept_rows(count: int) -> set[int]:
+    """The rows whose paragraphs keep with the next row: all of a short table, so it moves to
+    the next page whole; the header and the last few of a long one, so that neither a header
+    nor one row and its total is left on a page of its own."""
+    if count <= KEEP_WHOLE_TABLE:
+        return set(range(count - 1))
+    return {0, *range(count - KEEP_LAST_ROWS, count - 1)}
 
 
 _CHAR_TWIPS = 115  # an average character of 10 pt Arial, bold headers included

@@ -26,6 +26,7 @@ W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
 AUTHOR = "s75docs"
+LANGUAGE = "en-GB"  # the core properties' language; the reference document's styles say the same
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -130,6 +131,7 @@ def core_properties(docx: Any, meta: DocxMeta) -> None:
     props.last_modified_by = AUTHOR
     props.revision = 1
     props.title = clean(meta.title)
+    props.language = LANGUAGE
     props.subject = clean(meta.subject)
     props.created = when
     props.modified = when

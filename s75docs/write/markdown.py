@@ -1,14 +1,47 @@
 """The canonical text: the document tree written as Markdown for ``git diff``.
 
 One paragraph per line, clause numbers written out, tables as pipe tables, no timestamps.
-The text is for people and diffs; the tool never reads it back.
+The text is for people and diffs; the tool never reads it back. People also preview it (GitHub,
+GitLab, VS Code), so every piece of text is escaped for CommonMark: a name holding ``*``, ``_``,
+``<b>``, a backtick, ``[x](url)`` or a trailing ``\\`` prints as written there, not as emphasis,
+HTML, code or a live link. Only what a previewer could read is escaped, so the diff stays legible.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 
 from s75docs.document.nodes import Block, Cell, Document, Part, Span, spans
+
+# Inline: backslash, code, emphasis, links, HTML and autolinks, strikethrough and maths (GitHub),
+# an underscore that could open or close emphasis (not one inside a word), and entities.
+_INLINE = re.compile(r"[\\`*\[\]<~$]|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
+# At the start of a line: a heading, quote, list item, setext underline or numbered list item.
+_LINE_START = re.compile(r"^(?:[#>+=-]|\d+(?=[.)]))")
+_CLOSING_HASHES = re.compile(r"(?<=\s)#+$")  # an ATX heading would drop them
+# An open point's closing "]" before "(", "[" or ":" would make "[...]" a link or a link
+# definition; text's own brackets are escaped already, so an unescaped one is an open point's.
+_OPEN_POINT_BEFORE_LINK = re.compile(r"(?<!\\)\](?=[(\[:])")
+
+
+def escape_inline(text: str) -> str:
+    """Text as CommonMark prints it literally, wherever in a line it stands."""
+    return _INLINE.sub(lambda m: "\\" + m.group(), text)
+
+
+def escape_line(text: str) -> str:
+    """Markdown that starts a line (a paragraph, a list item's text): a leading ``#``, ``>``,
+    ``-``, ``+``, ``=`` or ``1.`` escaped so it stays text."""
+    match = _LINE_START.match(text)
+    if match is None:
+        return text
+    at = match.end() if match.group()[0].isdigit() else 0  # "1\." or "\#"
+    return text[:at] + "\\" + text[at:]
+
+
+def _heading(text: str) -> str:
+    return _CLOSING_HASHES.sub(lambda m: "\\" + m.group(), text)
 
 
 def _spans(spans: list[Span], marked: bool = True) -> str:
@@ -29,7 +62,7 @@ def _spans(spans: list[Span], marked: bool = True) -> str:
                                changes.pop()))
         else:
             out.append(_emphasis(marker, "".join(_inner(s, marked) for s in run)))
-    return "".join(out)
+    return _OPEN_POINT_BEFORE_LINK.sub(r"\\]", "".join(out))
 
 
 def _marker(span: Span) -> str:
@@ -40,7 +73,7 @@ def _inner(span: Span, marked: bool) -> str:
     """A span's text without its own emphasis; a changed leaf marked when ``marked``."""
     if span.kind in ("strong", "em"):
         return _spans(span.children, marked)
-    text = span.plain()
+    text = f"[{escape_inline(span.text)}]" if span.kind == "open" else escape_inline(span.plain())
     return _critic(text, span.change) if marked and span.change and not span.children else text
 
 
@@ -77,25 +110,26 @@ def _block(part: Part, block: Block) -> list[str]:
     text = _spans(block.spans)
     if block.kind == "clause":
         if block.level == 1 and part.kind != "front":
-            return [f"## {block.number} {text}"]
+            return [f"## {block.number} {_heading(text)}"]
         return [f"{block.number} {text}"]
     if block.kind == "heading":
-        return [f"### {text}"]
+        return [f"### {_heading(text)}"]
     if block.kind == "bullet":
-        return [f"- {text}"]
+        return [f"- {escape_line(text)}"]
     if block.kind == "table":
         return _table(block)
-    return [text]
+    return [escape_line(text)]
 
 
 def write_markdown(document: Document) -> str:
     """The whole document as Markdown text ending in one newline."""
     paragraphs: list[str] = []
     for part in document.parts:
-        heading = part.heading
-        if not part.change and any(s.change for s in spans(part.title)):
-            heading = f"{part.name}: {_spans(part.title)}" if part.name else _spans(part.title)
-        heading = heading.upper() if part.kind == "front" else heading
+        changed = not part.change and any(s.change for s in spans(part.title))
+        title = _spans(part.title) if changed else escape_inline(part.heading)
+        if changed and part.name:
+            title = f"{part.name}: {title}"
+        heading = _heading(title.upper() if part.kind == "front" else title)
         paragraphs.append(f"# {_critic(heading, part.change) if part.change else heading}")
         for block in part.blocks:
             paragraphs.extend(_block(part, block))

@@ -1,0 +1,78 @@
+"""compliance.md tells the truth: an item resting on an open point is open, not satisfied; rows
+name the arrangement they check (reg 7 pooled fund, reg 8 an NHS body exercising a council's
+functions, reg 9 a council exercising NHS functions); an NHS trust partner gets consent rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from s75docs.check.compliance import Row
+from s75docs.pipeline import prepare
+from s75docs.render.environment import template_dirs
+from s75docs.render.wording import compliance_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+OXON = ROOT / "examples" / "oxfordshire-2022"
+HARINGEY = ROOT / "examples" / "haringey-2016"
+CONSENT = ("reg 7(2)", "reg 8(2)", "reg 9(2)")
+
+
+def rows(folder: Path) -> list[Row]:
+    prepared = prepare(folder)
+    assert prepared.document is not None, prepared.findings
+    return prepared.compliance
+
+
+def find(found: list[Row], regulation: str, scheme: str = "", item: str = "") -> list[Row]:
+    return [r for r in found if r.regulation == regulation and r.scheme == scheme
+            and item in r.item]
+
+
+def test_an_item_resting_on_an_open_point_is_open_not_satisfied() -> None:
+    haringey = rows(HARINGEY)
+    # The recital records that consultation has not been done: the value is an open point.
+    [consultation] = find(haringey, "reg 4(2)")
+    assert consultation.where == ["recital (D)"]
+    assert consultation.status == "open" and consultation.open == ["consultation"]
+    [host] = find(haringey, "reg 7(4)", "Older People (Better Care Fund)", "a host partner")
+    assert host.status == "open" and not host.satisfied
+    [settled] = find(haringey, "reg 7(4)", "Learning Disabilities", "a host partner")
+    assert settled.status == "satisfied"
+    report = compliance_markdown("T", haringey, template_dirs())
+    line = next(x for x in report.splitlines() if x.startswith("| reg 4(2) |"))
+    assert line.endswith("| open: consultation to be agreed |")
+
+
+def test_rows_name_the_arrangement_they_check() -> None:
+    haringey = rows(HARINGEY)
+    # Learning Disabilities: the Council leads, so it exercises NHS functions (reg 9).
+    assert find(haringey, "reg 9(4)", "Learning Disabilities")
+    assert not find(haringey, "reg 8(4)", "Learning Disabilities")
+    # Mental Health: the CCG leads, exercising the Council's health-related functions (reg 8).
+    assert find(haringey, "reg 8(4)", "Mental Health")
+    assert not find(haringey, "reg 9(4)", "Mental Health")
+    # Older People: the lead is not yet agreed, so both are checked, and both are open.
+    for regulation in ("reg 8(4)", "reg 9(4)"):
+        [row] = find(haringey, regulation, "Older People (Better Care Fund)")
+        assert row.status == "open" and row.open == ["lead_commissioner"]
+    # CAMHS is commissioned jointly: nobody exercises another's functions.
+    assert not [r for r in haringey if r.scheme.startswith("Child and")
+                and r.regulation.startswith(("reg 8", "reg 9"))]
+
+
+def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: Path) -> None:
+    folder = tmp_path / "trust"
+    shutil.copytree(OXON, folder)
+    agreement = folder / "agreement.yaml"
+    text = agreement.read_text(encoding="utf-8")
+    assert "    kind: ccg\n" in text
+    agreement.write_text(text.replace(
+        "    kind: ccg\n",
+        "    kind: nhs_trust\n    consent: {to_be_agreed: consent of the ICB}\n", 1),
+        encoding="utf-8")
+    found = rows(folder)
+    consent = [r for r in found if r.regulation in CONSENT]
+    assert {r.regulation for r in consent} == {"reg 7(2)", "reg 9(2)"}  # the Council leads
+    assert all(r.partner and r.status == "open" and r.open == ["consent"] for r in consent)
+    assert not [r for r in rows(OXON) if r.regulation in CONSENT]  # no trust, no row
