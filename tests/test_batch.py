@@ -295,5 +295,4 @@ def test_ctrl_c_during_a_parallel_batch_prints_no_worker_tracebacks(corpus: list
     time.sleep(1.5)  # the workers are building
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
     _, err = process.communicate(timeout=120)
-    assert "Traceback" not in err, err
-    assert process.returncode != 0
+    assert "Traceback" not in err, err  # interrupted, or (on a fast machine) already finished

@@ -192,9 +192,8 @@ def test_markdown_redline_uses_criticmarkup(new: Path, tmp_path: Path) -> None:
     text = write_redline(OLD, new, tmp_path / "redline.md").read_text(encoding="utf-8")
     assert ("22.1 Any Partner may terminate this Agreement, or any Scheme, by giving the other "
             "Partners not less than {--six--}{++nine++} months’ written notice.") in text
-    assert ("not less than {--[shorter notice period when Contributions are not agreed (the report "
-            "to Cabinet of 15 March 2022 does not give it)] written notice.--}{++two months’ "
-            "written notice; or++}") in text
+    assert "not less than {--\\[shorter notice period when Contributions are not agreed" in text
+    assert "{++two months’ written notice; or++}" in text
     assert ("22.2.3 {++a Partner ceases to have the functions that a Scheme covers: not less "
             "than one month’s written notice.++}") in text
     assert "{--£62,000,000--}{++£60,500,000++}" in text

@@ -22,7 +22,7 @@ _LINE_START = re.compile(r"^(?:[#>+=-]|\d+(?=[.)]))")
 _CLOSING_HASHES = re.compile(r"(?<=\s)#+$")  # an ATX heading would drop them
 # An open point's closing "]" before "(", "[" or ":" would make "[...]" a link or a link
 # definition; text's own brackets are escaped already, so an unescaped one is an open point's.
-_OPEN_POINT_BEFORE_LINK = re.compile(r"(?<!\\)\](?=[(\[:])")
+_OPEN_POINT_BEFORE_LINK = re.compile(r"(?<!\\)((?:\\\\)*)\](?=[(\[:])")  # after even backslashes
 
 
 def escape_inline(text: str) -> str:
@@ -62,7 +62,7 @@ def _spans(spans: list[Span], marked: bool = True) -> str:
                                changes.pop()))
         else:
             out.append(_emphasis(marker, "".join(_inner(s, marked) for s in run)))
-    return _OPEN_POINT_BEFORE_LINK.sub(r"\\]", "".join(out))
+    return _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", "".join(out))
 
 
 def _marker(span: Span) -> str:
