@@ -107,7 +107,8 @@ def test_risk_share_scope_is_data(tmp_path: Path) -> None:
         "  change: a further", "  applies_to: [single pooled budget, start-well]\n"
         "  change: a further")]})
     assert findings(folder, "references") == []
-    text = (build_agreement(folder, tmp_path / "out")[0] / "agreement.md").read_text("utf-8").replace("\u2019", "'")
+    written = build_agreement(folder, tmp_path / "out")[0] / "agreement.md"
+    text = written.read_text("utf-8").replace("\u2019", "'")
     assert "how those on the single pooled budget and the Aligned Budgets for Start Well " \
            "(Children's Services) are shared" in clause(text, "12.1")
     assert "except that Overspends and Underspends on the Aligned Budgets for Start Well " \
