@@ -62,9 +62,12 @@ class YamlFile:
     # --- edits: each changes the data and records the change to the text ----------------------
 
     def set(self, path: PathKey, value: Any) -> None:
-        """Give the scalar at ``path`` a new value, in its own quoting style where it can."""
-        node = self._scalar(path)
-        text = _scalar_text(value, node.style)
+        """Give the scalar at ``path`` a new value, in its own quoting style where it can; an
+        open point written on one line (``{to_be_agreed: ...}``) may be set to a value too."""
+        node = self._node(path)
+        if not isinstance(node, ScalarNode) and not getattr(node, "flow_style", False):
+            raise self._error(path, "expected a single value")
+        text = _scalar_text(value, node.style if isinstance(node, ScalarNode) else None)
         self._edit(node.start_mark.index, _content_end(node, self.source), text, path)
         self._put(path, value)
 
