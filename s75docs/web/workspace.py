@@ -16,9 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from s75docs.check.compliance import Row
 from s75docs.constants import AGREEMENT_FILE, INPUTS_FILE
@@ -31,6 +34,7 @@ from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
 from s75docs.web.forms import FormField, PathKey, answer, build_form
 from s75docs.write.html import write_html
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
@@ -81,22 +85,38 @@ class Editing:
         self._work = tempfile.TemporaryDirectory(prefix="s75docs-workspace-")
         self.copy = Path(self._work.name) / folder.name
         shutil.copytree(folder, self.copy, symlinks=True, ignore=shutil.ignore_patterns(".*"))
-        self.changes: dict[PathKey, tuple[bool, Any]] = {}
         self.loaded_text = read_text(self.file, display=self.display)
         self.text = self.loaded_text
         self.prepared: Prepared | None = None
+        self._form: tuple[str, list[FormField]] = ("", [])
+        # Which fields there are and what they take: a change of value changes neither.
+        self._fields = {f.name: f for top in self.form() for f in top.walk()}
+        self._composer = ThreadPoolExecutor(max_workers=1)
+        self._next = self._composer.submit(YamlFile, self.text, self.display)
         self.state = self._refresh()
 
     def form(self) -> list[FormField]:
-        data = YamlFile(self.text, self.display).data
-        return build_form(data if isinstance(data, dict) else {})
+        """The form filled from the text as it stands, read once per text (a change needs the
+        form twice, and the preview's budget is a fifth of a second)."""
+        if self._form[0] != self.text:
+            data = yaml.load(self.text, Loader=_LOADER)  # the C reader: values only, fast
+            self._form = (self.text, build_form(data if isinstance(data, dict) else {}))
+        return self._form[1]
 
-    def field(self, name: str) -> FormField | None:
-        return next((f for top in self.form() for f in top.walk() if f.name == name), None)
+    def _editable(self) -> YamlFile:
+        """The text as it stands, composed for the round-trip writer. ruamel's composer takes a
+        tenth of a second, so it is done in the background after each change, while the drafter
+        reads the preview and types the next one."""
+        file = self._next.result()
+        return file if file.source == self.text else YamlFile(self.text, self.display)
+
+    def _changed(self, text: str) -> None:
+        self.text = text
+        self._next = self._composer.submit(YamlFile, text, self.display)
 
     def change(self, name: str, submitted: dict[str, Any]) -> State:
         """Apply one field's new answer; a change the file cannot take is refused at the field."""
-        found = self.field(name)
+        found = self._fields.get(name)
         if found is None:
             raise S75Error(Finding("error", f"no field {name!r} in this form", self.display,
                                    code="usage"))
@@ -104,18 +124,17 @@ class Editing:
             decided = answer(found, submitted)
         except ValueError as exc:
             return self._refused(name, str(exc))
-        changes = {**self.changes, found.path: decided}
         try:
-            text = _edited(self.loaded_text, self.display, changes)
+            text = _edited(self._editable(), found.path, *decided)
         except S75Error as exc:
             return self._refused(name, "; ".join(f.message for f in exc.findings))
-        self.changes, self.text = changes, text
+        self._changed(text)
         self.state = self._refresh()
         return self.state
 
     def _refused(self, name: str, message: str) -> State:
         refused = Finding("error", f"not changed: {message}", self.display, name)
-        return _placed([refused, *self.state.findings], self.state, self.form())
+        return _placed([refused, *self.state.findings], self.state, set(self._fields))
 
     def _refresh(self) -> State:
         (self.copy / AGREEMENT_FILE).write_text(self.text, encoding="utf-8")
@@ -130,7 +149,7 @@ class Editing:
             state.preview = write_html(self.prepared.document)
             state.compliance = self.prepared.compliance
             state.open_points = self.prepared.document.open_points()
-        return _placed(findings, state, self.form())
+        return _placed(findings, state, set(self._fields))
 
     @property
     def dirty(self) -> bool:
@@ -145,13 +164,13 @@ class Editing:
                 or self.file.is_symlink():
             raise S75Error(Finding("error", "agreement.yaml is a link; not saved", self.display))
         write_file(self.file, self.text.encode("utf-8"))
-        self.loaded_text, self.changes = self.text, {}
+        self.loaded_text = self.text
         return None
 
     def reload(self) -> State:
         """Forget the changes and read the file again (after a conflict, say)."""
-        self.loaded_text = self.text = read_text(self.file, display=self.display)
-        self.changes = {}
+        self.loaded_text = read_text(self.file, display=self.display)
+        self._changed(self.loaded_text)
         self.state = self._refresh()
         return self.state
 
@@ -166,24 +185,23 @@ class Editing:
         return f"{prepared.loaded.agreement.reference}.{fmt}", files[f"agreement.{fmt}"]
 
     def close(self) -> None:
+        self._composer.shutdown(wait=False, cancel_futures=True)
         self._work.cleanup()
 
 
-def _edited(text: str, display: str, changes: dict[PathKey, tuple[bool, Any]]) -> str:
-    """``text`` with each field changed as the form says, through the round-trip writer."""
-    file = YamlFile(text, display)
-    for path, (remove, value) in changes.items():
-        parent = file.get(path[:-1])
-        present = path[-1] in parent if isinstance(parent, dict) else False
-        if remove:
-            if present:
-                file.delete(path)
-        elif not present:
-            file.add(path[:-1], str(path[-1]), value)
-        elif isinstance(value, list) and isinstance(file.get(path), list) and file.get(path):
-            _set_list(file, path, value)
-        else:
-            file.set(path, value)
+def _edited(file: YamlFile, path: PathKey, remove: bool, value: Any) -> str:
+    """The file's text with one field changed as the form says, through the round-trip writer."""
+    parent = file.get(path[:-1])
+    present = path[-1] in parent if isinstance(parent, dict) else False
+    if remove:
+        if present:
+            file.delete(path)
+    elif not present:
+        file.add(path[:-1], str(path[-1]), value)
+    elif isinstance(value, list) and isinstance(file.get(path), list) and file.get(path):
+        _set_list(file, path, value)
+    else:
+        file.set(path, value)
     return file.text()
 
 
@@ -199,10 +217,9 @@ def _set_list(file: YamlFile, path: PathKey, lines: list[str]) -> None:
         file.delete((*path, index))
 
 
-def _placed(findings: list[Finding], state: State, form: list[FormField]) -> State:
+def _placed(findings: list[Finding], state: State, names: set[str]) -> State:
     """Each finding about agreement.yaml at the nearest form field that holds its path; the
     rest (other files, the rendered agreement) apart."""
-    names = {f.name for top in form for f in top.walk()}
     placed = State(findings, preview=state.preview, compliance=state.compliance,
                    open_points=state.open_points)
     for finding in findings:
