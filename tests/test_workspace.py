@@ -176,7 +176,7 @@ def test_a_drafter_changes_the_notice_period_in_the_browser(folder: Path, served
     executable = chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1200, "height": 720})
         page.goto(served + "/")
         page.click(f'a[href="/a/{NAME}"]')
         notice = page.locator('[data-field="termination.notice"]')

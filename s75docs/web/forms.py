@@ -188,7 +188,7 @@ def help_text(path: PathKey) -> str:
     """The docs' meaning of a field: a top-level one from the agreement.yaml table, a nested one
     from the table of the top-level field it sits in (partners, term, termination ...)."""
     names = [p for p in path if isinstance(p, str)]
-    if not names:
+    if not names or isinstance(path[-1], int):  # an item of a list: its list says it once
         return ""
     section = "agreement.yaml" if len(names) == 1 else names[-2] if len(names) > 2 else names[0]
     return _help_tables().get(section, {}).get(names[-1], "")
