@@ -231,15 +231,6 @@ def test_the_form_comes_from_the_model_with_the_docs_help(folder: Path) -> None:
     assert "schedules" not in fields and "templates" not in fields  # not edited in the browser
 
 
-def test_pdf_without_libreoffice_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    from s75docs.errors import S75Error
-    from s75docs.write import pdf
-
-    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
-    with pytest.raises(S75Error, match="PDF needs LibreOffice"):
-        pdf.docx_to_pdf({"agreement.docx": b""})
-
-
 def test_the_workspace_downloads_a_pdf(served: str) -> None:
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
         if os.environ.get("CI"):
