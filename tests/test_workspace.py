@@ -239,3 +239,23 @@ def test_the_workspace_downloads_a_pdf(served: str) -> None:
     status, _, headers = call(f"{served}/a/{NAME}/download/pdf")
     assert status == 200 and headers["content-type"] == "application/pdf"
     assert 'filename="oxfordshire-s75-2022.pdf"' in headers["content-disposition"]
+
+
+def test_the_workspace_downloads_a_redline_against_the_last_commit(folder: Path,
+                                                                   served: str) -> None:
+    import subprocess
+    import zipfile
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([*git, "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], cwd=folder, check=True)
+    csrf = token(served)
+    change(served, {"field": "termination.notice", "value": "9 months"}, csrf)
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    request = urllib.request.Request(f"{served}/a/{NAME}/download/redline")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        data = response.read()
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    assert "<w:ins " in xml and "nine" in xml and "<w:del " in xml
+    assert "1 file changed" in call(served + "/")[1]

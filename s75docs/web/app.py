@@ -33,8 +33,8 @@ from s75docs.errors import S75Error
 from s75docs.web.workspace import Editing, State, find_agreements, summarise
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-DOWNLOADS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             "pdf": "application/pdf"}
+_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOWNLOADS = {"docx": _WORD, "pdf": "application/pdf", "redline": _WORD}
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -151,7 +151,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
 
     def downloaded(fmt: str) -> Callable[[Editing], Response]:
         def send(editing: Editing) -> Response:
-            filename, data = editing.download(fmt)
+            filename, data = editing.redline() if fmt == "redline" else editing.download(fmt)
             return Response(data, media_type=DOWNLOADS[fmt], headers={
                 **_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
         return send
