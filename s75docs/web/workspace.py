@@ -96,8 +96,8 @@ class Editing:
         self.state = self._refresh()
 
     def form(self) -> list[FormField]:
-        """The form filled from the text as it stands, read once per text (a change needs the
-        form twice, and the preview's budget is a fifth of a second)."""
+        """The form filled from the text as it stands, for the page (a change finds its field
+        in the list made at opening: a change of value adds or removes no field)."""
         if self._form[0] != self.text:
             data = yaml.load(self.text, Loader=_LOADER)  # the C reader: values only, fast
             self._form = (self.text, build_form(data if isinstance(data, dict) else {}))
@@ -127,6 +127,7 @@ class Editing:
         try:
             text = _edited(self._editable(), found.path, *decided)
         except S75Error as exc:
+            self._changed(self.text)  # the composed file may hold half the edit: compose afresh
             return self._refused(name, "; ".join(f.message for f in exc.findings))
         self._changed(text)
         self.state = self._refresh()
