@@ -122,5 +122,15 @@ def git_setup(repo: Path = Path(".")) -> tuple[Path, bool, str]:
     return setup(repo)
 
 
+def serve(folder: Path | str = ".", *, port: int = 8075, open_browser: bool = True,
+          build_dir: Path | str = "build", ready: Callable[[str], None] | None = None) -> None:
+    """``s75docs serve``: the drafters' workspace for the agreements in ``folder``, on
+    127.0.0.1 only, until interrupted. ``ready`` is told the address once it listens."""
+    from s75docs.web.server import run
+
+    run(Path(folder), port=port, open_browser=open_browser, build_dir=Path(build_dir),
+        ready=ready)
+
+
 __all__ = ["build", "check_agreement", "diff", "git_setup", "load_agreement", "redline",
-           "succeed", "textconv", "vary"]
+           "serve", "succeed", "textconv", "vary"]

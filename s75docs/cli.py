@@ -128,7 +128,7 @@ def check(path: Path, final: bool, as_json: bool, template_dirs: tuple[Path, ...
 @click.option("-o", "--output", "out_dir", default="build", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
 @click.option("--format", "formats", default="md,docx", show_default=True, type=PLAIN_TEXT,
-              help="Comma-separated output formats: md, docx.")
+              help="Comma-separated output formats: md, docx, pdf (PDF needs LibreOffice).")
 @click.option("--templates", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of your own templates, searched before the built-in ones.")
@@ -391,6 +391,33 @@ def git_setup(repo: Path) -> None:
     attributes, changed, command = setup(repo)
     click.echo(f"{'added *.docx diff=s75docs to' if changed else 'kept'} {attributes}")
     click.echo(f"set diff.s75docs.textconv to: {command}")
+
+
+@cli.command()
+@click.argument("folder", default=".", type=click.Path(exists=True, file_okay=False,
+                                                        path_type=Path))
+@click.option("--port", default=8075, show_default=True, type=click.IntRange(0, 65535),
+              help="The port on 127.0.0.1 (0: any free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option("-o", "--output", "build_dir", default="build", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where builds are, for the front page's 'last built'.")
+@user_errors
+def serve(folder: Path, port: int, no_browser: bool, build_dir: Path) -> None:
+    """Open the drafters' workspace on the agreements in FOLDER, in the browser.
+
+    Edit an agreement in a form, see the checks at each field and the agreement beside it,
+    save back to its YAML (comments kept), download .docx or .pdf. Listens on this machine
+    only (127.0.0.1); Ctrl+C stops it. Needs the web extra: pip install 's75docs[web]'.
+
+    \b
+    Example:
+      s75docs serve examples --port 8075
+    """
+    from s75docs.api import serve as run_workspace
+
+    run_workspace(folder, port=port, open_browser=not no_browser, build_dir=build_dir,
+                  ready=lambda url: click.echo(f"the workspace is at {url} (Ctrl+C stops it)"))
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from s75docs.constants import FORMATS
+from s75docs.constants import OUTPUT_FORMATS
 from s75docs.errors import Finding, S75Error
 
 MAX_OPTION_CHARS = 2000  # a recital or a name, not a document
@@ -59,7 +59,7 @@ PLAIN_TEXT = PlainText()
 ISO_DATE = IsoDate()
 
 
-def choose_formats(formats: Iterable[str], allowed: tuple[str, ...] = FORMATS) -> tuple[str, ...]:
+def choose_formats(formats: Iterable[str], allowed: tuple[str, ...] = OUTPUT_FORMATS) -> tuple[str, ...]:
     """The formats asked for, in order and once each; an unknown or empty choice is an error."""
     chosen = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
     unknown = [f for f in chosen if f not in allowed]

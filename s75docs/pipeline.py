@@ -163,11 +163,12 @@ def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
 
 def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str, ...],
                    reference: Path) -> dict[str, bytes]:
-    """One document written in each format asked for: ``{stem}.md``, ``{stem}.docx``."""
+    """One document written in each format asked for: ``{stem}.md``, ``.docx``, ``.pdf`` (made
+    from the .docx by LibreOffice)."""
     files: dict[str, bytes] = {}
     if "md" in formats:
         files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
-    if "docx" in formats:
+    if "docx" in formats or "pdf" in formats:
         from s75docs.write.docx import DocxMeta, write_docx
 
         a = loaded.agreement
@@ -180,7 +181,13 @@ def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str,
             dated=doc.meta.get("dated", ""),
             part_of=doc.meta.get("part_of", ""),
         )
-        files[f"{stem}.docx"] = write_docx(doc, meta, reference)
+        docx = {f"{stem}.docx": write_docx(doc, meta, reference)}
+        if "pdf" in formats:
+            from s75docs.write.pdf import docx_to_pdf
+
+            files.update(docx_to_pdf(docx))
+        if "docx" in formats:
+            files.update(docx)
     return files
 
 

@@ -366,8 +366,8 @@ HOSTILE: list[Hostile] = [
             _build("--format", "md"), "S75DOCS_RENDER_SECONDS='soon'",
             env={"S75DOCS_RENDER_SECONDS": "soon"}),
     # --- command-line arguments --------------------------------------------------------------
-    Hostile("build-unknown-format", "command-line", "--format pdf",
-            _build("--format", "pdf"), "unknown format 'pdf'", exit=2),
+    Hostile("build-unknown-format", "command-line", "--format rtf",
+            _build("--format", "rtf"), "unknown format 'rtf'", exit=2),
     Hostile("build-empty-format", "command-line", "--format with no format in it",
             _build("--format", " , "), "no format given", exit=2),
     Hostile("build-missing-path", "command-line", "an agreement folder that does not exist",

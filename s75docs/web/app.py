@@ -1,0 +1,198 @@
+"""The workspace's web app: a thin Starlette layer over :mod:`s75docs.web.workspace`.
+
+Security, for a server that can write a solicitor's files: it listens on 127.0.0.1; requests
+whose Host is not this machine are refused (a page elsewhere cannot reach it by DNS rebinding);
+every write carries the page's CSRF token in a header, which another site cannot read or set;
+pages are Jinja2 with autoescaping and a Content-Security-Policy that runs only our own script;
+agreements are named by the folders found at start-up, never by a path from the request, and
+saving writes only the agreement.yaml that was loaded, through the one atomic writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from s75docs.errors import S75Error
+from s75docs.web.workspace import Editing, State, find_agreements, summarise
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOWNLOADS = {"docx": _WORD, "pdf": "application/pdf", "redline": _WORD}
+POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class UnknownAgreementError(Exception):
+    """A name that is not one of the folder's agreements."""
+
+
+class Workspace:
+    """The folder served, the agreements in it and those open for editing."""
+
+    def __init__(self, folder: Path, build_dir: Path):
+        self.folder, self.build_dir = folder, build_dir
+        self.token = secrets.token_urlsafe(32)
+        self.open: dict[str, Editing] = {}
+        self.lock = threading.Lock()
+        self.pages = Environment(loader=PackageLoader("s75docs.web", "templates"),
+                                 autoescape=select_autoescape(default=True),
+                                 trim_blocks=True, lstrip_blocks=True)
+
+    def editing(self, name: str) -> Editing:
+        """The open agreement called ``name``, opened on first use; 404 for any other name."""
+        with self.lock:
+            if name not in self.open:
+                found = find_agreements(self.folder).get(name)
+                if found is None:
+                    raise UnknownAgreementError(name)
+                self.open[name] = Editing(found)
+            return self.open[name]
+
+    def page(self, template: str, **context: Any) -> HTMLResponse:
+        html = self.pages.get_template(template).render(csrf=self.token, **context)
+        return HTMLResponse(html, headers=_HEADERS)
+
+    def fragment(self, template: str, **context: Any) -> str:
+        return self.pages.get_template(template).render(**context)
+
+    def state_json(self, editing: Editing, state: State) -> dict[str, Any]:
+        """A change's outcome for the page script: findings by field, and the panels' HTML."""
+        def found(items: list[Any]) -> list[dict[str, Any]]:
+            return [asdict(f) for f in items]
+
+        return {
+            "fields": {name: found(items) for name, items in state.by_field.items()},
+            "general": found(state.general),
+            "counts": {s: state.count(s) for s in ("error", "warning", "open")},
+            "preview": state.preview,
+            "side": self.fragment("side.html", state=state) if state.preview else "",
+            "dirty": editing.dirty,
+        }
+
+
+_HEADERS = {"Content-Security-Policy": POLICY, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def create_app(folder: Path, build_dir: Path = Path("build"),
+               hosts: tuple[str, ...] = LOCAL_HOSTS) -> Starlette:
+    """The app serving the agreements in ``folder``; ``hosts`` are the Host names it answers."""
+    workspace = Workspace(folder, build_dir)
+
+    def writer(request: Request) -> None:
+        """A write must carry the page's token (and, if the browser says, come from our page)."""
+        token = request.headers.get("x-csrf-token", "")
+        origin = request.headers.get("origin")
+        if not hmac.compare_digest(token.encode(), workspace.token.encode()) or (
+                origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}"):
+            raise PermissionError
+
+    async def front(request: Request) -> Response:
+        agreements = [summarise(name, path, workspace.build_dir)
+                      for name, path in find_agreements(workspace.folder).items()]
+        return workspace.page("index.html", folder=str(workspace.folder), agreements=agreements)
+
+    async def with_agreement(request: Request, work: Callable[[Editing], Response]
+                             ) -> Response:
+        """Run ``work`` on the named agreement, one request at a time, off the event loop
+        (checking takes a fifth of a second, a PDF several seconds)."""
+        def locked() -> Response:
+            editing = workspace.editing(request.path_params["name"])
+            with editing.lock:
+                return work(editing)
+
+        return await run_in_threadpool(locked)
+
+    async def agreement(request: Request) -> Response:
+        return await with_agreement(request, lambda editing: workspace.page(
+            "agreement.html", name=request.path_params["name"], editing=editing,
+            form=editing.form(), state=editing.state))
+
+    async def change(request: Request) -> Response:
+        writer(request)
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("field"), str):
+            return JSONResponse({"error": "expected {field, value}"}, 400)
+        return await with_agreement(request, lambda editing: JSONResponse(
+            workspace.state_json(editing, editing.change(body["field"], body)),
+            headers=_HEADERS))
+
+    def saved(editing: Editing) -> Response:
+        conflict = editing.save()
+        if conflict is not None:
+            return JSONResponse({"conflict": asdict(conflict)}, 409, headers=_HEADERS)
+        return JSONResponse({"saved": True, "dirty": editing.dirty}, headers=_HEADERS)
+
+    async def save(request: Request) -> Response:
+        writer(request)
+        return await with_agreement(request, saved)
+
+    async def reload(request: Request) -> Response:
+        writer(request)
+        return await with_agreement(request, lambda editing: JSONResponse(
+            workspace.state_json(editing, editing.reload()), headers=_HEADERS))
+
+    def downloaded(fmt: str) -> Callable[[Editing], Response]:
+        def send(editing: Editing) -> Response:
+            filename, data = editing.redline() if fmt == "redline" else editing.download(fmt)
+            return Response(data, media_type=DOWNLOADS[fmt], headers={
+                **_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+        return send
+
+    async def download(request: Request) -> Response:
+        fmt = request.path_params["fmt"]
+        if fmt not in DOWNLOADS:
+            return Response("no such format", 404)
+        return await with_agreement(request, downloaded(fmt))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        for editing in workspace.open.values():
+            editing.close()
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return Response("no such agreement in this folder", 404, headers=_HEADERS)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        return Response("refused: this page's token is missing or wrong; reload the page", 403,
+                        headers=_HEADERS)
+
+    async def problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, S75Error)
+        return JSONResponse({"error": "\n".join(f.message for f in exc.findings)}, 409,
+                            headers=_HEADERS)
+
+    static = Path(__file__).parent / "static"
+    app = Starlette(
+        routes=[
+            Route("/", front),
+            Route("/a/{name}", agreement),
+            Route("/a/{name}/change", change, methods=["POST"]),
+            Route("/a/{name}/save", save, methods=["POST"]),
+            Route("/a/{name}/reload", reload, methods=["POST"]),
+            Route("/a/{name}/download/{fmt}", download),
+            Mount("/static", StaticFiles(directory=static), name="static"),
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
+        exception_handlers={UnknownAgreementError: not_found, PermissionError: refused, S75Error: problem},
+        lifespan=lifespan,
+    )
+    return app

@@ -1,0 +1,194 @@
+"""The agreement form, generated from the model, and a form's answers turned back into data.
+
+The form is read off :class:`s75docs.model.agreement.Agreement` (each field's type says which
+input it gets: text, date, a choice, a tick box, lines, or a group of fields), filled from the
+YAML as the drafter wrote it, and labelled with the help text of docs/data-format.md where the
+package sits beside its docs. A field that may be an open point carries a "to be agreed" choice
+with its note. Each field is named by its data path as findings write it (``partners[1].name``),
+so that a finding is shown at the field it concerns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from s75docs.constants import PACKAGE
+from s75docs.errors import format_path
+from s75docs.model.agreement import Agreement, OpenPoint
+
+PathKey = tuple[str | int, ...]
+Kind = Literal["text", "date", "choice", "bool", "lines", "group"]
+DATA_FORMAT = PACKAGE.parent / "docs" / "data-format.md"  # present in a clone, not in a wheel
+# Not edited here: schedule files are edited in their own files, and a firm's template folder
+# is no business of the browser (no template editing through the web).
+SKIPPED = frozenset({"schedules", "templates"})
+
+
+@dataclass
+class FormField:
+    """One input (or group of inputs) of the form, with its current value."""
+
+    path: PathKey
+    kind: Kind
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    open_allowed: bool = False
+    optional: bool = False
+    value: str = ""
+    checked: bool = False
+    is_open: bool = False
+    note: str = ""
+    children: list[FormField] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return format_path(self.path)
+
+    @property
+    def label(self) -> str:
+        last = self.path[-1]
+        return f"{last + 1}" if isinstance(last, int) else str(last).replace("_", " ")
+
+    def walk(self) -> list[FormField]:
+        return [self, *(f for child in self.children for f in child.walk())]
+
+
+def is_open_point(value: object) -> bool:
+    return isinstance(value, dict) and list(value) == ["to_be_agreed"]
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _shape(tp: Any) -> tuple[list[Any], bool, bool]:
+    """A field type as (the types it may hold besides an open point or nothing, open, optional)."""
+    tp = _unwrap(tp)
+    options = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,)
+    options = tuple(_unwrap(t) for t in options)
+    rest = [t for t in options if t not in (OpenPoint, type(None))]
+    return rest, OpenPoint in options, type(None) in options
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date | bool):
+        return value.isoformat() if isinstance(value, dt.date) else str(value).lower()
+    return str(value)
+
+
+def build_form(data: dict[str, Any]) -> list[FormField]:
+    """The fields of agreement.yaml, in the model's order, filled from ``data``."""
+    return [f for name, info in Agreement.model_fields.items() if name not in SKIPPED
+            for f in _field((name,), info.annotation, data.get(name), info.description)]
+
+
+def _field(path: PathKey, tp: Any, value: Any, description: str | None = None
+           ) -> list[FormField]:
+    rest, open_allowed, optional = _shape(tp)
+    made = FormField(path, "text", help_text(path) or description or "",
+                     open_allowed=open_allowed, optional=optional)
+    if open_allowed and is_open_point(value):
+        made.is_open, made.note = True, str(value["to_be_agreed"])
+    target = rest[0] if len(rest) == 1 else str
+    origin = get_origin(target)
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        if value is None and optional:
+            return []
+        made.kind = "group"  # an open group shows its note only: its fields are not yet known
+        given = value if isinstance(value, dict) and not made.is_open else {}
+        made.children = [] if made.is_open else [
+            f for name, info in target.model_fields.items()
+            for f in _field((*path, name), info.annotation, given.get(name), info.description)]
+    elif origin is list:
+        item = _unwrap(get_args(target)[0])
+        items = value if isinstance(value, list) else []
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            made.kind = "group"
+            made.children = [f for i, entry in enumerate(items)
+                             for f in _field((*path, i), item, entry)]
+        else:
+            made.kind = "lines"
+            made.value = "\n".join(_shown(v) for v in items)
+    elif origin is dict:
+        made.kind = "group"
+        mapping = value if isinstance(value, dict) else {}
+        made.children = [FormField((*path, key), "text", value=_shown(v))
+                         for key, v in mapping.items()]
+    elif target is bool:
+        made.kind, made.checked = "bool", bool(value)
+    elif target is dt.date:
+        made.kind = "date"
+    elif origin is Literal or isinstance(target, type) and issubclass(target, Enum):
+        options = get_args(target) if origin is Literal else [e.value for e in target]
+        made.kind, made.choices = "choice", tuple(str(o) for o in options)
+    if made.kind not in ("group", "lines") and not made.is_open:
+        made.value = _shown(value)
+    return [made]
+
+
+def answer(found: FormField, submitted: dict[str, Any]) -> tuple[bool, Any]:
+    """What a field's submission means for the data: (remove the field?, the new value).
+
+    Dates go in as dates and ticks as booleans, so the YAML reads as a person would write it; a
+    value that is not a date stays text, for the checks to say so at the field.
+    """
+    if found.open_allowed and submitted.get("open"):
+        return False, {"to_be_agreed": str(submitted.get("note", "")).strip()}
+    if found.kind == "group":
+        raise ValueError("these fields are still to be agreed: give them in the data file")
+    if found.kind == "bool":
+        return False, bool(submitted.get("checked"))
+    if found.kind == "lines":
+        lines = [line.strip() for line in str(submitted.get("value", "")).splitlines()]
+        lines = [line for line in lines if line]
+        return (not lines and found.optional), lines
+    text = str(submitted.get("value", "")).strip()
+    if not text and found.optional:
+        return found.kind != "choice", None  # an empty choice of an optional one is "none"
+    if found.kind == "date":
+        try:
+            return False, dt.date.fromisoformat(text)
+        except ValueError:
+            return False, text
+    return False, text
+
+
+@cache
+def _help_tables() -> dict[str, dict[str, str]]:
+    """docs/data-format.md's field tables: {section: {field: meaning}}."""
+    if not DATA_FORMAT.is_file():
+        return {}
+    tables: dict[str, dict[str, str]] = {}
+    section = ""
+    for line in DATA_FORMAT.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"#{2,3} (.+)", line)
+        if heading:
+            section = heading.group(1).strip("` ")
+            continue
+        row = re.match(r"\| `([a-z_]+)` \|(.*)\|(.*)\|(.*)\|\s*$", line)
+        if row:
+            meaning = re.sub(r"\[([^]]+)\]\([^)]*\)", r"\1", row.group(4)).replace("`", "")
+            tables.setdefault(section, {})[row.group(1)] = meaning.strip()
+    return tables
+
+
+def help_text(path: PathKey) -> str:
+    """The docs' meaning of a field: a top-level one from the agreement.yaml table, a nested one
+    from the table of the top-level field it sits in (partners, term, termination ...)."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names or isinstance(path[-1], int):  # an item of a list: its list says it once
+        return ""
+    section = "agreement.yaml" if len(names) == 1 else names[-2] if len(names) > 2 else names[0]
+    return _help_tables().get(section, {}).get(names[-1], "")

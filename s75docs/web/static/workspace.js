@@ -1,0 +1,91 @@
+// The workspace page: send each changed field, show the findings at their fields, refresh the
+// preview. Plain JavaScript, no libraries; text from the server is set as text, never as HTML,
+// except the preview and side panels, which the server escaped.
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const root = document.querySelector(".workspace");
+  const base = "/a/" + encodeURIComponent(root.dataset.name);
+  const status = document.getElementById("status");
+
+  async function post(action, body) {
+    const response = await fetch(base + "/" + action, {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(body || {}),
+    });
+    return [response.status, await response.json()];
+  }
+
+  function finding(f, withPlace) {
+    const p = document.createElement("p");
+    p.className = "finding " + f.severity;
+    const place = (f.file || "") + (f.line ? ":" + f.line : "") + (f.path ? ": " + f.path : "");
+    p.textContent = (withPlace ? place + ": " : "") + f.message;
+    return p;
+  }
+
+  function show(state) {
+    document.querySelectorAll(".messages").forEach((box) => box.replaceChildren());
+    for (const [name, items] of Object.entries(state.fields)) {
+      const box = document.querySelector('[data-field="' + CSS.escape(name) + '"] > .messages');
+      if (box) items.forEach((f) => box.appendChild(finding(f, false)));
+    }
+    const general = document.getElementById("general");
+    state.general.filter((f) => f.severity !== "open")
+      .forEach((f) => general.appendChild(finding(f, true)));
+    const c = state.counts;
+    document.getElementById("counts").textContent =
+      c.error + " error(s), " + c.warning + " warning(s), " + c.open + " open point(s)";
+    document.getElementById("dirty").hidden = !state.dirty;
+    const preview = document.getElementById("preview");
+    if (state.preview) {
+      preview.innerHTML = state.preview;
+      document.getElementById("side").innerHTML = state.side;
+      preview.classList.remove("stale");
+    } else {
+      preview.classList.add("stale");  // the last preview without errors stays, dimmed
+    }
+  }
+
+  function answer(box) {
+    const body = {field: box.dataset.field};
+    const value = box.querySelector(".value");
+    const open = box.querySelector(".open");
+    const note = box.querySelector(".note");
+    if (value) body.value = value.value;
+    if (value && value.type === "checkbox") body.checked = value.checked;
+    if (open) body.open = open.checked;
+    if (note) body.note = note.value;
+    if (open) box.classList.toggle("is-open", open.checked);
+    return body;
+  }
+
+  document.getElementById("agreement-form").addEventListener("change", async (event) => {
+    const box = event.target.closest(".field");
+    if (!box) return;
+    status.textContent = "checking…";
+    const [code, state] = await post("change", answer(box));
+    status.textContent = code === 200 ? "" : state.error || "not changed";
+    if (code === 200) show(state);
+  });
+
+  document.getElementById("save").addEventListener("click", async () => {
+    status.textContent = "saving…";
+    const [code, result] = await post("save");
+    if (code === 409 && result.conflict) {
+      document.getElementById("conflict-disk").textContent = result.conflict.disk;
+      document.getElementById("conflict-ours").textContent = result.conflict.ours;
+      document.getElementById("conflict").hidden = false;
+      status.textContent = "not saved: the file changed on disk";
+      return;
+    }
+    status.textContent = code === 200 ? "saved" : result.error || "not saved";
+    if (code === 200) document.getElementById("dirty").hidden = !result.dirty;
+  });
+
+  document.getElementById("reload").addEventListener("click", async () => {
+    const [code] = await post("reload");
+    if (code === 200) window.location.reload();
+  });
+})();

@@ -1,0 +1,288 @@
+"""The workspace's state: the agreements of a folder, and one drafter's unsaved changes to each.
+
+An :class:`Editing` session keeps the text of agreement.yaml as it was loaded and the changes
+made in the form since. Each change is made to that text through the round-trip writer (so
+comments and layout stay), written into a private copy of the agreement folder, and the copy is
+checked and rendered by the same ``prepare`` as ``s75docs check``: the findings, the preview and
+the downloads all come from the data as it would be saved. Saving writes the same text to the
+real file, atomically, unless the file changed on disk since it was loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from s75docs.check.compliance import Row
+from s75docs.constants import AGREEMENT_FILE, INPUTS_FILE
+from s75docs.document.nodes import OpenPointAt
+from s75docs.errors import Finding, S75Error
+from s75docs.load.roundtrip import YamlFile
+from s75docs.load.source import read_text
+from s75docs.output.atomic import write_file
+from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
+from s75docs.web.forms import FormField, PathKey, answer, build_form
+from s75docs.write.html import write_html
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+
+
+def find_agreements(folder: Path) -> dict[str, Path]:
+    """The agreement folders the workspace serves, by name: ``folder`` itself if it is one, else
+    its sub-folders that hold agreement.yaml. Names come from here only, never from a request,
+    and a folder that is a link (or whose agreement.yaml is) is left out, as the loader would."""
+    root = folder.resolve()
+    candidates = [root] if (root / AGREEMENT_FILE).is_file() else sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return {p.name: p for p in candidates
+            if not p.is_symlink() and (p / AGREEMENT_FILE).is_file()
+            and not (p / AGREEMENT_FILE).is_symlink() and p.resolve().is_relative_to(root)}
+
+
+@dataclass
+class State:
+    """What the page shows after a change: findings (by form field, the rest apart), the preview
+    and the panels beside it. ``preview`` is empty when the data has errors."""
+
+    findings: list[Finding]
+    by_field: dict[str, list[Finding]] = field(default_factory=dict)
+    general: list[Finding] = field(default_factory=list)
+    preview: str = ""
+    compliance: list[Row] = field(default_factory=list)
+    open_points: list[OpenPointAt] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+@dataclass
+class Conflict:
+    """The file changed on disk since it was loaded: both texts, for the drafter to compare."""
+
+    disk: str
+    ours: str
+
+
+class Editing:
+    """One agreement open in the workspace: the loaded text, the changes, a checked copy."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.file = folder / AGREEMENT_FILE
+        self.display = f"{folder.name}/{AGREEMENT_FILE}"  # as findings name it
+        self.lock = threading.Lock()
+        self._work = tempfile.TemporaryDirectory(prefix="s75docs-workspace-")
+        self.copy = Path(self._work.name) / folder.name
+        shutil.copytree(folder, self.copy, symlinks=True, ignore=shutil.ignore_patterns(".*"))
+        self.loaded_text = read_text(self.file, display=self.display)
+        self.text = self.loaded_text
+        self.prepared: Prepared | None = None
+        self._form: tuple[str, list[FormField]] = ("", [])
+        # Which fields there are and what they take: a change of value changes neither.
+        self._fields = {f.name: f for top in self.form() for f in top.walk()}
+        self._composer = ThreadPoolExecutor(max_workers=1)
+        self._next = self._composer.submit(YamlFile, self.text, self.display)
+        self.state = self._refresh()
+
+    def form(self) -> list[FormField]:
+        """The form filled from the text as it stands, for the page (a change finds its field
+        in the list made at opening: a change of value adds or removes no field)."""
+        if self._form[0] != self.text:
+            data = yaml.load(self.text, Loader=_LOADER)  # the C reader: values only, fast
+            self._form = (self.text, build_form(data if isinstance(data, dict) else {}))
+        return self._form[1]
+
+    def _editable(self) -> YamlFile:
+        """The text as it stands, composed for the round-trip writer. ruamel's composer takes a
+        tenth of a second, so it is done in the background after each change, while the drafter
+        reads the preview and types the next one."""
+        file = self._next.result()
+        return file if file.source == self.text else YamlFile(self.text, self.display)
+
+    def _changed(self, text: str) -> None:
+        self.text = text
+        self._next = self._composer.submit(YamlFile, text, self.display)
+
+    def change(self, name: str, submitted: dict[str, Any]) -> State:
+        """Apply one field's new answer; a change the file cannot take is refused at the field."""
+        found = self._fields.get(name)
+        if found is None:
+            raise S75Error(Finding("error", f"no field {name!r} in this form", self.display,
+                                   code="usage"))
+        try:
+            decided = answer(found, submitted)
+        except ValueError as exc:
+            return self._refused(name, str(exc))
+        try:
+            text = _edited(self._editable(), found.path, *decided)
+        except S75Error as exc:
+            self._changed(self.text)  # the composed file may hold half the edit: compose afresh
+            return self._refused(name, "; ".join(f.message for f in exc.findings))
+        self._changed(text)
+        self.state = self._refresh()
+        return self.state
+
+    def _refused(self, name: str, message: str) -> State:
+        refused = Finding("error", f"not changed: {message}", self.display, name)
+        return _placed([refused, *self.state.findings], self.state, set(self._fields))
+
+    def _refresh(self) -> State:
+        (self.copy / AGREEMENT_FILE).write_text(self.text, encoding="utf-8")
+        self.prepared = None
+        try:
+            self.prepared = prepare(self.copy)
+            findings = self.prepared.findings
+        except S75Error as exc:
+            findings = exc.findings
+        state = State(findings)
+        if self.prepared is not None and self.prepared.ok and self.prepared.document:
+            state.preview = write_html(self.prepared.document)
+            state.compliance = self.prepared.compliance
+            state.open_points = self.prepared.document.open_points()
+        return _placed(findings, state, set(self._fields))
+
+    @property
+    def dirty(self) -> bool:
+        return self.text != self.loaded_text
+
+    def save(self) -> Conflict | None:
+        """Write the changes to agreement.yaml, unless it changed on disk since it was loaded."""
+        disk = read_text(self.file, display=self.display)
+        if disk != self.loaded_text:
+            return Conflict(disk, self.text)
+        if self.file.resolve() != (self.folder / AGREEMENT_FILE).resolve() \
+                or self.file.is_symlink():
+            raise S75Error(Finding("error", "agreement.yaml is a link; not saved", self.display))
+        write_file(self.file, self.text.encode("utf-8"))
+        self.loaded_text = self.text
+        return None
+
+    def reload(self) -> State:
+        """Forget the changes and read the file again (after a conflict, say)."""
+        self.loaded_text = read_text(self.file, display=self.display)
+        self._changed(self.loaded_text)
+        self.state = self._refresh()
+        return self.state
+
+    def download(self, fmt: str) -> tuple[str, bytes]:
+        """The agreement with its unsaved changes as .docx or .pdf: (file name, bytes)."""
+        prepared = self.prepared
+        if prepared is None or not prepared.ok or prepared.document is None:
+            raise S75Error(Finding("error", "the agreement has errors: correct them first",
+                                   self.display))
+        files = document_files(prepared.loaded, prepared.document, "agreement", (fmt,),
+                               reference_docx(prepared.dirs))
+        return f"{prepared.loaded.agreement.reference}.{fmt}", files[f"agreement.{fmt}"]
+
+    def redline(self) -> tuple[str, bytes]:
+        """The saved agreement as Word tracked changes against its last git commit."""
+        from s75docs.versions.redline import redline_bytes
+
+        return (f"{self.folder.name}-redline.docx",
+                redline_bytes(self.folder, None, rev="HEAD", fmt="docx"))
+
+    def close(self) -> None:
+        self._composer.shutdown(wait=False, cancel_futures=True)
+        self._work.cleanup()
+
+
+def _edited(file: YamlFile, path: PathKey, remove: bool, value: Any) -> str:
+    """The file's text with one field changed as the form says, through the round-trip writer."""
+    parent = file.get(path[:-1])
+    present = path[-1] in parent if isinstance(parent, dict) else False
+    if remove:
+        if present:
+            file.delete(path)
+    elif not present:
+        file.add(path[:-1], str(path[-1]), value)
+    elif isinstance(value, list) and isinstance(file.get(path), list) and file.get(path):
+        _set_list(file, path, value)
+    else:
+        file.set(path, value)
+    return file.text()
+
+
+def _set_list(file: YamlFile, path: PathKey, lines: list[str]) -> None:
+    """A block list given new items: changed ones set, new ones appended, surplus removed."""
+    old = list(file.get(path))
+    for index, line in enumerate(lines[:len(old)]):
+        if old[index] != line:
+            file.set((*path, index), line)
+    for line in lines[len(old):]:
+        file.append(path, line)
+    for index in reversed(range(len(lines), len(old))):
+        file.delete((*path, index))
+
+
+def _placed(findings: list[Finding], state: State, names: set[str]) -> State:
+    """Each finding about agreement.yaml at the nearest form field that holds its path; the
+    rest (other files, the rendered agreement) apart."""
+    placed = State(findings, preview=state.preview, compliance=state.compliance,
+                   open_points=state.open_points)
+    for finding in findings:
+        name = finding.path
+        if finding.severity != "open" and finding.file and finding.file.endswith(AGREEMENT_FILE):
+            while name and name not in names:
+                name = _LAST_STEP.sub("", name)
+        if name and name in names and finding.severity != "open":
+            placed.by_field.setdefault(name, []).append(finding)
+        else:
+            placed.general.append(finding)
+    return placed
+
+
+@dataclass
+class Summary:
+    """One agreement's line on the front page."""
+
+    name: str
+    title: str
+    errors: int
+    warnings: int
+    open_points: int
+    last_built: str
+    git: str
+
+
+def summarise(name: str, folder: Path, build_dir: Path) -> Summary:
+    """The front page's state of one agreement: its findings, last build and git status."""
+    try:
+        prepared = prepare(folder)
+        findings, title = prepared.findings, prepared.loaded.agreement.title
+        reference = prepared.loaded.agreement.reference
+    except S75Error as exc:
+        findings, title, reference = exc.findings, name, ""
+    record = build_dir / reference / INPUTS_FILE if reference else None
+    built = (dt.datetime.fromtimestamp(record.stat().st_mtime).strftime("%d %b %Y %H:%M")
+             if record is not None and record.is_file() else "never")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "open")}
+    return Summary(name, title, counts["error"], counts["warning"], counts["open"], built,
+                   git_status(folder))
+
+
+def git_status(folder: Path) -> str:
+    """"clean", "3 files changed" or "not in git", in the words a drafter reads."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder,
+                                capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "not in git"
+    if result.returncode != 0:
+        return "not in git"
+    changed = len(result.stdout.splitlines())
+    return "clean" if not changed else f"{changed} file{'s' if changed > 1 else ''} changed"
+
+
+__all__ = ["Conflict", "Editing", "State", "Summary", "find_agreements",
+           "summarise"]

@@ -1,0 +1,261 @@
+"""The drafters' workspace (``s75docs serve``): the HTML writer, the app's rules, and a drafter's
+path through it in a real browser (Chromium driven by Playwright).
+
+The browser test is skipped when Chromium is not installed, unless the CI variable is set: then
+it fails, as the LibreOffice tests do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s75docs.document.resolve import build_tree
+from s75docs.web.app import create_app
+from s75docs.write.html import write_html
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "oxfordshire-2022"
+NAME = EXAMPLE.name
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder holding a copy of the Oxfordshire example, for the workspace to edit."""
+    shutil.copytree(EXAMPLE, tmp_path / "work" / NAME)
+    return tmp_path / "work"
+
+
+@pytest.fixture
+def served(folder: Path) -> Iterator[str]:
+    """The workspace on a free port of 127.0.0.1, in a thread of this process."""
+    import uvicorn
+
+    from s75docs.web.server import listening_socket
+
+    sock = listening_socket(0)
+    server = uvicorn.Server(uvicorn.Config(create_app(folder), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def call(url: str, body: Any = None, **headers: str) -> tuple[int, str, dict[str, str]]:
+    """(status, text, headers) of a GET, or of a POST when there is a body."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
+                                     headers={"Content-Type": "application/json", **{
+                                         k.replace("_", "-"): v for k, v in headers.items()}})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8", "replace"), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers)
+
+
+def token(served: str) -> str:
+    page = call(f"{served}/a/{NAME}")[1]
+    return page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def change(served: str, field: dict[str, Any], csrf: str) -> dict[str, Any]:
+    status, text, _ = call(f"{served}/a/{NAME}/change", field, X_CSRF_Token=csrf)
+    assert status == 200, text
+    answer: dict[str, Any] = json.loads(text)
+    return answer
+
+
+def test_html_escapes_every_value() -> None:
+    tree = build_tree("# Parties {.front}\n\n<b>x</b> and {{x}} & \"y\"\n")
+    html = write_html(tree)
+    assert "&lt;b&gt;x&lt;/b&gt; and {{x}} &amp; &quot;y&quot;" in html
+    assert "<b>" not in html
+
+
+def test_a_party_named_like_markup_shows_literally(served: str) -> None:
+    preview = change(served, {"field": "partners[0].name", "value": "<b>x</b> {{x}}"},
+                     token(served))["preview"]
+    assert "&lt;b&gt;x&lt;/b&gt; {{x}}" in preview and "<b>x</b>" not in preview
+    page = call(f"{served}/a/{NAME}")[1]
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt; {{x}}" in page
+
+
+def test_the_front_page_lists_the_agreements(served: str) -> None:
+    status, page, headers = call(served + "/")
+    assert status == 200
+    assert f'href="/a/{NAME}"' in page and "Section 75 Pooled" in page
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_foreign_hosts_are_refused(served: str) -> None:
+    """DNS rebinding: a page on evil.example whose name now points at 127.0.0.1."""
+    assert call(served + "/", Host="evil.example")[0] == 400
+    assert call(served + "/", Host="evil.example:80")[0] == 400
+
+
+def test_writes_need_the_token_and_our_origin(folder: Path, served: str) -> None:
+    edit = {"field": "termination.notice", "value": "9 months"}
+    assert call(f"{served}/a/{NAME}/change", edit)[0] == 403
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token="guess")[0] == 403
+    assert call(f"{served}/a/{NAME}/change", edit, X_CSRF_Token=token(served),
+                Origin="http://evil.example")[0] == 403
+    assert "notice: 6 months" in (folder / NAME / "agreement.yaml").read_text(encoding="utf-8")
+
+
+def test_only_the_folders_agreements_are_served(served: str) -> None:
+    for name in ("..", "%2e%2e", "..%2F..%2Fetc", "nothing-here"):
+        assert call(f"{served}/a/{name}")[0] == 404
+    assert call(f"{served}/a/{NAME}/download/exe")[0] == 404
+
+
+def test_save_keeps_comments_and_refuses_a_file_changed_on_disk(folder: Path,
+                                                                served: str) -> None:
+    file = folder / NAME / "agreement.yaml"
+    before = file.read_text(encoding="utf-8")
+    csrf = token(served)
+    change(served, {"field": "termination.notice", "value": "9 months"}, csrf)
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    assert file.read_text(encoding="utf-8") == before.replace("notice: 6 months",
+                                                               "notice: 9 months", 1)
+    file.write_text(before.replace("area: Oxfordshire", "area: Oxon"), encoding="utf-8")
+    change(served, {"field": "area", "value": "Oxford"}, csrf)
+    status, text, _ = call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)
+    assert status == 409
+    conflict = json.loads(text)["conflict"]
+    assert "area: Oxon" in conflict["disk"] and "area: Oxford\n" in conflict["ours"]
+    assert "area: Oxon" in file.read_text(encoding="utf-8")
+
+
+def test_an_open_point_is_a_choice_with_its_note(folder: Path, served: str) -> None:
+    csrf = token(served)
+    state = change(served, {"field": "approvals[0].date", "open": True,
+                            "note": "to follow the Cabinet report"}, csrf)
+    assert "[to follow the Cabinet report]" in state["preview"]
+    call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)
+    text = (folder / NAME / "agreement.yaml").read_text(encoding="utf-8")
+    assert "    date: {to_be_agreed: to follow the Cabinet report}\n" in text
+    state = change(served, {"field": "approvals[0].date", "open": False, "value": "2022-03-15"},
+                   csrf)
+    assert "[to follow the Cabinet report]" not in state["preview"]
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed, and CI is set: the browser tests must run")
+    pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def test_a_drafter_changes_the_notice_period_in_the_browser(folder: Path, served: str,
+                                                           tmp_path: Path) -> None:
+    """Fill a field, see the check's error at it, fix it, save, see the preview change, download
+    the .docx and open it."""
+    from docx import Document as WordDocument
+    from playwright.sync_api import expect, sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        page = browser.new_page(viewport={"width": 1200, "height": 720})
+        page.goto(served + "/")
+        page.click(f'a[href="/a/{NAME}"]')
+        notice = page.locator('[data-field="termination.notice"]')
+        messages = notice.locator(".messages")
+        expect(messages).to_be_empty()
+        expect(page.locator("#preview")).to_contain_text("not less than six months")
+
+        notice.locator(".value").fill("six moons")
+        notice.locator(".value").press("Tab")
+        expect(messages).to_contain_text("'six moons' is not a period")
+        expect(page.locator("#counts")).to_contain_text("1 error(s)")
+
+        notice.locator(".value").fill("9 months")
+        notice.locator(".value").press("Tab")
+        expect(messages).to_be_empty()
+        expect(page.locator("#preview")).to_contain_text("not less than nine months")
+        expect(page.locator("#dirty")).to_be_visible()
+        if os.environ.get("S75DOCS_SCREENSHOT"):  # docs/workspace.png, for the README
+            page.locator(".workspace").screenshot(path=os.environ["S75DOCS_SCREENSHOT"])
+
+        page.click("#save")
+        expect(page.locator("#status")).to_have_text("saved")
+        expect(page.locator("#dirty")).to_be_hidden()
+        saved = (folder / NAME / "agreement.yaml").read_text(encoding="utf-8")
+        assert "  notice: 9 months\n" in saved and "# Report, para 45" in saved
+
+        with page.expect_download() as waiting:
+            page.click("#download-docx")
+        download = waiting.value
+        assert download.suggested_filename == "oxfordshire-s75-2022.docx"
+        target = tmp_path / download.suggested_filename
+        download.save_as(target)
+        browser.close()
+    text = "\n".join(p.text for p in WordDocument(io.BytesIO(target.read_bytes())).paragraphs)
+    assert "not less than nine months' written notice" in text
+
+
+def test_the_form_comes_from_the_model_with_the_docs_help(folder: Path) -> None:
+    from s75docs.web.workspace import Editing
+
+    editing = Editing(folder / NAME)
+    try:
+        fields = {f.name: f for top in editing.form() for f in top.walk()}
+    finally:
+        editing.close()
+    notice = fields["termination.notice"]
+    assert notice.open_allowed and notice.value == "6 months"
+    assert notice.help.startswith("Notice any partner may give")
+    assert fields["status"].choices == ("draft", "final")
+    assert fields["agreement_date"].is_open and fields["agreement_date"].note.startswith("date")
+    assert fields["partners[1].kind"].value == "ccg"
+    assert "schedules" not in fields and "templates" not in fields  # not edited in the browser
+
+
+def test_the_workspace_downloads_a_pdf(served: str) -> None:
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is not installed, and CI is set")
+        pytest.skip("LibreOffice is not installed")
+    status, _, headers = call(f"{served}/a/{NAME}/download/pdf")
+    assert status == 200 and headers["content-type"] == "application/pdf"
+    assert 'filename="oxfordshire-s75-2022.pdf"' in headers["content-disposition"]
+
+
+def test_the_workspace_downloads_a_redline_against_the_last_commit(folder: Path,
+                                                                   served: str) -> None:
+    import subprocess
+    import zipfile
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([*git, "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], cwd=folder, check=True)
+    csrf = token(served)
+    change(served, {"field": "termination.notice", "value": "9 months"}, csrf)
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    request = urllib.request.Request(f"{served}/a/{NAME}/download/redline")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        data = response.read()
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    assert "<w:ins " in xml and "nine" in xml and "<w:del " in xml
+    assert "1 file changed" in call(served + "/")[1]
