@@ -308,3 +308,54 @@ def test_each_transfer_is_checked_against_the_kinds(tmp_path: Path) -> None:
     assert findings(late, "statute.partners") == [
         "partners[1].history[0].kind: CCGs were abolished on 1 July 2022, but this one is a "
         "partner until 31 March 2023: record its successor (s75docs succeed)"]
+
+
+# 6. Optional clause families ----------------------------------------------------------------
+
+def test_capital_expenditure_can_be_removed_and_kept_as_not_used(tmp_path: Path) -> None:
+    default = built(MINIMAL, tmp_path / "default")
+    assert "## 12 Capital Expenditure" in default
+    removed = copy(tmp_path / "removed", {A: [(
+        "schedules:\n", "clauses:\n  capital_expenditure: false\nschedules:\n")]})
+    text = built(removed, tmp_path / "removed")
+    assert "Capital Expenditure" not in text and "## 12 VAT" in text
+    kept = copy(tmp_path / "kept", {A: [(
+        "schedules:\n", "keep_removed_clauses: true\nclauses:\n  capital_expenditure: false\n"
+        "schedules:\n")]})
+    text = built(kept, tmp_path / "kept")
+    # Non-Pooled Funds (clause 9) is kept as "[Not used]" too.
+    assert "## 13 [Not used]" in text and "## 14 VAT" in text
+
+
+def test_optional_families_print_only_when_chosen(tmp_path: Path) -> None:
+    families = ["set_up_costs", "existing_contracts", "charges", "staff", "health_and_safety",
+                "equality", "public_involvement", "publicity"]
+    # Never chosen: no trace, even where removed clauses are kept.
+    kept = copy(tmp_path / "kept", {A: [("schedules:\n", "keep_removed_clauses: true\n"
+                                         "schedules:\n")]})
+    text = built(kept, tmp_path / "kept")
+    assert re.findall(r"^## (\d+) \[Not used\]$", text, re.M) == ["9"]  # Non-Pooled Funds
+    assert "## 13 Staff" not in text and "Publicity" not in text
+    chosen = copy(tmp_path / "chosen", {A: [("schedules:\n", "clauses:\n" + "".join(
+        f"  {f}: true\n" for f in families) + "schedules:\n")]})
+    assert [f for f in run_checks(load_agreement(chosen)) if f.severity != "open"] == []
+    text = built(chosen, tmp_path / "chosen")
+    headings = re.findall(r"^## \d+ (.*)$", text.split("\n# ")[1], re.M)
+    for title in ("Existing Contracts", "Set-Up Costs", "Staff", "Charges", "Health and Safety",
+                  "Equality", "Patient and Public Involvement", "Publicity"):
+        assert title in headings
+    assert clause(text, "Staff").startswith(
+        "13.1 Where a Partner's staff are to be seconded to another Partner, the Partners will "
+        "agree the terms of the secondment in writing before it begins")
+    assert "The seconding Partner remains their employer, as clause 12.3 provides." in \
+        clause(text, "Staff")
+    assert clause(text, "Equality").startswith(
+        "22.1 The duty in clause 20.1 to comply with the Equality Act 2010 applies to a Partner "
+        "exercising another Partner's functions")
+    assert "Transfer of Undertakings (Protection of Employment) Regulations 2006" in \
+        clause(text, "Staff")
+    assert "or pays it into the Pooled Fund where the Scheme Specification so provides" in \
+        clause(text, "Charges")
+    removed = copy(tmp_path / "removed", {A: [("schedules:\n", "keep_removed_clauses: true\n"
+                                               "clauses:\n  staff: false\nschedules:\n")]})
+    assert "[Not used]" in built(removed, tmp_path / "removed")

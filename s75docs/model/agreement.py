@@ -409,6 +409,26 @@ class Schedule(Strict):
         return self.fund or self.title
 
 
+class ClauseFamily(StrEnum):
+    """Optional clauses the data chooses. ``true`` prints one, ``false`` removes it (kept as
+    "[Not used]" with ``keep_removed_clauses``); left out, it takes its default: capital
+    expenditure is in, the others are not part of the agreement at all."""
+
+    capital_expenditure = "capital_expenditure"
+    set_up_costs = "set_up_costs"
+    existing_contracts = "existing_contracts"
+    charges = "charges"
+    staff = "staff"
+    health_and_safety = "health_and_safety"
+    equality = "equality"
+    public_involvement = "public_involvement"
+    publicity = "publicity"
+
+    @property
+    def default(self) -> bool | None:
+        return True if self is ClauseFamily.capital_expenditure else None
+
+
 class VariationRecord(Strict):
     """An earlier deed of variation, listed in the recitals of the next one."""
 
@@ -437,6 +457,8 @@ class Agreement(Strict):
         [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
     variations: list[VariationRecord] = []
     keep_removed_clauses: bool = False
+    clauses: dict[ClauseFamily, bool] = Field(
+        {}, description="Optional clauses chosen in (true) or removed (false)")
     templates: str | None = None
 
     def partner(self, key: str) -> Partner:

@@ -15,6 +15,7 @@ import jinja2
 from s75docs.model.agreement import (
     Agreement,
     Arrangement,
+    ClauseFamily,
     OpenPoint,
     Partner,
     Schedule,
@@ -173,6 +174,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),
         "risk_schemes": [s for s in schemes if s.key in shared],
+        # Each optional clause: true (printed), false (removed) or none (never in this agreement).
+        "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
         "risk_totals": risk_share_totals(agreement),
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
