@@ -99,15 +99,15 @@ def test_a_trust_exercises_the_councils_functions_under_regulation_8(tmp_path: P
         in clause(text, "Commissioning Arrangements")
 
 
-def test_the_lead_commissioner_is_shorthand_only_with_two_partners(tmp_path: Path) -> None:
+def test_the_lead_commissioner_is_shorthand_only_where_unambiguous(tmp_path: Path) -> None:
     two = built(MINIMAL, tmp_path / "two")
     assert ("5.2.1 for the Community Equipment Pooled Fund Scheme, Council exercises the NHS "
             "Functions of ICB, under regulation 9 of the Regulations.") in clause(two, "Functions")
     three = copy(tmp_path, {A: [("governance:", TRUST)]})
     assert findings(three, "statute.delegation") == [
-        "schedules[0].lead_commissioner: with 3 partners, naming the lead commissioner does not "
-        "say whose functions it exercises: list them in 'delegations' (functions_of, "
-        "exercised_by)"]
+        "schedules[0].lead_commissioner: naming the lead commissioner does not say whose "
+        "functions it exercises when another partner is of its own kind or an NHS trust: list "
+        "them in 'delegations' (functions_of, exercised_by)"]
 
 
 def test_delegations_section_75_does_not_allow_are_errors(tmp_path: Path) -> None:
@@ -359,3 +359,14 @@ def test_optional_families_print_only_when_chosen(tmp_path: Path) -> None:
     removed = copy(tmp_path / "removed", {A: [("schedules:\n", "keep_removed_clauses: true\n"
                                                "clauses:\n  staff: false\nschedules:\n")]})
     assert "[Not used]" in built(removed, tmp_path / "removed")
+
+
+def test_a_council_lead_exercises_both_icbs_functions(tmp_path: Path) -> None:
+    west = TRUST.replace("key: trust", "key: west").replace(
+        "Exampleshire Partnership NHS Trust", "NHS West Exampleshire Integrated Care Board"
+    ).replace("the Trust", "the West ICB").replace("nhs_trust", "icb")
+    folder = copy(tmp_path, {A: [("governance:", west)]})
+    assert findings(folder, "statute.delegation") == []
+    functions = clause(built(folder, tmp_path), "Functions")
+    assert "Council exercises the NHS Functions of ICB, under regulation 9" in functions
+    assert "Council exercises the NHS Functions of the West ICB, under regulation 9" in functions

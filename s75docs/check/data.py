@@ -273,12 +273,12 @@ def _delegations(loaded: Loaded, s: int) -> Iterator[Finding]:
                             "exercise a council's health-related functions, and regulation 9 a "
                             "council an NHS body's functions", "statute.delegation")
     lead = schedule.lead_commissioner
-    if schedule.delegating and not schedule.delegations and len(a.partners) > 2 and \
-            isinstance(lead, str) and lead != "joint":
-        yield o.finding("error", ("schedules", s, "lead_commissioner"), f"with {len(a.partners)} "
-                        "partners, naming the lead commissioner does not say whose functions "
-                        "it exercises: list them in 'delegations' (functions_of, exercised_by)",
-                        "statute.delegation")
+    if schedule.delegating and not schedule.delegations and isinstance(lead, str) and \
+            lead in kinds and a.lead_delegators(lead) is None:
+        yield o.finding("error", ("schedules", s, "lead_commissioner"), "naming the lead "
+                        "commissioner does not say whose functions it exercises when another "
+                        "partner is of its own kind or an NHS trust: list them in 'delegations' "
+                        "(functions_of, exercised_by)", "statute.delegation")
     elif isinstance(lead, str) and lead != "joint" and any(
             d.exercised_by != lead for d in schedule.delegations):
         yield o.finding("warning", base, f"the lead commissioner is '{lead}', but another "

@@ -469,17 +469,29 @@ class Agreement(Strict):
 
     def delegations(self, schedule: Schedule) -> list[Exercise]:
         """Whose functions each partner exercises for ``schedule``, with the regulation: the
-        scheme's ``delegations``, or, with only two partners, the lead commissioner exercising
-        the other's (the one reading a lead commissioner can have). Keys naming no partner are
-        left to the reference check."""
+        scheme's ``delegations``, or the lead commissioner exercising the other partners'
+        where that is the only reading (see :meth:`lead_delegators`). Keys naming no partner
+        are left to the reference check."""
         kinds = {p.key: p.kind for p in self.partners}
         pairs = [(d.functions_of, d.exercised_by) for d in schedule.delegations]
         lead = schedule.lead_commissioner
-        if not pairs and schedule.delegating and isinstance(lead, str) and lead in kinds \
-                and len(self.partners) == 2:
-            pairs = [(next(k for k in kinds if k != lead), lead)]
+        if not pairs and schedule.delegating and isinstance(lead, str):
+            pairs = [(key, lead) for key in self.lead_delegators(lead) or []]
         return [Exercise(of, by, _regulation(kinds[of], kinds[by]))
                 for of, by in pairs if of in kinds and by in kinds]
+
+    def lead_delegators(self, lead: str) -> list[str] | None:
+        """The partners whose functions a lead commissioner exercises when the data names only
+        the lead: every other partner, if each is of the other kind and none is a trust (a
+        trust delegating to a council is rare). None when that is ambiguous: another partner of
+        the lead's own kind, or a trust, says nothing about who delegates."""
+        if lead not in {p.key for p in self.partners}:
+            return None
+        by = self.partner(lead).kind
+        others = [p for p in self.partners if p.key != lead]
+        if all(_regulation(p.kind, by) is not None and not p.kind.is_trust for p in others):
+            return [p.key for p in others]
+        return None
 
 
 @dataclass(frozen=True)
