@@ -119,18 +119,21 @@ _KIND_NAMES = {PartnerKind.pct: "PCTs", PartnerKind.ccg: "CCGs", PartnerKind.icb
 
 
 def _kind_dates(loaded: Loaded, i: int) -> Iterator[Finding]:
-    """A body of a kind that did not exist while it is a partner: PCTs to 31 March 2013, CCGs
-    from 1 April 2013 to 30 June 2022, ICBs from 1 July 2022. The partner holds its place from
-    its last transfer (or commencement); each predecessor up to the day before its transfer."""
+    """A body of a kind that did not exist when it became a partner: PCTs to 31 March 2013,
+    CCGs from 1 April 2013 to 30 June 2022, ICBs from 1 July 2022. The partner holds its place
+    from its last transfer (or commencement); each predecessor up to the day before its
+    transfer, so a transfer dated after its predecessor's abolition warns. A current partner
+    outliving its kind is not flagged: a transfer scheme moves its rights by law, and the
+    agreement as made still names it."""
     a, o = loaded.agreement, loaded.origin
     partner = a.partners[i]
     start = a.commencement_date
     spans: list[tuple[PathKey, PartnerKind | None, dt.date, dt.date | None]] = []
-    for h, before in enumerate(sorted(partner.history, key=lambda p: p.date)):
+    for h, before in sorted(enumerate(partner.history), key=lambda item: item[1].date):
         spans.append((("partners", i, "history", h, "kind"), before.kind, start,
                       before.date - dt.timedelta(days=1)))
         start = before.date
-    spans.append((("partners", i, "kind"), partner.kind, start, a.term.end_date))
+    spans.append((("partners", i, "kind"), partner.kind, start, None))
     for path, kind, first, last in spans:
         if kind is None:
             continue
@@ -147,8 +150,8 @@ def _kind_dates(loaded: Loaded, i: int) -> Iterator[Finding]:
                             f"partner on {_long(first)}; name its successor", "statute.partners")
         elif last is not None and last > abolished:
             yield o.finding("warning", path, f"{name} were abolished on {ended}, but this one "
-                            f"is a partner until {_long(last)}: record its successor (s75docs "
-                            "succeed)", "statute.partners")
+                            f"was succeeded only on {_long(last + dt.timedelta(days=1))}: check "
+                            "the transfer date", "statute.partners")
 
 
 def _long(date: dt.date) -> str:
@@ -247,8 +250,8 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
 
 
 def _delegations(loaded: Loaded, s: int) -> Iterator[Finding]:
-    """Each delegation must be one regulation 8 or 9 allows, and with more than two partners
-    the data must say whose functions the lead exercises."""
+    """Each delegation must be one regulation 8 or 9 allows, and where the lead commissioner
+    alone is ambiguous the data must say whose functions it exercises."""
     a, o = loaded.agreement, loaded.origin
     schedule = a.schedules[s]
     base: PathKey = ("schedules", s, "delegations")
