@@ -34,6 +34,8 @@ def default_jobs() -> int:
 KEYS = "<keys>"
 SCHEDULE_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
     ("lead_commissioner",): frozenset({"joint"}),
+    ("delegations", "*", "functions_of"): frozenset(),
+    ("delegations", "*", "exercised_by"): frozenset(),
     ("host_partner",): frozenset(),
     ("pooled_fund_manager", "partner"): frozenset(),
     ("contributions", "*", "partner"): frozenset(),
@@ -44,6 +46,7 @@ SCHEDULE_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
 AGREEMENT_PARTNER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
     ("approvals", "*", "partner"): frozenset(),
     ("risk_share", "shares", KEYS): frozenset(),
+    ("term", "extension", "exercised_by"): frozenset({"all"}),
 }
 
 

@@ -153,9 +153,10 @@ def test_budget_tables_add_up_exactly(lines: list[tuple]) -> None:
         by_partner_year[(partner, year)] = by_partner_year.get((partner, year), 0) + amount
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(shutil.copytree(MINIMAL, Path(tmp, "minimal")))
-        agreement = folder / "agreement.yaml"  # a term covering 2022/23 to 2024/25
+        # A term covering 2022/23 to 2024/25, from the day ICBs were established.
+        agreement = folder / "agreement.yaml"
         agreement.write_text(agreement.read_text(encoding="utf-8")
-                             .replace("commencement_date: 2024-04-01", "commencement_date: 2022-04-01")
+                             .replace("commencement_date: 2024-04-01", "commencement_date: 2022-07-01")
                              .replace("agreement_date: 2024-03-15", "agreement_date: 2022-03-15"),
                              encoding="utf-8")
         stated = [("label: All contributions", expected)] + [

@@ -27,9 +27,10 @@ from s75docs.model.agreement import (
     PooledFundManager,
     Schedule,
     StatedTotal,
+    add_period,
 )
 from s75docs.model.finance import schedule_totals, totals_of
-from s75docs.model.money import financial_year_containing, financial_year_of, format_money
+from s75docs.model.money import Period, financial_year_containing, financial_year_of, format_money
 
 PathKey = tuple[str | int, ...]
 
@@ -110,12 +111,11 @@ def check_partners(loaded: Loaded) -> Iterator[Finding]:
                         "council, or the City of London)", "statute.partners")
     if all(p.kind.is_council for p in a.partners):
         yield o.finding("error", ("partners",), "section 75 needs at least one NHS body partner "
-                        "(ICB, CCG before 1 July 2022, NHS England, NHS trust or foundation trust)",
+                        "(ICB, CCG from 1 April 2013 to 30 June 2022, PCT before 1 April 2013, "
+                        "NHS England, NHS trust or foundation trust)",
                         "statute.partners")
     for i, partner in enumerate(a.partners):
-        if partner.kind == "ccg" and a.commencement_date >= dt.date(2022, 7, 1):
-            yield o.finding("error", ("partners", i, "kind"), "CCGs were abolished on 1 July 2022; "
-                            "an agreement commencing after then names the ICB", "statute.partners")
+        yield from _kind_dates(loaded, i)
         if partner.kind.is_trust and partner.consent is None:
             yield o.finding("error", ("partners", i, "consent"), "an NHS trust partner needs the "
                             "consent of the commissioners it holds NHS contracts with (regs 7(2), "
@@ -123,6 +123,49 @@ def check_partners(loaded: Loaded) -> Iterator[Finding]:
         if partner.kind.is_council and partner.execution.method != "common_seal":
             yield o.finding("warning", ("partners", i, "execution", "method"), "a council "
                             "usually executes under its common seal", "execution")
+
+
+_KIND_NAMES = {PartnerKind.pct: "PCTs", PartnerKind.ccg: "CCGs", PartnerKind.icb: "ICBs"}
+
+
+def _kind_dates(loaded: Loaded, i: int) -> Iterator[Finding]:
+    """A body of a kind that did not exist when it became a partner: PCTs to 31 March 2013,
+    CCGs from 1 April 2013 to 30 June 2022, ICBs from 1 July 2022. The partner holds its place
+    from its last transfer (or commencement); each predecessor up to the day before its
+    transfer, so a transfer dated after its predecessor's abolition warns. A current partner
+    outliving its kind is not flagged: a transfer scheme moves its rights by law, and the
+    agreement as made still names it."""
+    a, o = loaded.agreement, loaded.origin
+    partner = a.partners[i]
+    start = a.commencement_date
+    spans: list[tuple[PathKey, PartnerKind | None, dt.date, dt.date | None]] = []
+    for h, before in sorted(enumerate(partner.history), key=lambda item: item[1].date):
+        spans.append((("partners", i, "history", h, "kind"), before.kind, start,
+                      before.date - dt.timedelta(days=1)))
+        start = before.date
+    spans.append((("partners", i, "kind"), partner.kind, start, None))
+    for path, kind, first, last in spans:
+        if kind is None:
+            continue
+        born, abolished = kind.existed
+        name = _KIND_NAMES.get(kind, kind.value)
+        if born is not None and first < born:
+            yield o.finding("error", path, f"{name} were established on {_long(born)}: one "
+                            f"cannot be a partner on {_long(first)}", "statute.partners")
+        if abolished is None:
+            continue
+        ended = _long(abolished + dt.timedelta(days=1))
+        if first > abolished:
+            yield o.finding("error", path, f"{name} were abolished on {ended}: one cannot be a "
+                            f"partner on {_long(first)}; name its successor", "statute.partners")
+        elif last is not None and last > abolished:
+            yield o.finding("warning", path, f"{name} were abolished on {ended}, but this one "
+                            f"was succeeded only on {_long(last + dt.timedelta(days=1))}: check "
+                            "the transfer date", "statute.partners")
+
+
+def _long(date: dt.date) -> str:
+    return f"{date.day} {date:%B %Y}"
 
 
 def check_excluded_functions(loaded: Loaded) -> Iterator[Finding]:
@@ -164,8 +207,8 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
     for s, schedule in enumerate(a.schedules):
         base: PathKey = ("schedules", s)
         pooled = schedule.has(Arrangement.pooled_fund)
-        delegated = schedule.has(Arrangement.lead_commissioning) or schedule.has(
-            Arrangement.integrated_provision)
+        delegated = schedule.delegating
+        yield from _delegations(loaded, s)
         if not (pooled or delegated):
             continue
         regulation = "reg 7(3)" if pooled else "reg 8(3)/9(3)"
@@ -173,7 +216,7 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
             if not present:
                 yield o.finding("error", base + path, f"{regulation} requires the agreement to "
                                 f"specify {item}; this schedule does not", "statute.prescribed")
-        if delegated and schedule.lead_commissioner is None:
+        if delegated and schedule.lead_commissioner is None and not schedule.delegations:
             yield o.finding("error", base + ("lead_commissioner",), "a delegation (lead "
                             "commissioning or integrated provision) must name the partner that "
                             "exercises the functions, or mark it to be agreed", "statute.lead")
@@ -216,6 +259,46 @@ def check_statute(loaded: Loaded) -> Iterator[Finding]:
                         "consulted those affected (to confirm)", "statute.consultation")
 
 
+def _delegations(loaded: Loaded, s: int) -> Iterator[Finding]:
+    """Each delegation must be one regulation 8 or 9 allows, and where the lead commissioner
+    alone is ambiguous the data must say whose functions it exercises."""
+    a, o = loaded.agreement, loaded.origin
+    schedule = a.schedules[s]
+    base: PathKey = ("schedules", s, "delegations")
+    kinds = {p.key: p.kind for p in a.partners}
+    for i, d in enumerate(schedule.delegations):
+        if d.functions_of == d.exercised_by:
+            yield o.finding("error", base + (i,), f"'{d.exercised_by}' cannot exercise its own "
+                            "functions on its own behalf", "statute.delegation")
+            continue
+        of, by = kinds.get(d.functions_of), kinds.get(d.exercised_by)
+        if of is None or by is None or of.is_council != by.is_council:
+            continue
+        if of.is_council:
+            yield o.finding("error", base + (i,), "a council cannot exercise another council's "
+                            "functions under section 75: regulation 8 lets an NHS body exercise "
+                            "a council's health-related functions, and regulation 9 a council "
+                            "an NHS body's functions (councils delegate to each other under "
+                            "section 101 of the Local Government Act 1972)", "statute.delegation")
+        else:
+            yield o.finding("error", base + (i,), "an NHS body cannot exercise another NHS "
+                            "body's functions under section 75: regulation 8 lets an NHS body "
+                            "exercise a council's health-related functions, and regulation 9 a "
+                            "council an NHS body's functions", "statute.delegation")
+    lead = schedule.lead_commissioner
+    if schedule.delegating and not schedule.delegations and isinstance(lead, str) and \
+            lead in kinds and a.lead_delegators(lead) is None:
+        yield o.finding("error", ("schedules", s, "lead_commissioner"), "naming the lead "
+                        "commissioner does not say whose functions it exercises when another "
+                        "partner is of its own kind or an NHS trust: list them in 'delegations' "
+                        "(functions_of, exercised_by)", "statute.delegation")
+    elif isinstance(lead, str) and lead != "joint" and any(
+            d.exercised_by != lead for d in schedule.delegations):
+        yield o.finding("warning", base, f"the lead commissioner is '{lead}', but another "
+                        "partner exercises functions here: make sure the Scheme means that",
+                        "statute.delegation")
+
+
 def _doubtful(loaded: Loaded) -> Iterator[Finding]:
     """Data that is lawful to write but legally doubtful: warnings for a person to confirm."""
     a, o = loaded.agreement, loaded.origin
@@ -233,6 +316,11 @@ def _doubtful(loaded: Loaded) -> Iterator[Finding]:
                             "must be held in a pooled fund under section 75 (a national "
                             "condition); this scheme has no pooled_fund arrangement",
                             "statute.bcf")
+    if a.risk_share.method == "none" and any(s.has(Arrangement.pooled_fund)
+                                             for s in a.schedules):
+        yield o.finding("warning", ("risk_share", "method"), "with no risk share each Partner "
+                        "bears its own Overspends, even on a pooled fund; a pooled fund usually "
+                        "shares them: make sure that is meant", "risk_share")
     for i, approval in enumerate(a.approvals):
         if isinstance(approval.date, dt.date) and approval.date > a.commencement_date:
             yield o.finding("warning", ("approvals", i, "date"), f"approved on {approval.date}, "
@@ -329,6 +417,7 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
     if end is not None and end <= a.commencement_date:
         yield o.finding("error", ("term", "end_date"), f"the term ends ({end}) before it "
                         f"commences ({a.commencement_date})", "dates")
+    yield from _term_options(loaded)
     if isinstance(a.agreement_date, dt.date) and a.agreement_date > a.commencement_date:
         yield o.finding("warning", ("agreement_date",), "the agreement is dated after it "
                         "commences: make sure commencement is meant to be retrospective", "dates")
@@ -363,6 +452,41 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                 yield o.finding("error", ("schedules", s, "contributions", i, "year"),
                                 f"financial year {line.year} falls outside the agreement's term",
                                 "dates.years")
+
+
+def _term_options(loaded: Loaded) -> Iterator[Finding]:
+    """The lock-in, break dates and extension option against the term they belong to."""
+    a, o = loaded.agreement, loaded.origin
+    start, end, notice = a.commencement_date, a.term.end_date, a.termination.notice
+    lock_in = a.termination.earliest_expiry
+    if lock_in is not None:
+        path: PathKey = ("termination", "earliest_expiry")
+        if lock_in <= start or (end is not None and lock_in > end):
+            yield o.finding("error", path, f"no notice may expire before {lock_in}, but that is "
+                            f"not within the term ({start} to {end or 'termination'})", "dates")
+        elif isinstance(notice, Period) and add_period(start, notice) >= lock_in:
+            yield o.finding("warning", path, f"{notice} notice given on commencement already "
+                            f"expires after {lock_in}: the lock-in adds nothing", "dates")
+    for i, option in enumerate(a.termination.breaks):
+        path = ("termination", "breaks", i, "date")
+        if option.date <= start or (end is not None and option.date >= end):
+            yield o.finding("error", path, f"the break date {option.date} is not within the "
+                            f"term ({start} to {end or 'termination'})", "dates")
+        elif isinstance(option.notice, Period) and add_period(
+                option.date, option.notice, -1) < start:
+            yield o.finding("error", path, f"{option.notice} notice for a break on "
+                            f"{option.date} would have to be given before the agreement "
+                            f"commences ({start})", "dates")
+        elif lock_in is None or option.date >= lock_in:
+            yield o.finding("warning", path, f"the break date {option.date} is not within a "
+                            "lock-in (termination.earliest_expiry), so the general right to end "
+                            "the agreement on notice already covers it", "dates")
+    extension = a.term.extension
+    if extension is not None and end is not None and isinstance(extension.notice, Period) and \
+            add_period(end, extension.notice, -1) < start:
+        yield o.finding("error", ("term", "extension", "notice"), f"{extension.notice} notice "
+                        f"before the term ends ({end}) falls before it commences ({start})",
+                        "dates")
 
 
 def _texts(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:

@@ -8,6 +8,7 @@ Cross-field rules that need the whole agreement (partner keys, statute, arithmet
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -86,6 +87,7 @@ class PartnerKind(StrEnum):
     city_of_london = "city_of_london"
     icb = "icb"
     ccg = "ccg"
+    pct = "pct"
     nhs_england = "nhs_england"
     nhs_trust = "nhs_trust"
     foundation_trust = "foundation_trust"
@@ -98,6 +100,12 @@ class PartnerKind(StrEnum):
     def is_trust(self) -> bool:
         return self in (PartnerKind.nhs_trust, PartnerKind.foundation_trust)
 
+    @property
+    def existed(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day a body of this kind could be a partner (None: no limit), so
+        that a CCG in a 2009 agreement, or a PCT after 2013, is caught."""
+        return _KIND_DATES.get(self, (None, None))
+
 
 COUNCIL_KINDS = frozenset(
     {
@@ -109,6 +117,27 @@ COUNCIL_KINDS = frozenset(
         PartnerKind.city_of_london,
     }
 )
+
+
+# PCTs were abolished and CCGs established by the Health and Social Care Act 2012; CCGs were
+# abolished and ICBs established by the Health and Care Act 2022.
+_KIND_DATES: dict[PartnerKind, tuple[dt.date | None, dt.date | None]] = {
+    PartnerKind.pct: (None, dt.date(2013, 3, 31)),
+    PartnerKind.ccg: (dt.date(2013, 4, 1), dt.date(2022, 6, 30)),
+    PartnerKind.icb: (dt.date(2022, 7, 1), None),
+}
+
+
+def add_period(date: dt.date, period: Period, times: int = 1) -> dt.date:
+    """``date`` moved on by ``period`` ``times`` over (back, for negative ``times``); a day past
+    the end of the month it lands in becomes that month's last day (31 January plus one month is
+    28 or 29 February), as a term or notice is counted."""
+    if period.unit == "days":
+        return date + dt.timedelta(days=period.count * times)
+    months = date.month - 1 + period.count * times
+    year, month = date.year + months // 12, months % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(date.day, last))
 
 
 class Signatory(Strict):
@@ -133,6 +162,8 @@ class Predecessor(Strict):
     defined_term: Text
     date: Date
     transfer_scheme: Text | None = None
+    kind: PartnerKind | None = Field(
+        None, description="What the predecessor was (a CCG, a PCT): checked against the dates")
 
 
 class Partner(Strict):
@@ -149,10 +180,23 @@ class Partner(Strict):
     history: list[Predecessor] = []
 
 
+class Extension(Strict):
+    """An option to extend a fixed term: by how long, how many times, and how it is exercised
+    (all the Partners agreeing in writing, or one Partner giving notice)."""
+
+    period: NoticePeriod
+    times: int = Field(1, ge=1, le=20)
+    exercised_by: Key | Literal["all"] = "all"
+    notice: NoticePeriod | OpenPoint
+
+
 class Term(Strict):
     kind: Literal["fixed", "rolling"]
     end_date: Date | None = None
     review: Literal["annual"] | None = "annual"
+    extension: Extension | None = None
+    variation_notice: NoticePeriod | OpenPoint | None = Field(
+        None, description="The notice a Partner gives of a proposed variation")
 
     @model_validator(mode="after")
     def _end_date_matches_kind(self) -> Term:
@@ -160,7 +204,17 @@ class Term(Strict):
             raise ValueError("a fixed term needs an end_date")
         if self.kind == "rolling" and self.end_date is not None:
             raise ValueError("a rolling term has no end_date (it runs until terminated)")
+        if self.kind == "rolling" and self.extension is not None:
+            raise ValueError("a rolling term cannot be extended (it runs until terminated); "
+                             "make it fixed, with an end_date, to give an extension option")
         return self
+
+    @property
+    def latest_end(self) -> dt.date | None:
+        """The last day the term can run to if every extension is taken."""
+        if self.end_date is None or self.extension is None:
+            return self.end_date
+        return add_period(self.end_date, self.extension.period, self.extension.times)
 
 
 class NoticeEvent(Strict):
@@ -168,9 +222,20 @@ class NoticeEvent(Strict):
     notice: NoticePeriod | OpenPoint
 
 
+class BreakOption(Strict):
+    """A date on which any Partner may end the agreement on the notice given, even within the
+    lock-in."""
+
+    date: dt.date
+    notice: NoticePeriod | OpenPoint
+
+
 class Termination(Strict):
     notice: NoticePeriod | OpenPoint
     shorter_notice: list[NoticeEvent] = []
+    earliest_expiry: dt.date | None = Field(
+        None, description="The lock-in: no notice under the general right may expire before it")
+    breaks: list[BreakOption] = []
 
 
 class Consultation(Strict):
@@ -203,7 +268,7 @@ class GovernanceBody(Strict):
 class RiskShare(Strict):
     """How over- and underspends fall: fixed percentages per partner, or pro rata to contributions."""
 
-    method: Literal["fixed", "proportional"]
+    method: Literal["fixed", "proportional", "none"]
     shares: dict[Key, Percent] = {}
     applies_to: list[Text] = Field(
         [], description="The pooled funds (by name) and schemes (by key) the risk share covers; "
@@ -221,6 +286,9 @@ class RiskShare(Strict):
             raise ValueError("a fixed risk share needs 'shares' (a percentage for each partner)")
         if self.method == "proportional" and self.shares:
             raise ValueError("a proportional risk share takes no 'shares': they follow contributions")
+        if self.method == "none" and (self.shares or self.applies_to):
+            raise ValueError("with no risk share ('method: none') nothing is shared: give no "
+                             "'shares' or 'applies_to'")
         return self
 
 
@@ -230,6 +298,14 @@ class Arrangement(StrEnum):
     lead_commissioning = "lead_commissioning"
     joint_commissioning = "joint_commissioning"
     integrated_provision = "integrated_provision"
+
+
+class Delegation(Strict):
+    """One partner exercising another's functions for a scheme: a council an NHS body's (reg 9),
+    or an NHS body, including a trust, a council's health-related functions (reg 8)."""
+
+    functions_of: Key
+    exercised_by: Key
 
 
 class PooledFundManager(Strict):
@@ -302,6 +378,9 @@ class Schedule(Strict):
     eligibility: Text | OpenPoint
     arrangements: list[Arrangement] = Field(min_length=1)
     lead_commissioner: Key | Literal["joint"] | OpenPoint | None = None
+    delegations: list[Delegation] = Field(
+        [], description="Whose functions each partner exercises; with two partners, the "
+        "lead commissioner exercising the other's functions is assumed")
     host_partner: Key | OpenPoint | None = None
     pooled_fund_manager: PooledFundManager | OpenPoint | None = None
     fund: Text | None = Field(
@@ -330,6 +409,12 @@ class Schedule(Strict):
         return arrangement in self.arrangements
 
     @property
+    def delegating(self) -> bool:
+        """Whether one partner exercises another's functions for this scheme (reg 8 or 9)."""
+        return bool(self.delegations) or self.has(Arrangement.lead_commissioning) or self.has(
+            Arrangement.integrated_provision)
+
+    @property
     def better_care_fund(self) -> bool:
         """Whether the scheme holds Better Care Fund money (its title, care group or a budget
         line's type says so): the national conditions then govern how it is held and ended."""
@@ -340,6 +425,26 @@ class Schedule(Strict):
     def fund_name(self) -> str:
         """The pooled fund this scheme pays into (its own title unless ``fund`` names another)."""
         return self.fund or self.title
+
+
+class ClauseFamily(StrEnum):
+    """Optional clauses the data chooses. ``true`` prints one, ``false`` removes it (kept as
+    "[Not used]" with ``keep_removed_clauses``); left out, it takes its default: capital
+    expenditure is in, the others are not part of the agreement at all."""
+
+    capital_expenditure = "capital_expenditure"
+    set_up_costs = "set_up_costs"
+    existing_contracts = "existing_contracts"
+    charges = "charges"
+    staff = "staff"
+    health_and_safety = "health_and_safety"
+    equality = "equality"
+    public_involvement = "public_involvement"
+    publicity = "publicity"
+
+    @property
+    def default(self) -> bool | None:
+        return True if self is ClauseFamily.capital_expenditure else None
 
 
 class VariationRecord(Strict):
@@ -370,6 +475,8 @@ class Agreement(Strict):
         [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
     variations: list[VariationRecord] = []
     keep_removed_clauses: Bool = False
+    clauses: dict[ClauseFamily, Bool] = Field(
+        {}, description="Optional clauses chosen in (true) or removed (false)")
     templates: str | None = None
 
     def partner(self, key: str) -> Partner:
@@ -385,3 +492,46 @@ class Agreement(Strict):
                 if predecessor.key == key:
                     return partner, predecessor
         return None
+
+    def delegations(self, schedule: Schedule) -> list[Exercise]:
+        """Whose functions each partner exercises for ``schedule``, with the regulation: the
+        scheme's ``delegations``, or the lead commissioner exercising the other partners'
+        where that is the only reading (see :meth:`lead_delegators`). Keys naming no partner
+        are left to the reference check."""
+        kinds = {p.key: p.kind for p in self.partners}
+        pairs = [(d.functions_of, d.exercised_by) for d in schedule.delegations]
+        lead = schedule.lead_commissioner
+        if not pairs and schedule.delegating and isinstance(lead, str):
+            pairs = [(key, lead) for key in self.lead_delegators(lead) or []]
+        return [Exercise(of, by, _regulation(kinds[of], kinds[by]))
+                for of, by in pairs if of in kinds and by in kinds]
+
+    def lead_delegators(self, lead: str) -> list[str] | None:
+        """The partners whose functions a lead commissioner exercises when the data names only
+        the lead: every other partner, if each is of the other kind and none is a trust (a
+        trust delegating to a council is rare). None when that is ambiguous: another partner of
+        the lead's own kind, or a trust, says nothing about who delegates."""
+        if lead not in {p.key for p in self.partners}:
+            return None
+        by = self.partner(lead).kind
+        others = [p for p in self.partners if p.key != lead]
+        if all(_regulation(p.kind, by) is not None and not p.kind.is_trust for p in others):
+            return [p.key for p in others]
+        return None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One partner exercising another's functions, with the regulation that allows it: 8 (an NHS
+    body, a council's health-related functions), 9 (a council, an NHS body's functions), or None
+    where section 75 allows neither (council to council, NHS body to NHS body)."""
+
+    functions_of: str
+    exercised_by: str
+    regulation: Literal[8, 9] | None
+
+
+def _regulation(of: PartnerKind, by: PartnerKind) -> Literal[8, 9] | None:
+    if of.is_council != by.is_council:
+        return 9 if by.is_council else 8
+    return None

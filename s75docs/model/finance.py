@@ -75,9 +75,12 @@ def _totals(schedules: list[Schedule], owner: dict[str, str]) -> Totals:
 
 def risk_share_schedules(agreement: Agreement) -> list[Schedule]:
     """The schemes whose over- and underspends are shared: those ``applies_to`` names (a scheme
-    by key, a pooled fund by name), or every pooled scheme. An aligned budget stays with its
+    by key, a pooled fund by name), or every pooled scheme; none with ``method: none``. An
+    aligned budget stays with its
     partner unless named, so the clause, the schedule and each scheme say the same thing."""
     scope = agreement.risk_share.applies_to
+    if agreement.risk_share.method == "none":
+        return []
 
     def covered(schedule: Schedule) -> bool:
         pooled = schedule.has(Arrangement.pooled_fund)

@@ -12,7 +12,14 @@ from typing import Any
 
 import jinja2
 
-from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
+from s75docs.model.agreement import (
+    Agreement,
+    Arrangement,
+    ClauseFamily,
+    OpenPoint,
+    Partner,
+    Schedule,
+)
 from s75docs.model.finance import (
     Totals,
     agreement_totals,
@@ -40,6 +47,15 @@ class ContributionRow:
 
 
 @dataclass
+class Delegated:
+    """A partner exercising another's functions for a scheme, under regulation 8 or 9."""
+
+    functions_of: Partner
+    exercised_by: Partner
+    regulation: int | None
+
+
+@dataclass
 class Scheme:
     """One Part 2 scheme specification with its figures."""
 
@@ -53,6 +69,7 @@ class Scheme:
     lead_partner: Partner | None
     host: Partner | None
     manager_partner: Partner | None
+    delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
 
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
@@ -132,6 +149,8 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         host=_partner_or_none(agreement, schedule.host_partner),
         manager_partner=None if manager is None or isinstance(manager, OpenPoint)
         else _partner_or_none(agreement, manager.partner),
+        delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
+                               d.regulation) for d in agreement.delegations(schedule)],
     )
 
 
@@ -171,6 +190,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),
         "risk_schemes": [s for s in schemes if s.key in shared],
+        # Each optional clause: true (printed), false (removed) or none (never in this agreement).
+        "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
         "risk_totals": risk_share_totals(agreement),
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
