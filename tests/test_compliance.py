@@ -71,6 +71,10 @@ def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: 
         "    kind: ccg\n",
         "    kind: nhs_trust\n    consent: {to_be_agreed: consent of the ICB}\n", 1),
         encoding="utf-8")
+    for name in ("live-well", "age-well"):  # with a trust, whose functions must be said
+        schedule = folder / "schedules" / f"{name}.yaml"
+        schedule.write_text(schedule.read_text(encoding="utf-8") + "delegations:\n"
+                            "  - {functions_of: ccg, exercised_by: council}\n", encoding="utf-8")
     found = rows(folder)
     consent = [r for r in found if r.regulation in CONSENT]
     assert {r.regulation for r in consent} == {"reg 7(2)", "reg 9(2)"}  # the Council leads
