@@ -8,10 +8,10 @@ drafting notes printed as agreed text, statutory and factual accuracy, and draft
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers import copy_with_edits
 
 from s75docs.check.data import run_checks
 from s75docs.errors import Finding
@@ -60,17 +60,7 @@ def clause(text: str, number: str) -> str:
 
 
 def copy(tmp_path: Path, folder: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
-    """A copy of an agreement folder with text replaced in the named files."""
-    target = tmp_path / folder.name
-    shutil.copytree(folder, target)
-    for name, pairs in edits.items():
-        path = target / name
-        text = path.read_text(encoding="utf-8")
-        for old, new in pairs:
-            assert old in text, (name, old)
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return target
+    return copy_with_edits(folder, tmp_path / folder.name, edits)
 
 
 def findings(folder: Path, code: str) -> list[Finding]:

@@ -5,10 +5,10 @@ and the checks that refuse what section 75 does not allow."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers import copy_with_edits
 
 from s75docs.check.data import run_checks
 from s75docs.errors import Finding, S75Error
@@ -43,17 +43,7 @@ governance:"""
 
 
 def copy(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
-    """A copy of the minimal agreement with text replaced in the named files."""
-    target = tmp_path / "minimal"
-    shutil.copytree(MINIMAL, target)
-    for name, pairs in edits.items():
-        path = target / name
-        text = path.read_text(encoding="utf-8")
-        for old, new in pairs:
-            assert old in text, (name, old)
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return target
+    return copy_with_edits(MINIMAL, tmp_path / "minimal", edits)
 
 
 def findings(folder: Path, code: str) -> list[str]:
