@@ -64,6 +64,27 @@ def test_a_firms_forms_change_the_output_and_the_rest_stay_ours(tmp_path: Path) 
     assert forms.forms["recital"] == builtin_citations().forms["recital"]
 
 
+SELF = BODY + """\
+1. The chair follows {@sched.board}. {#sched.chair}
+
+# Finance {.schedule}
+
+1. As {@sched.chair} says.
+"""
+
+
+def test_a_schedule_citing_its_own_paragraph_does_not_name_itself(tmp_path: Path) -> None:
+    md = write_markdown(build_tree(SELF))
+    assert "The chair follows paragraph 1.1." in md  # inside Schedule 1
+    assert "As paragraph 1.2 of Schedule 1 says." in md  # from Schedule 2
+    assert "See paragraph 1.1 of Schedule 1 and clause 1.1." in md  # from the body
+    forms = load_citations([firm(tmp_path, 'own_paragraph: "paragraph {number} of this {part}"\n'
+                                           'schedule: "Schedule {number}"\n'),
+                            BUILTIN_TEMPLATES])
+    assert "The chair follows paragraph 1.1 of this Schedule 1." in \
+        write_markdown(build_tree(SELF, citations=forms))
+
+
 def test_a_firms_folder_changes_a_whole_build(tmp_path: Path) -> None:
     ours = prepare(MINIMAL)
     theirs = prepare(MINIMAL, templates=[firm(tmp_path, 'clause: "Clause {number}"\n')])

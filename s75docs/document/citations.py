@@ -27,6 +27,7 @@ CITATIONS_FILE = "citations.yaml"
 _FORMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "clause": (frozenset({"number"}), frozenset()),
     "paragraph": (frozenset({"number"}), frozenset({"part"})),
+    "own_paragraph": (frozenset({"number"}), frozenset({"part"})),
     "recital": (frozenset({"number"}), frozenset()),
     "party": (frozenset({"number"}), frozenset()),
     "schedule": (frozenset({"number"}), frozenset()),
@@ -53,9 +54,12 @@ class Citations:
         form = self.forms.get(kind) if kind in ("schedule", "scheme", "annex") else None
         return form.format(number=number) if form else ""
 
-    def reference(self, part: Part, block: Block | None) -> tuple[str, str, str]:
+    def reference(self, part: Part, block: Block | None, source: Part | None = None
+                  ) -> tuple[str, str, str]:
         """("clause ", "22.2", "") or ("paragraph ", "3", " of Schedule 2") or
-        ("", "Schedule 2", ""): the number apart, as a Word REF field shows it."""
+        ("", "Schedule 2", ""): the number apart, as a Word REF field shows it. ``source`` is
+        the part the reference stands in: a schedule citing its own paragraph does not name
+        itself ("paragraph 3", not "paragraph 3 of Schedule 2")."""
         if block is None:
             return "", part.name or part.heading, ""
         if not block.full_number:
@@ -64,6 +68,8 @@ class Citations:
             form = self.forms["clause"]
         elif part.kind == "front":
             form = self.forms["recital" if block.list_style == "recitals" else "party"]
+        elif source is part:
+            form = self.forms["own_paragraph"]
         else:
             form = self.forms["paragraph"]
         before, after = form.format(number=_NUMBER, part=part.name).split(_NUMBER)

@@ -146,18 +146,20 @@ def _add_label(document: Document, name: str, part: Part, block: Block | None) -
 def resolve_references(document: Document, source: str = "templates") -> None:
     """Give every reference the citation of its label, in the document's citation forms."""
     missing = []
-    for span in spans(document.parts):
-        if span.kind != "ref":
-            continue
-        target = document.labels.get(span.target)
-        if target is None:
-            missing.append(span.target)
-            continue
-        try:
-            span.before, span.number, span.after = document.citations.reference(*target)
-        except ValueError as exc:
-            raise S75Error(Finding("error", f"reference {span.target!r}: {exc}", source,
-                                   code="template")) from exc
+    for part in document.parts:
+        for span in spans([part]):
+            if span.kind != "ref":
+                continue
+            target = document.labels.get(span.target)
+            if target is None:
+                missing.append(span.target)
+                continue
+            try:
+                span.before, span.number, span.after = document.citations.reference(
+                    *target, source=part)
+            except ValueError as exc:
+                raise S75Error(Finding("error", f"reference {span.target!r}: {exc}", source,
+                                       code="template")) from exc
     if missing:
         known = ", ".join(sorted(document.labels)) or "none"
         raise S75Error([Finding("error", f"cross-reference to unknown label {name!r} "
