@@ -272,6 +272,45 @@ def test_roles_read_as_sentences(built: dict[str, str]) -> None:
         built["haringey-2016"]
 
 
+def type_column(text: str) -> list[str]:
+    """The cells of every contributions table's Type column."""
+    cells: list[str] = []
+    column = None
+    for line in text.splitlines():
+        row = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") \
+            else None
+        if row is None:
+            column = None
+        elif column is None:
+            column = row.index("Type") if "Type" in row and "Budget line" in row else -1
+        elif column >= 0 and not set(row[column]) <= set("-:") and row[0] != "**Total**":
+            cells.append(row[column])
+    return cells
+
+
+def test_type_columns_print_words_not_data_values(built: dict[str, str],
+                                                  tmp_path: Path) -> None:
+    cells = {c for text in built.values() for c in type_column(text)}
+    assert {"Better Care Fund", "Pooled budget (not Better Care Fund)", "Block contract",
+            "NHS Continuing Healthcare"} <= cells
+    assert not {"other pooled", "Other pooled", "pooled", "aligned", "continuing healthcare"} \
+        & cells
+    edits = {"budgets/live-well.csv": [("autism,2022/23,\"£62,000,000\",pooled",
+                                        "autism,2022/23,\"£62,000,000\",aligned")]}
+    folder = copy(tmp_path, OXFORDSHIRE, edits)
+    text = (build_agreement(folder, tmp_path / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8")
+    assert {"Pooled budget", "Aligned budget"} <= set(type_column(text))
+    firm = tmp_path / "firm" / "phrases"
+    firm.mkdir(parents=True)
+    ours = ROOT / "s75docs" / "templates" / "phrases" / "budget-types.md.j2"
+    (firm / ours.name).write_text(ours.read_text("utf-8").replace(
+        '"aligned": "Aligned budget"', '"aligned": "Aligned (not pooled)"'), "utf-8")
+    text = (build_agreement(folder, tmp_path / "firm-out", formats=("md",),
+                            templates=[firm.parent])[0] / "agreement.md").read_text("utf-8")
+    assert {"Pooled budget", "Aligned (not pooled)"} <= set(type_column(text))
+
+
 def test_worked_illustration_reconciles(built: dict[str, str]) -> None:
     schedule = next(t for h, t in parts(built["haringey-2016"]).items()
                     if h.startswith("Schedule 3"))
