@@ -288,6 +288,33 @@ def type_column(text: str) -> list[str]:
     return cells
 
 
+def test_terms_of_reference_go_to_the_partnerships_board_not_a_council_committee(
+        tmp_path: Path) -> None:
+    yaml = (OXFORDSHIRE / "agreement.yaml").read_text("utf-8")
+    start, hwb, end = (yaml.index("  - key: jce\n"), yaml.index("  # A committee of the Council"),
+                       yaml.index("\n# Report, paras 7(b) and 36"))
+    jce, council_committee = yaml[start:hwb], yaml[hwb:end].rstrip("\n") + "\n"
+    folder = copy(tmp_path, OXFORDSHIRE,
+                  {"agreement.yaml": [(jce + council_committee, council_committee + jce)]})
+    text = (build_agreement(folder, tmp_path / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8").replace("\u2019", "'")
+    by_part = parts(text)
+    terms = next(t for h, t in by_part.items() if h.startswith("Schedule 6"))
+    assert "1.1 These are the terms of reference of the Joint Commissioning Executive" in terms
+    assert "Oxfordshire Health and Wellbeing Board" not in terms
+    governance = next(t for h, t in by_part.items() if h.startswith("Schedule 2"))
+    hwb = governance[governance.index("Oxfordshire Health and Wellbeing Board\n"):
+                     governance.index("Joint Commissioning Executive\n")]
+    assert "Quorum" not in hwb and "terms of reference" not in hwb
+    assert "and this Agreement does not change them." in hwb
+    assert "the terms of reference of the Joint Commissioning Executive in Schedule 6" in text
+    assert "The Joint Commissioning Executive monitors the Schemes" in text
+    assert "through the Oxfordshire Health and Wellbeing Board" not in text
+    assert not findings(folder, "governance")
+    alone = copy_with_edits(OXFORDSHIRE, tmp_path / "alone", {"agreement.yaml": [(jce, "")]})
+    assert [f.path for f in findings(alone, "governance")] == ["governance"]
+
+
 def test_type_columns_print_words_not_data_values(built: dict[str, str],
                                                   tmp_path: Path) -> None:
     cells = {c for text in built.values() for c in type_column(text)}

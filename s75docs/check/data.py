@@ -340,6 +340,11 @@ def _doubtful(loaded: Loaded) -> Iterator[Finding]:
             yield o.finding("warning", ("governance", i, "quorum"), "a council committee's "
                             "quorum is set by the council's constitution, not by this agreement",
                             "governance")
+    if a.governance and all(body.kind == "council_committee" for body in a.governance):
+        yield o.finding("warning", ("governance",), "no governance body is the Partners' own "
+                        "(kind: partnership): the terms of reference are for a partnership "
+                        "board still to be agreed; add the board the Partners establish",
+                        "governance")
 
 
 def _shared_funds(loaded: Loaded) -> Iterator[Finding]:

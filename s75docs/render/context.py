@@ -182,6 +182,9 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "term": term,
         "former": agreement.former,
         "councils": [p for p in agreement.partners if p.kind.is_council],
+        # The partnership's own board: the first body the Partners establish, never a council
+        # committee (a Health and Wellbeing Board keeps its own constitution and quorum).
+        "board": next((g for g in agreement.governance if g.kind == "partnership"), None),
         "nhs_bodies": [p for p in agreement.partners if not p.kind.is_council],
         "schemes": schemes,
         "pooled_schemes": [s for s in schemes if s.pooled],
