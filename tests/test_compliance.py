@@ -4,6 +4,7 @@ functions, reg 9 a council exercising NHS functions); an NHS trust partner gets 
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -50,10 +51,13 @@ def test_rows_name_the_arrangement_they_check() -> None:
     assert find(haringey, "reg 9(4)", "Learning Disabilities")
     assert not find(haringey, "reg 8(4)", "Learning Disabilities")
     # Mental Health: the CCG leads, exercising the Council's health-related functions (reg 8).
-    assert find(haringey, "reg 8(4)", "Mental Health")
+    assert find(haringey, "reg 8(3)(a)", "Mental Health")
+    assert not find(haringey, "reg 9(3)(a)", "Mental Health")
     assert not find(haringey, "reg 9(4)", "Mental Health")
+    # Only a council's exercise of NHS functions has a statutory reporting duty (reg 9(4)).
+    assert not [r for r in haringey if r.regulation == "reg 8(4)"]
     # Older People: the lead is not yet agreed, so both are checked, and both are open.
-    for regulation in ("reg 8(4)", "reg 9(4)"):
+    for regulation in ("reg 8(3)(a)", "reg 9(4)"):
         [row] = find(haringey, regulation, "Older People (Better Care Fund)")
         assert row.status == "open" and row.open == ["lead_commissioner"]
     # CAMHS is commissioned jointly: nobody exercises another's functions.
@@ -79,4 +83,13 @@ def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: 
     consent = [r for r in found if r.regulation in CONSENT]
     assert {r.regulation for r in consent} == {"reg 7(2)", "reg 9(2)"}  # the Council leads
     assert all(r.partner and r.status == "open" and r.open == ["consent"] for r in consent)
+    # Each row cites the consent sentence itself, not the whole Functions clause.
+    assert all(len(r.where) == 1 and re.fullmatch(r"clause \d+\.\d+", r.where[0])
+               for r in consent)
+    prepared = prepare(folder)
+    assert prepared.document is not None
+    [(part, block)] = [t for name, t in prepared.document.labels.items()
+                       if name.startswith("functions.consent.")]
+    assert block is not None and consent[0].where == [f"clause {block.full_number}"]
+    assert "has obtained the consent of the commissioners" in block.plain()
     assert not [r for r in rows(OXON) if r.regulation in CONSENT]  # no trust, no row

@@ -1,14 +1,15 @@
 """Proof, from the rendered document and the data, that every prescribed item of the Regulations is there.
 
 ``templates/statute-map.yaml`` maps each item (reg 4 consultation; reg 7(3)(a)-(g) and 7(4) for
-a pooled fund; reg 8(3) and 8(4) where an NHS body exercises a council's health-related
-functions; reg 9(3) and 9(4) where a council exercises NHS functions; the 7(2), 8(2) and 9(2)
-consent of an NHS trust's commissioners) to the clause labels that satisfy it; ``{key}`` in a
-label stands for a scheme's key. An item is *missing* when a label it names is not on a live
-clause (one kept as "[Not used]" is not live); *open* when the clauses are there but a value it
-rests on (the map's ``data``) is still an open point or not given, so that the clause holds only
-a bracketed note, or a recital records that a step has not been taken; *satisfied* otherwise.
-The test is on the data, never on the wording, so a firm's clauses are judged the same way.
+a pooled fund; reg 8(3) where an NHS body exercises a council's health-related functions; reg
+9(3) and 9(4) where a council exercises NHS functions; the 7(2), 8(2) and 9(2) consent of an NHS
+trust's commissioners) to the clause labels that satisfy it; ``{key}`` in a label stands for a
+scheme's key, ``{partner}`` for a trust partner's key. An item is *missing* when a label it
+names is not on a live clause (one kept as "[Not used]" is not live); *open* when the clauses
+are there but a value it rests on (the map's ``data``) is still an open point or not given, so
+that the clause holds only a bracketed note, or a recital records that a step has not been
+taken; *satisfied* otherwise. The test is on the data, never on the wording, so a firm's clauses
+are judged the same way.
 """
 
 from __future__ import annotations
@@ -130,13 +131,14 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
-            found: list[str] = []
-            missing: list[str] = []
-            for label in entry.labels:
-                name = label.replace("{key}", key)
-                where = _where(document, name)
-                (found if where else missing).append(where or name)
             for partner in trusts if entry.per_trust else [None]:
+                found: list[str] = []
+                missing: list[str] = []
+                for label in entry.labels:
+                    name = label.replace("{key}", key).replace(
+                        "{partner}", partner.key if partner else "")
+                    where = _where(document, name)
+                    (found if where else missing).append(where or name)
                 source = partner if partner is not None else subject
                 open_fields = [path for path in entry.data if _is_open(_value(source, path))]
                 rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
