@@ -258,9 +258,24 @@ def test_nothing_said_twice(built: dict[str, str]) -> None:
 def test_defined_terms_are_used_as_defined(built: dict[str, str]) -> None:
     for text in built.values():
         assert not re.search(r"\b(overspends?|underspends?)\b", text)
-        definition = text.index("**“Lead Partner”** means")
-        assert definition < text.index("## 2 ") < text.index("Lead Partner's obligations")
-        assert "In this Schedule, **“Lead Partner”**" not in text
+        # One role, one term: with lead commissioning only, the role is the Lead Commissioner
+        # in clause 6 and in the joint working schedule alike ("Lead Partner" is not used).
+        definition = text.index("**“Lead Commissioner”** means")
+        assert definition < text.index("## 2 ") < text.index("Lead Commissioner's requests")
+        assert "Lead Partner" not in text
+
+
+def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
+    folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
+        ("arrangements: [pooled_fund, lead_commissioning]",
+         "arrangements: [pooled_fund, integrated_provision]")]})
+    text = (build_agreement(folder, tmp_path / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8").replace("\u2019", "'")
+    # Lead Partner is then the one term for the role in Schedule 4, defined to cover both.
+    assert "**“Lead Partner”** means, for a Scheme, the Lead Commissioner or" in text
+    schedule = next(t for h, t in parts(text).items() if "Joint Working" in h)
+    assert "Lead Commissioner" not in schedule and "The Lead Partner must:" in schedule
+    assert "meet its obligations in Schedule 4." in text
 
 
 def test_roles_read_as_sentences(built: dict[str, str]) -> None:
