@@ -192,7 +192,7 @@ def test_markdown_redline_uses_criticmarkup(new: Path, tmp_path: Path) -> None:
     text = write_redline(OLD, new, tmp_path / "redline.md").read_text(encoding="utf-8")
     assert ("22.1 Any Partner may terminate this Agreement, or any Scheme, by giving the other "
             "Partners not less than {--six--}{++nine++} months’ written notice.") in text
-    assert "not less than {--\\[shorter notice period when Contributions are not agreed" in text
+    assert "not less than {--[shorter notice period when Contributions are not agreed" in text
     assert "{++two months’ written notice; or++}" in text
     assert ("22.2.3 {++a Partner ceases to have the functions that a Scheme covers: not less "
             "than one month’s written notice.++}") in text
@@ -364,3 +364,29 @@ def test_markdown_redline_never_splits_emphasis() -> None:
     assert "<strong>A wholly bold new clause.</strong>" in accepted
     assert f"<strong>{ccg}</strong>" in rejected and "wholly bold" not in rejected
     assert "**" not in accepted + rejected  # every marker paired
+
+
+def test_a_redline_keeps_open_points_and_escapes_only_data_brackets() -> None:
+    """An open point in a changed paragraph stays an open point: ``[note]`` with the tool's own
+    brackets, highlighted in Word, changed as a whole; a bracket in the data stays escaped, and
+    the Markdown still reads back as the text (CommonMark)."""
+    from markdown_it import MarkdownIt
+
+    from s75docs.write.markdown import write_markdown
+
+    old = small("the CCG", extra="1. The [data] host is {?host partner to be agreed} for now.\n\n"
+                                 "1. Chair: {?chair to be agreed}, then review.\n")
+    new = small("the ICB", extra="1. The [data] host is {?host partner to follow the lead} "
+                                 "from today.\n\n1. Chair: {?chair to be agreed}, then a review.\n")
+    document = redline_document(old, new)
+    markdown = write_markdown(document)
+    assert "{--[host partner to be agreed]--}" in markdown
+    assert "{++[host partner to follow the lead]++}" in markdown
+    assert "Chair: [chair to be agreed], then" in markdown
+    assert "\\[data\\]" in markdown and "\\[host" not in markdown and "\\[chair" not in markdown
+    notes = [p.note for p in document.open_points()]
+    assert notes == ["host partner to be agreed", "host partner to follow the lead",
+                     "chair to be agreed"]
+    accepted = MarkdownIt("commonmark").render(_view(markdown, "ins"))
+    assert "The [data] host is [host partner to follow the lead] from today." in accepted
+    assert "<a " not in accepted

@@ -30,10 +30,15 @@ _TOKEN = re.compile(r"\s+|[\w£.,%/'’-]+|[^\w\s]")
 
 def _tokens(items: list[Span]) -> list[tuple[str, str]]:
     """(word, style) pairs for a paragraph's spans; styles survive a word-level comparison.
-    A word's style is its innermost bold or italic span's (a defined term is bold)."""
+    A word's style is its innermost bold or italic span's (a defined term is bold). An open point
+    is one token of style "open", its note without the brackets, so that the redline keeps it an
+    open point (highlighted, its brackets the tool's own rather than text to escape)."""
     out: list[tuple[str, str]] = []
     for span, ancestors in walk(items):
         if not isinstance(span, Span) or span.children:
+            continue
+        if span.kind == "open":  # one token: an open point changes as a whole, brackets ours
+            out.append((span.text, "open"))
             continue
         style = "strong" if span.kind == "define" else next(
             (a.kind for a in reversed(ancestors) if isinstance(a, Span) and a.kind in ("strong", "em")),
@@ -47,7 +52,9 @@ def _span(text: str, style: str, change: str | None) -> Span:
         return Span("strong", children=[Span("text", text, change=change)], change=change)
     if style == "em":
         return Span("em", children=[Span("text", text, change=change)], change=change)
-    return Span("text", text, change=change)  # an open point keeps its brackets as text
+    if style == "open":
+        return Span("open", text, change=change)
+    return Span("text", text, change=change)
 
 
 def _merge_runs(tokens: list[tuple[str, str, str | None]]) -> list[Span]:
@@ -55,7 +62,7 @@ def _merge_runs(tokens: list[tuple[str, str, str | None]]) -> list[Span]:
     run: list[str] = []
     key: tuple[str, str | None] | None = None
     for text, style, change in tokens:
-        if key is not None and (style, change) != key:
+        if key is not None and ((style, change) != key or style == "open"):  # each its own
             spans.append(_span("".join(run), *key))
             run = []
         key = (style, change)
