@@ -444,6 +444,24 @@ def test_a_title_naming_the_parties_is_not_followed_by_them(written: bytes) -> N
     assert [text_of(p) for _, p in body_paragraphs(written)][1:3] == ["between", META.parties[0][0]]
 
 
+def test_the_cover_template_decides_whether_to_list_the_parties(tmp_path: Path) -> None:
+    """The decision is the reference document's, not the writer's: a firm's cover that always
+    lists the parties lists them under a title that names them too."""
+    ours = zipfile.ZipFile(REFERENCE)
+    theirs = tmp_path / "reference.docx"
+    with zipfile.ZipFile(theirs, "w") as out:
+        for item in ours.infolist():
+            data = ours.read(item)
+            if item.filename == "word/document.xml":
+                tag = re.search(rb"\{%p if [^%]*between[^%]*%\}", data)
+                assert tag is not None
+                data = data.replace(tag.group(), b"{%p if true %}")
+            out.writestr(item, data)
+    titled = replace(META, title="Agreement between Oxfordshire County Council and the ICB")
+    texts = [text_of(p) for _, p in body_paragraphs(write_docx(sample(), titled, theirs))]
+    assert texts[1:3] == ["between", META.parties[0][0]]
+
+
 def test_a_schedule_on_its_own_names_its_agreement_and_a_short_one_has_no_contents() -> None:
     scheme = build_tree("# Live Well {.scheme}\n\n## Aims\n\n1. Better lives.\n")
     meta = replace(META, title="Scheme 1: Live Well", part_of=META.title)

@@ -16,8 +16,9 @@ A firm may replace ``reference.docx`` with its own, made in Word. The writer nee
 * the tags ``{{ title }}``, ``{{ draft_marking }}``, ``{{ subject }}``, ``{% for party in
   parties %}`` (``party.name``, ``party.defined_term``), ``{{ dated }}`` (the agreement's
   date, empty until known), ``{{ part_of }}`` (for a schedule printed on its own, the title of
-  the agreement it belongs to) and ``title_names_parties`` (the title already says "between")
-  anywhere, and ``{{p body }}`` alone in the paragraph where the agreement goes.
+  the agreement it belongs to) anywhere, and ``{{p body }}`` alone in the paragraph where the
+  agreement goes. Whether the cover lists the parties is decided here, in the cover's own tags
+  (ours leave them out under a title that already says "between X and Y"), not by the writer.
 
 Outline levels give Word's navigation pane and the contents field their structure: a part's
 heading is level 1, a clause of the terms level 2 (the writer puts a schedule's paragraphs at
@@ -340,8 +341,9 @@ def document_xml() -> str:
         p("CoverText", run("forming part of the")),
         p("CoverParty", run("{{ part_of }}")),
         p("CoverText", run("{%p endif %}")),
-        # A title that already says "between X and Y" is not followed by the parties again.
-        p("CoverText", run("{%p if not title_names_parties %}")),
+        # A title that already says "between X and Y" is not followed by the parties again
+        # (for a schedule printed on its own, the title of its agreement decides).
+        p("CoverText", run('{%p if " between " not in (" " ~ (part_of or title) ~ " ") | lower %}')),
         p("CoverText", run("between")),
         p("CoverText", run("{%p for party in parties %}")),
         p("CoverParty", run("{{ party.name }}")),

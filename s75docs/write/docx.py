@@ -96,8 +96,6 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
         "draft_marking": template_text(meta.draft_marking),
         "dated": template_text(meta.dated),
         "part_of": template_text(meta.part_of),
-        # The cover names the parties under a title only when the title does not already.
-        "title_names_parties": " between " in f" {meta.part_of or meta.title} ".casefold(),
         "parties": [{"name": template_text(name), "defined_term": template_text(term)}
                     for name, term in meta.parties],
         "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
@@ -107,8 +105,8 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
         template.render(context, jinja_env=env, autoescape=True)
     except TemplateError as exc:
         raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
-                               "use title, subject, draft_marking, parties, dated, part_of, "
-                               "title_names_parties and body)", where,
+                               "use title, subject, draft_marking, parties, dated, part_of "
+                               "and body)", where,
                                code="template")) from exc
     docx = template.docx
     strip_ids(docx)  # the reference's own ids; the body written next carries none
