@@ -2,8 +2,9 @@
 
 The fields are read from the model, so a field that becomes open-point-able later is tested
 too: each is set, in turn, to an open point in a worked example, and the agreement is checked,
-rendered and proved against the statute. A template that treats the value as agreed
-("'OpenPoint' object has no attribute 'count'") fails here.
+rendered and proved against the statute, and written out and read back. A template that treats
+the value as agreed ("'OpenPoint' object has no attribute 'count'") fails here, and so does a
+serializer that writes an open notice period as "to_be_agreed='...'".
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def test_an_open_point_renders_as_one(field: str) -> None:
     loaded = example(name)
     note = f"{field} to be agreed"
     agreement = replaced(loaded.agreement, path, model.OpenPoint(to_be_agreed=note))
+    # Written out (diffs, the workspace) and read back, it is still the same open point.
+    assert model.Agreement.model_validate(agreement.model_dump(mode="json")) == agreement
     prepared = prepare(dataclasses.replace(loaded, agreement=agreement))
     errors = [f for f in prepared.findings if f.severity == "error"]
     assert not errors and prepared.document is not None, errors

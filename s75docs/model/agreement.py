@@ -22,6 +22,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StrictBool,
+    WrapSerializer,
     model_validator,
 )
 
@@ -50,7 +51,10 @@ def _not_a_device(value: str) -> str:
 Reference = Annotated[str, Field(pattern=KEY_PATTERN), AfterValidator(_not_a_device)]
 Money = Annotated[Decimal, BeforeValidator(parse_money), PlainSerializer(str)]
 FinancialYear = Annotated[str, BeforeValidator(parse_financial_year)]
-NoticePeriod = Annotated[Period, PlainValidator(parse_period), PlainSerializer(str)]
+# Written back as "6 months"; anything else (an open point in a ``NoticePeriod | OpenPoint``
+# field, which this validator's "any" schema cannot tell apart) is written as itself.
+NoticePeriod = Annotated[Period, PlainValidator(parse_period), WrapSerializer(
+    lambda value, write: str(value) if isinstance(value, Period) else write(value))]
 Text = Annotated[str, Field(min_length=1)]
 # Read from the text as typed, by our rules: only YYYY-MM-DD, and only true/false (never yes/on/1).
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
