@@ -265,6 +265,24 @@ def test_defined_terms_are_used_as_defined(built: dict[str, str]) -> None:
         assert "Lead Partner" not in text
 
 
+def test_non_financial_contributions_read_as_clauses(built: dict[str, str],
+                                                    tmp_path: Path) -> None:
+    for text in built.values():
+        assert not re.search(r"\((staff|goods|services|accommodation)\):", text)
+    assert "9.1.1 the Council provides, as staff, the integrated lead commissioner for learning " \
+        "disabilities" in built["haringey-2016"]
+    assert "the CCG provides, as services, support to commissioners" in built["oxfordshire-2022"]
+    firm = tmp_path / "firm" / "phrases"
+    firm.mkdir(parents=True)
+    (firm / "non-financial.md.j2").write_text(
+        "{% macro item(who, kind, what) %}{{ who }} makes available ({{ kind }}) {{ what }}"
+        "{% endmacro %}", "utf-8")
+    text = (build_agreement(ROOT / "examples" / "haringey-2016", tmp_path / "out",
+                            formats=("md",), templates=[firm.parent])[0] / "agreement.md"
+            ).read_text("utf-8")
+    assert "the Council makes available (staff) the integrated lead commissioner" in text
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
