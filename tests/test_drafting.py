@@ -305,6 +305,39 @@ def test_roles_read_as_sentences(built: dict[str, str]) -> None:
         built["haringey-2016"]
 
 
+JCE_ROLE = """      Gives strategic direction to the Health, Education and Social Care integrated commissioning
+      team and holds it to account to each Partner for finance, performance and impact. It took over"""
+
+
+@pytest.mark.parametrize(("role", "printed"), [
+    ("Oversees the Schemes", "The Joint Commissioning Executive oversees the Schemes."),
+    ("Has strategic oversight of the Schemes.",
+     "The Joint Commissioning Executive has strategic oversight of the Schemes."),
+    ("NHS England sets the national conditions it applies.",
+     "NHS England sets the national conditions it applies."),
+    ("CCG's officers attend it", "CCG's officers attend it."),
+    ("Council's Cabinet delegates to it the oversight of the Schemes.",
+     "Council's Cabinet delegates to it the oversight of the Schemes."),
+    ("Oxfordshire County Council's members sit on it.",
+     "Oxfordshire County Council's members sit on it."),
+    ("Partners meet in it", "Partners meet in it."),
+    ("Its role is to oversee the Schemes.", "Its role is to oversee the Schemes."),
+    ("Healthwatch Oxfordshire attends it.", "Healthwatch Oxfordshire attends it."),
+])
+def test_a_role_keeps_the_case_of_its_proper_nouns(tmp_path: Path, role: str,
+                                                   printed: str) -> None:
+    """A role written as what the body does follows the body's name; any other role, however
+    it begins (an acronym, a partner's name, a defined term), prints as written."""
+    yaml = (OXFORDSHIRE / "agreement.yaml").read_text("utf-8")
+    start = yaml.index(JCE_ROLE)
+    end = yaml.index("    reports_to: the Council's Cabinet and the CCG's Governing Body")
+    folder = copy(tmp_path, OXFORDSHIRE, {"agreement.yaml": [(yaml[start:end], f"      {role}\n")]})
+    text = (build_agreement(folder, tmp_path / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8").replace("\u2019", "'")
+    terms = next(t for h, t in parts(text).items() if h.startswith("Schedule 6"))
+    assert f"1.2 {printed}\n" in terms
+
+
 def type_column(text: str) -> list[str]:
     """The cells of every contributions table's Type column."""
     cells: list[str] = []
