@@ -93,3 +93,32 @@ def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: 
     assert block is not None and consent[0].where == [f"clause {block.full_number}"]
     assert "has obtained the consent of the commissioners" in block.plain()
     assert not [r for r in rows(OXON) if r.regulation in CONSENT]  # no trust, no row
+
+
+SUFFOLK = ROOT / "examples" / "suffolk-bcf-2025"
+TERMINATION = ROOT / "s75docs" / "templates" / "body" / "termination.md.j2"
+
+
+def test_a_better_care_fund_scheme_cannot_end_mid_year_whoever_writes_termination(
+        tmp_path: Path) -> None:
+    """The clause that makes notice end only at a year's end is checked for each BCF scheme, so
+    a firm's own termination clause that drops it is reported (a warning: a national
+    condition), while a scheme without the Better Care Fund needs no such clause."""
+    [ours] = find(rows(SUFFOLK), "BCF national conditions", "Suffolk Better Care Fund")
+    assert ours.status == "satisfied" and ours.where
+    assert not [r for r in rows(OXON) if r.regulation == "BCF national conditions"
+                and r.scheme in ("Live Well", "Start Well", "Public Health")]
+    firm = tmp_path / "firm" / "body"
+    firm.mkdir(parents=True)
+    text = TERMINATION.read_text("utf-8")
+    start = text.index("{% if bcf %}")
+    end = text.index("{% endif %}", start) + len("{% endif %}\n")
+    (firm / TERMINATION.name).write_text(text[:start] + text[end:], "utf-8")
+    prepared = prepare(SUFFOLK, templates=[firm.parent])
+    [dropped] = find(prepared.compliance, "BCF national conditions",
+                     "Suffolk Better Care Fund")
+    assert dropped.status == "missing" and dropped.missing == ["termination.bcf"]
+    [warning] = [f for f in prepared.findings if f.code == "compliance"]
+    assert warning.severity == "warning" and "BCF national conditions" in warning.message
+    report = compliance_markdown("T", prepared.compliance, template_dirs())
+    assert "| MISSING: termination.bcf |" in report

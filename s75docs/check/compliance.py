@@ -3,7 +3,8 @@
 ``templates/statute-map.yaml`` maps each item (reg 4 consultation; reg 7(3)(a)-(g) and 7(4) for
 a pooled fund; reg 8(3) where an NHS body exercises a council's health-related functions; reg
 9(3) and 9(4) where a council exercises NHS functions; the 7(2), 8(2) and 9(2) consent of an NHS
-trust's commissioners) to the clause labels that satisfy it; ``{key}`` in a label stands for a
+trust's commissioners; and, for a Better Care Fund scheme, the national conditions a clause must
+meet, such as no mid-year ending) to the clause labels that satisfy it; ``{key}`` in a label stands for a
 scheme's key, ``{partner}`` for a trust partner's key. An item is *missing* when a label it
 names is not on a live clause (one kept as "[Not used]" is not live); *open* when the clauses
 are there but a value it rests on (the map's ``data``) is still an open point or not given, so
@@ -28,7 +29,8 @@ from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, 
 
 MAP_FILE = "statute-map.yaml"
 NOT_USED = "[Not used]"
-AppliesTo = Literal["agreement", "pooled_fund", "nhs_body_exercises", "council_exercises"]
+AppliesTo = Literal["agreement", "pooled_fund", "nhs_body_exercises", "council_exercises",
+                    "better_care_fund"]
 Status = Literal["satisfied", "open", "missing"]
 DELEGATIONS = (Arrangement.lead_commissioning, Arrangement.integrated_provision)
 
@@ -44,6 +46,9 @@ class MapItem(BaseModel):
     # that the item rests on: an open point or nothing there leaves the item open.
     data: list[str] = []
     per_trust: bool = False  # one row for each NHS trust partner (its commissioners' consent)
+    # A statutory item missing is an error; a national condition of the Better Care Fund (which
+    # binds through the funding, not the Regulations) is a warning for the drafter to confirm.
+    severity: Literal["error", "warning"] = "error"
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Row:
     missing: list[str]  # labels not on a live clause
     open: list[str] = field(default_factory=list)  # data fields still to be agreed
     partner: str = ""  # the NHS trust a consent row is about
+    severity: Literal["error", "warning"] = "error"  # of the finding when it is missing
 
     @property
     def status(self) -> Status:
@@ -108,6 +114,7 @@ def _targets(agreement: Agreement, entry: MapItem) -> Iterator[tuple[object, Sch
         return
     for schedule in agreement.schedules:
         if entry.applies_to == "pooled_fund" and schedule.has(Arrangement.pooled_fund) or \
+                entry.applies_to == "better_care_fund" and schedule.better_care_fund or \
                 entry.applies_to in exercised_by(agreement, schedule):
             yield schedule, schedule
 
@@ -142,13 +149,13 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
                 source = partner if partner is not None else subject
                 open_fields = [path for path in entry.data if _is_open(_value(source, path))]
                 rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
-                                partner.name if partner else ""))
+                                partner.name if partner else "", entry.severity))
     return rows
 
 
 def compliance_findings(rows: list[Row], source: str) -> list[Finding]:
     return [
-        Finding("error", f"{row.regulation}: {row.item}"
+        Finding(row.severity, f"{row.regulation}: {row.item}"
                 + (f" for the scheme '{row.scheme}'" if row.scheme else "")
                 + " is not in the rendered agreement (no live clause labelled "
                 + ", ".join(repr(m) for m in row.missing) + ")", source, code="compliance")
