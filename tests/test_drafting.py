@@ -380,6 +380,34 @@ def test_terms_of_reference_go_to_the_partnerships_board_not_a_council_committee
     assert [f.path for f in findings(alone, "governance")] == ["governance"]
 
 
+def test_with_only_a_council_committee_clause_and_terms_of_reference_name_one_board(
+        tmp_path: Path) -> None:
+    """The Health and Wellbeing Board alone: clause 19.1 lists the partnership board that the
+    terms of reference describe (its name an open point, asked for once), Schedule 2 points to
+    them, and every clause speaks of the same board."""
+    yaml = (OXFORDSHIRE / "agreement.yaml").read_text("utf-8")
+    jce = yaml[yaml.index("  - key: jce\n"):yaml.index("  # A committee of the Council")]
+    folder = copy(tmp_path, OXFORDSHIRE, {"agreement.yaml": [(jce, "")]})
+    out = build_agreement(folder, tmp_path / "out", formats=("md",))[0]
+    text = (out / "agreement.md").read_text("utf-8").replace("\u2019", "'")
+    bodies = clause(text, "19.1")
+    assert "19.1.1 the Oxfordshire Health and Wellbeing Board; and" in bodies
+    assert "19.1.2 a partnership board that the Partners establish on the terms of reference in " \
+        "Schedule 6, [name of the Partners' own partnership board to be agreed]." in bodies
+    assert "the terms of reference of the partnership board in Schedule 6" in clause(text, "19.2")
+    assert "The partnership board monitors the Schemes" in text
+    assert "principal governance body" not in text
+    by_part = parts(text)
+    terms = next(t for h, t in by_part.items() if h.startswith("Schedule 6"))
+    assert "1.1 These are the terms of reference of the partnership board that the Partners " \
+        "establish under clause 19.1.\n" in terms
+    governance = next(t for h, t in by_part.items() if h.startswith("Schedule 2"))
+    assert "partnership board listed in clause 19.1 are set out in its terms of reference in " \
+        "Schedule 6" in governance
+    points = (out / "open-points.md").read_text("utf-8")
+    assert points.count("name of the") == 1
+
+
 def test_type_columns_print_words_not_data_values(built: dict[str, str],
                                                   tmp_path: Path) -> None:
     cells = {c for text in built.values() for c in type_column(text)}
