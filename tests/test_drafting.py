@@ -283,6 +283,22 @@ def test_non_financial_contributions_read_as_clauses(built: dict[str, str],
     assert "the Council makes available (staff) the integrated lead commissioner" in text
 
 
+def test_one_partner_exercising_several_partners_functions_is_said_once(
+        built: dict[str, str]) -> None:
+    text = built["suffolk-bcf-2025"]
+    assert "5.2.1 for the Suffolk Better Care Fund Scheme, the Council exercises the NHS " \
+        "Functions of the Norfolk and Waveney ICB and the SNEE ICB, under regulation 9 of the " \
+        "Regulations.\n" in text
+    assert "5.2.2" not in clause(text, "5.2")
+
+
+def test_exit_arrangements_read_as_a_sentence_or_follow_the_frame(built: dict[str, str]) -> None:
+    assert "On exit from this Scheme: On" not in built["suffolk-bcf-2025"]
+    assert "11.4 On termination the Partners agree how contracts" in built["suffolk-bcf-2025"]
+    assert "11.4 On exit from this Scheme: the Partners agree how the contracts" in \
+        built["oxfordshire-2022"]
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
