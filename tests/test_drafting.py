@@ -299,6 +299,18 @@ def test_exit_arrangements_read_as_a_sentence_or_follow_the_frame(built: dict[st
         built["oxfordshire-2022"]
 
 
+def test_a_lead_commissioner_commissions_and_lists_read_alike(built: dict[str, str]) -> None:
+    """With lead commissioning only, the Lead Commissioner is not said to provide Services; the
+    conflicts policy's list of the people it applies to is one list, without a stray "to"."""
+    for name, text in built.items():
+        schedule = next(t for h, t in parts(text).items() if "Joint Working" in h)
+        assert not re.search(r"\bprovides? (the )?Services", schedule), name
+        policy = next(t for h, t in parts(text).items() if "Conflicts of Interest Policy" in h)
+        assert re.search(r"It applies to the members of the governance bodies under clause \d+, "
+                         r"each Lead Commissioner, each Pooled Fund Manager and any other person "
+                         r"who takes part", policy), name
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
@@ -309,6 +321,7 @@ def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     assert "**“Lead Partner”** means, for a Scheme, the Lead Commissioner or" in text
     schedule = next(t for h, t in parts(text).items() if "Joint Working" in h)
     assert "Lead Commissioner" not in schedule and "The Lead Partner must:" in schedule
+    assert "commission or provide the Services in line with" in schedule
     assert "meet its obligations in Schedule 4." in text
 
 
