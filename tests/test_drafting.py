@@ -311,6 +311,21 @@ def test_a_lead_commissioner_commissions_and_lists_read_alike(built: dict[str, s
                          r"who takes part", policy), name
 
 
+def test_a_pooled_fund_serving_two_schemes_is_spoken_of_as_such(built: dict[str, str]) -> None:
+    """Oxfordshire's single pooled budget serves Live Well and Age Well: no clause says it is
+    for "its Scheme" or "that Scheme"; one fund is "the Pooled Fund", not "each Pooled Fund"."""
+    oxfordshire, suffolk = built["oxfordshire-2022"], built["suffolk-bcf-2025"]
+    for text in built.values():
+        assert "purposes of its Scheme" not in text and "that Scheme only" not in text
+    assert "only for the purposes of the Schemes it serves;" in clause(oxfordshire, "8.3")
+    assert "only for the purposes of the Schemes that Pooled Fund serves." in oxfordshire
+    assert "7.2 The Pooled Fund is made up of the Contributions set out in the Scheme " \
+        "Specifications of the Schemes it serves." in oxfordshire
+    assert "7.2 The Pooled Fund is made up of the Contributions set out in the Scheme " \
+        "Specification of the Scheme it serves." in suffolk
+    assert "7.2 Each Pooled Fund is made up" in built["haringey-2016"]
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
