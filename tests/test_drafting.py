@@ -326,6 +326,16 @@ def test_a_pooled_fund_serving_two_schemes_is_spoken_of_as_such(built: dict[str,
     assert "7.2 Each Pooled Fund is made up" in built["haringey-2016"]
 
 
+@pytest.mark.parametrize("name", [p.name for p in EXAMPLES])
+def test_no_parenthesis_inside_or_beside_another(built: dict[str, str], name: str) -> None:
+    """A title that ends in brackets ("Age Well (Better Care Fund)") is not put in brackets again,
+    nor followed by another bracket ("Live Well (Adults ...) (adults ...)")."""
+    found = re.findall(r".{0,60}(?:\([^()]*\([^()]*\)\)|\) \().{0,20}", built[name])
+    assert not found, found
+    assert re.search(r"or ends the .+ Schemes?, which holds? the Better Care Fund, takes effect "
+                     r"only at the end of a Financial Year", built[name])
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
