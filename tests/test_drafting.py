@@ -336,6 +336,15 @@ def test_no_parenthesis_inside_or_beside_another(built: dict[str, str], name: st
                      r"only at the end of a Financial Year", built[name])
 
 
+def test_illustrative_shares_are_one_open_point(tmp_path: Path) -> None:
+    """Shares worked out from illustrative Contributions are asked about once (clause 12), not
+    again in Schedule 3."""
+    out = build_agreement(ROOT / "examples" / "haringey-2016", tmp_path, formats=("md",))[0]
+    points = (out / "open-points.md").read_text("utf-8")
+    assert points.count("illustrative Contributions") + points.count(
+        "Contributions above are illustrative") == 1
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
