@@ -208,10 +208,10 @@ def test_wording_follows_the_law(built: dict[str, str]) -> None:
     assert "the NHS Partner's duty under section 3 of the National Health Service Act 2006" \
         in oxfordshire
     assert clause(oxfordshire, "22.3") == (
-        "22.3 Notice that ends this Agreement, or ends a Scheme that holds the Better Care Fund "
-        "(Age Well (Better Care Fund)), takes effect only at the end of a Financial Year, so that "
-        "the Better Care Fund stays in a pooled fund for the whole of each year, as the national "
-        "conditions require.")
+        "22.3 Notice that ends this Agreement, or ends the Age Well (Better Care Fund) Scheme, "
+        "which holds the Better Care Fund, takes effect only at the end of a Financial Year, so "
+        "that the Better Care Fund stays in a pooled fund for the whole of each year, as the "
+        "national conditions require.")
 
 
 # 4. Drafting quality ------------------------------------------------------------------------
