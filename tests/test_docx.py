@@ -491,3 +491,16 @@ def test_a_table_keeps_its_last_rows_and_total_together() -> None:
         "//w:tbl", namespaces=NS)[0]
     assert [bool(tr.xpath(".//w:keepNext", namespaces=NS)) for tr in table.xpath(
         "w:tr", namespaces=NS)] == [True, True, False]  # a short table moves whole
+
+
+def test_a_lead_in_stays_with_the_first_item_of_its_list() -> None:
+    document = build_tree("# T {.body}\n\n## Staff\n\n1. The contributions are as follows:\n"
+                          "   1. the Council provides staff.\n1. Staff remain employees:\n"
+                          "1. Nothing else.\n")
+    paragraphs = part_xml(write_docx(document, META, REFERENCE), "word/document.xml").xpath(
+        "//w:body/w:p", namespaces=NS)
+    kept = {"".join(p.xpath(".//w:t/text()", namespaces=NS)):
+            bool(p.xpath("w:pPr/w:keepNext", namespaces=NS)) for p in paragraphs}
+    assert kept["The contributions are as follows:"]
+    assert not kept["the Council provides staff."]
+    assert not kept["Staff remain employees:"]  # no list follows it

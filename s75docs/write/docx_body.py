@@ -419,6 +419,8 @@ class BodyWriter:
                 out.append(p)
             elif block.kind == "clause":
                 out.append(self.clause(block, nums, in_terms=part.kind == "body"))
+                if _lead_in(block, following):  # stays on the page of its first item
+                    out[-1].get_or_add_pPr().keepNext_val = True
             elif block.kind == "bullet":
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
                 p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
@@ -609,6 +611,12 @@ def _row_change(row: list[Cell]) -> str | None:
     """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
     changes = {s.change for s in spans(row) if not s.children}
     return changes.pop() if len(changes) == 1 and None not in changes else None
+
+
+def _lead_in(block: Block, following: Block | None) -> bool:
+    """A paragraph that introduces the list below it ("... are as follows:")."""
+    return following is not None and following.level > block.level \
+        and block.plain().rstrip().endswith(":")
 
 
 def _all_strong(block: Block) -> bool:
