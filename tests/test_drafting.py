@@ -345,6 +345,24 @@ def test_illustrative_shares_are_one_open_point(tmp_path: Path) -> None:
         "Contributions above are illustrative") == 1
 
 
+def test_contributions_of_an_aligned_phase_are_not_said_to_be_pooled(
+        built: dict[str, str]) -> None:
+    """Haringey's schemes are aligned until 31 March 2017: their contributions tables (2016/17
+    lines included) do not say the Contributions are paid into the Pooled Fund, only from when."""
+    text = built["haringey-2016"]
+    assert "are set out below and are paid into the Pooled Fund" not in text
+    assert text.count("They are paid into the Pooled Fund from 1 April 2017; until then each "
+                      "Partner holds its own Contributions as an Aligned Budget.") == 5
+    assert "are set out below and are paid into the Pooled Fund" in built["suffolk-bcf-2025"]
+
+
+def test_preset_functions_carry_no_drafting_notes(built: dict[str, str]) -> None:
+    for text in built.values():
+        assert "in a two-tier area" not in text
+    assert "4.2.3 the Council's functions on disabled facilities grants under Part 1" in \
+        built["haringey-2016"]
+
+
 def test_one_role_one_term_with_integrated_provision(tmp_path: Path) -> None:
     folder = copy(tmp_path, OXFORDSHIRE, {"schedules/age-well.yaml": [
         ("arrangements: [pooled_fund, lead_commissioning]",
