@@ -303,6 +303,30 @@ def test_each_transfer_is_checked_against_the_kinds(tmp_path: Path) -> None:
         "succeeded only on 1 April 2023: check the transfer date"]
 
 
+
+def test_predecessors_merging_on_one_date_are_each_judged_the_day_before(
+        tmp_path: Path) -> None:
+    """Two CCGs succeeded by one ICB on 1 July 2022: each was last a partner on 30 June 2022,
+    when CCGs still existed; neither is judged on the transfer date."""
+    two = ("    code: QXX\n    history:\n"
+           "      - name: NHS North Exampleshire CCG\n        defined_term: the North CCG\n"
+           "        kind: ccg\n        date: {date}\n"
+           "      - name: NHS South Exampleshire CCG\n        defined_term: the South CCG\n"
+           "        kind: ccg\n        date: 2022-07-01\n")
+    merged = copy(tmp_path / "merged", {A: [
+        ("commencement_date: 2024-04-01", "commencement_date: 2019-04-01"),
+        ("    code: QXX\n", two.format(date="2022-07-01"))]})
+    assert findings(merged, "statute.partners") == []
+    # One succeeded earlier is judged from commencement to the day before its own transfer,
+    # the other from that transfer on.
+    staggered = copy(tmp_path / "staggered", {A: [
+        ("commencement_date: 2024-04-01", "commencement_date: 2012-04-01"),
+        ("    code: QXX\n", two.format(date="2013-04-01"))]})
+    assert findings(staggered, "statute.partners") == [
+        "partners[1].history[0].kind: CCGs were established on 1 April 2013: one cannot be a "
+        "partner on 1 April 2012"]
+
+
 # 6. Optional clause families ----------------------------------------------------------------
 
 def test_capital_expenditure_can_be_removed_and_kept_as_not_used(tmp_path: Path) -> None:

@@ -137,13 +137,17 @@ def _kind_dates(loaded: Loaded, i: int) -> Iterator[Finding]:
     agreement as made still names it."""
     a, o = loaded.agreement, loaded.origin
     partner = a.partners[i]
-    start = a.commencement_date
+    dates = sorted({before.date for before in partner.history})
     spans: list[tuple[PathKey, PartnerKind | None, dt.date, dt.date | None]] = []
-    for h, before in sorted(enumerate(partner.history), key=lambda item: item[1].date):
-        spans.append((("partners", i, "history", h, "kind"), before.kind, start,
+    for h, before in enumerate(partner.history):
+        # From the transfer before its own (bodies merging on one date share it), to the day
+        # before its transfer: a CCG succeeded on 1 July 2022 was last a partner on 30 June.
+        earlier = [d for d in dates if d < before.date]
+        spans.append((("partners", i, "history", h, "kind"), before.kind,
+                      earlier[-1] if earlier else a.commencement_date,
                       before.date - dt.timedelta(days=1)))
-        start = before.date
-    spans.append((("partners", i, "kind"), partner.kind, start, None))
+    spans.append((("partners", i, "kind"), partner.kind,
+                  dates[-1] if dates else a.commencement_date, None))
     for path, kind, first, last in spans:
         if kind is None:
             continue
