@@ -37,8 +37,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {folder.name: build_agreement(folder, out)[0] for folder in EXAMPLES}
 
 
-def test_there_are_three_examples() -> None:
-    assert [p.name for p in EXAMPLES] == ["haringey-2016", "oxfordshire-2022", "suffolk-bcf-2025"]
+def test_there_are_four_examples() -> None:
+    assert [p.name for p in EXAMPLES] == ["haringey-2016", "oxfordshire-2022", "suffolk-bcf-2025",
+                                          "westmere-integrated-2024"]
 
 
 @pytest.mark.parametrize("folder", EXAMPLES, ids=lambda p: p.name)

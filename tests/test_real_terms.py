@@ -214,6 +214,31 @@ def test_term_options_are_checked_against_the_dates(tmp_path: Path) -> None:
         "already covers it"]
 
 
+def test_budgets_for_years_within_an_extension_are_accepted(tmp_path: Path) -> None:
+    """A financial year that only an extension option reaches is within the term the partners
+    may have; its Contributions are said to apply only if the term is extended."""
+    fixed = ("term:\n  kind: fixed\n  end_date: 2025-03-31\n{extension}  review: annual\n")
+    year = 'icb,Wheelchair service,2025/26,"£160,000",revenue\n'
+    edits = {"budgets/pooled.csv": [('150,000.25",revenue\n', '150,000.25",revenue\n' + year)],
+             S: [("    start: 2024-04-01\n", "    start: 2024-04-01\n    end: 2026-03-31\n"),
+                 ('  - amount: "£1,250,000.50"', '  - amount: "£1,410,000.50"')]}
+    extended = copy(tmp_path / "extended", {**edits, A: [("term:\n  kind: rolling\n  review: "
+                    "annual\n", fixed.format(extension="  extension:\n    period: 12 months\n"
+                                              "    notice: 3 months\n"))]})
+    assert findings(extended, "dates.years") == findings(extended, "dates.phases") == []
+    text = built(extended, tmp_path)
+    assert ("The Contributions for 2025/26 apply only if this Agreement is extended under "
+            "clause 2.3 to cover that Financial Year.") in text
+    assert text.count("apply only if this Agreement is extended") == 1
+    plain = copy(tmp_path / "plain", {**edits, A: [("term:\n  kind: rolling\n  review: "
+                 "annual\n", fixed.format(extension=""))]})
+    assert findings(plain, "dates.years") == [
+        "schedules[0].contributions[4].year: financial year 2025/26 falls outside the "
+        "agreement's term"]
+    assert findings(plain, "dates.phases") == [
+        "schedules[0].phases[0].end: phase runs past the end of the term (2025-03-31)"]
+
+
 def test_a_rolling_term_cannot_be_extended(tmp_path: Path) -> None:
     folder = copy(tmp_path, {A: [("  review: annual\n", "  review: annual\n  extension:\n"
                                   "    period: 12 months\n    notice: 3 months\n")]})

@@ -418,6 +418,7 @@ def _compare_total(o: Origin, path: PathKey, stated: StatedTotal, lines: list[Bu
 def check_dates(loaded: Loaded) -> Iterator[Finding]:
     a, o = loaded.agreement, loaded.origin
     end = a.term.end_date
+    latest = a.term.latest_end  # phases and budgets may run into an extension option
     if end is not None and end <= a.commencement_date:
         yield o.finding("error", ("term", "end_date"), f"the term ends ({end}) before it "
                         f"commences ({a.commencement_date})", "dates")
@@ -436,9 +437,9 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                 yield o.finding("error", base + (i, "start"), f"phase starts ({phase.start}) "
                                 f"before the agreement commences ({a.commencement_date})",
                                 "dates.phases")
-            if end is not None and (phase.end is None or phase.end > end):
+            if latest is not None and (phase.end is None or phase.end > latest):
                 yield o.finding("error", base + (i, "end"), "phase runs past the end of the "
-                                f"term ({end})", "dates.phases")
+                                f"term ({latest})", "dates.phases")
             if previous is not None:
                 if previous.end is None or phase.start <= previous.end:
                     yield o.finding("error", base + (i, "start"), f"phase starting {phase.start} "
@@ -449,10 +450,12 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                                     f"before ends {previous.end}, this starts {phase.start}",
                                     "dates.phases")
             previous = phase
+        # A year within an extension option is allowed: the scheme says its Contributions
+        # apply only if the term is extended (render/context.py, extension_years).
         for i, line in enumerate(schedule.contributions):
             first, _ = financial_year_of(line.year)
             year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
-            if year_end < a.commencement_date or (end is not None and year_start > end):
+            if year_end < a.commencement_date or (latest is not None and year_start > latest):
                 yield o.finding("error", ("schedules", s, "contributions", i, "year"),
                                 f"financial year {line.year} falls outside the agreement's term",
                                 "dates.years")

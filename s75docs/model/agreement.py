@@ -415,6 +415,12 @@ class Schedule(Strict):
             Arrangement.integrated_provision)
 
     @property
+    def exercising_partner(self) -> list[Delegation] | Key | OpenPoint | None:
+        """Who exercises another's functions: the delegations listed, else the lead
+        commissioner (an open point, or None, while that is not agreed)."""
+        return self.delegations or self.lead_commissioner
+
+    @property
     def better_care_fund(self) -> bool:
         """Whether the scheme holds Better Care Fund money (its title, care group or a budget
         line's type says so): the national conditions then govern how it is held and ended."""

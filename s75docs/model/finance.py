@@ -106,9 +106,11 @@ def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
     covered = risk_share_totals(agreement)
     if covered.total == 0:
         return {}
+    # A partner with no Contribution the risk share covers (a trust in an integrated service
+    # beside a pooled fund) takes no share, and is not listed with 0%.
     return {
         partner.key: covered.get(partner.key) * 100 / covered.total
-        for partner in agreement.partners
+        for partner in agreement.partners if partner.key in covered.by_partner
     }
 
 

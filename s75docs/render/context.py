@@ -6,6 +6,7 @@ here once, in Python, so templates only choose wording; they never add up money 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from s75docs.model.finance import (
     split,
     totals_of,
 )
-from s75docs.model.money import Period
+from s75docs.model.money import Period, financial_year_of
 from s75docs.render.environment import Safe
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
@@ -70,6 +71,7 @@ class Scheme:
     host: Partner | None
     manager_partner: Partner | None
     delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
+    extension_years: list[str]  # financial years with contributions that only an extension reaches
 
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
@@ -151,7 +153,17 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         else _partner_or_none(agreement, manager.partner),
         delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
                                d.regulation) for d in agreement.delegations(schedule)],
+        extension_years=_extension_years(agreement, totals.years),
     )
+
+
+def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
+    """The financial years that start after a fixed term's end date, so fall only within an
+    extension option: their Contributions apply only if the term is extended."""
+    end = agreement.term.end_date
+    if end is None or agreement.term.extension is None:
+        return []
+    return [y for y in years if dt.date(financial_year_of(y)[0], 4, 1) > end]
 
 
 def template_context(agreement: Agreement) -> dict[str, Any]:
