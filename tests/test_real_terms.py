@@ -412,3 +412,91 @@ def test_a_council_lead_exercises_both_icbs_functions(tmp_path: Path) -> None:
     functions = clause(built(folder, tmp_path), "Functions")
     assert "Council exercises the NHS Functions of ICB, under regulation 9" in functions
     assert "Council exercises the NHS Functions of the West ICB, under regulation 9" in functions
+
+
+# 7. Integrated provision fields --------------------------------------------------------------
+
+INTEGRATED = ("  - lead_commissioning\nlead_commissioner: council\n",
+              "  - integrated_provision\ndelegations:\n"
+              "  - functions_of: council\n    exercised_by: trust\n"
+              "retained_functions:\n"
+              "  - partner: council\n    function: charging for care and support under sections "
+              "14 and 17 of the Care Act 2014\n"
+              "delegated_limits:\n"
+              "  - partner: trust\n    matter: a package of care for one person\n"
+              "    limit: \"£1,200.50\"\n    per: a week\n"
+              "  - partner: trust\n    matter: a single urgent payment\n    limit: \"£500\"\n"
+              "amhp:\n  approved_by: council\n  employed_by: [trust]\n"
+              "cqc_registration:\n  - partner: trust\n    activities: [personal_care, "
+              "assessment_or_treatment_under_mental_health_act]\n")
+
+
+def scheme_paragraph(folder: Path, tmp_path: Path, heading: str) -> str:
+    """The numbered paragraphs under ``heading`` in the first scheme's own schedule file."""
+    out = build_agreement(folder, tmp_path / "out", formats=("md",))[0]
+    text = next((out / "schedules").glob("01-*.md")).read_text("utf-8").replace("\u2019", "'")
+    match = re.search(rf"^## \d+ {heading}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, heading
+    return "\n".join(line for line in match.group(1).splitlines() if line.strip())
+
+
+def test_integrated_provision_fields_print_in_the_scheme(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [INTEGRATED]})
+    assert errors(folder) == []
+    assert scheme_paragraph(folder, tmp_path, "Integrated Provision") == (
+        "7.1 Council keeps the following functions, which are not exercised on its behalf "
+        "under this Scheme, and exercises them itself:\n"
+        "7.1.1 charging for care and support under sections 14 and 17 of the Care Act 2014.\n"
+        "7.2 A Partner exercising another Partner's functions under this Scheme may commit "
+        "expenditure or take decisions within the following limits only; a commitment or "
+        "decision above a limit needs the prior written approval of the Partner whose functions "
+        "are being exercised:\n"
+        "7.2.1 the Trust: a package of care for one person, up to £1,200.50 a week; and\n"
+        "7.2.2 the Trust: a single urgent payment, up to £500.\n"
+        "7.3 In relation to approved mental health professionals:\n"
+        "7.3.1 Council approves persons to act as approved mental health professionals under "
+        "section 114 of the Mental Health Act 1983, and keeps that function; and\n"
+        "7.3.2 a registered professional employed by the Trust acts as an approved mental "
+        "health professional only while approved by Council, and when so acting acts on behalf "
+        "of Council and exercises their own independent judgement.\n"
+        "7.4 Each Partner named below is registered with the Care Quality Commission under the "
+        "Health and Social Care Act 2008 as the service provider for the regulated activities "
+        "listed against it that are carried on under this Scheme. It must keep that "
+        "registration and meet its conditions, and must tell the other Partners promptly of "
+        "any change to it and of any enforcement action the Care Quality Commission takes or "
+        "proposes:\n"
+        "7.4.1 the Trust: personal care; and assessment or medical treatment for persons "
+        "detained under the Mental Health Act 1983.")
+    # Without the fields there is no such paragraph, and the numbering is as before.
+    plain = scheme_paragraph(MINIMAL, tmp_path / "plain", "Financial Contributions")
+    assert plain.startswith("7.1 The Partners' Contributions")
+
+
+def test_integrated_provision_checks(tmp_path: Path) -> None:
+    bad = INTEGRATED[1].replace(
+        "charging for care and support under sections 14 and 17 of the Care Act 2014",
+        "Provision of aids and adaptations under the Care Act 2014.").replace(
+        "\"£500\"", "\"£0\"").replace("approved_by: council", "approved_by: icb").replace(
+        "  - partner: trust\n    matter: a package", "  - partner: icb\n    matter: a package"
+    ).replace("activities: [personal_care, ", "activities: [personal_care, personal_care, ")
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [(INTEGRATED[0], bad)]})
+    assert [f"{f.path}: {f.message}" for f in errors(folder)] == [
+        "schedules[0].retained_functions[0].function: this function is retained, but it is "
+        "also listed among the functions this scheme covers, which another partner exercises "
+        "for 'council': a function is either delegated or retained",
+        "schedules[0].delegated_limits[0].partner: 'icb' exercises no other partner's functions "
+        "in this scheme: a delegated limit binds a partner that does (see 'delegations')",
+        "schedules[0].delegated_limits[1].limit: a delegated limit must be a positive sum of "
+        "money",
+        "schedules[0].amhp.approved_by: only a local authority may approve a person to act as "
+        "an approved mental health professional (section 114 of the Mental Health Act 1983); "
+        "its staff, or another partner's, then act on its behalf",
+        "schedules[0].cqc_registration[0].activities[1]: 'trust' is already listed for "
+        "personal_care"]
+    unknown = copy(tmp_path / "unknown", {A: [("governance:", TRUST)], S: [(
+        INTEGRATED[0], INTEGRATED[1].replace("employed_by: [trust]", "employed_by: [nobody]"))]})
+    assert [f.path for f in errors(unknown)] == ["schedules[0].amhp.employed_by[0]"]
+    typed = copy(tmp_path / "typed", {A: [("governance:", TRUST)], S: [(
+        INTEGRATED[0], INTEGRATED[1].replace("personal_care,", "home_care,"))]})
+    with pytest.raises(S75Error):
+        load_agreement(typed)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.integrated import check_integrated
 from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
 from s75docs.load.folder import Loaded, Origin
@@ -574,6 +575,7 @@ CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [
     check_statute,
     check_arithmetic,
     check_dates,
+    check_integrated,
     check_drafting,
 ]
 
