@@ -500,3 +500,65 @@ def test_integrated_provision_checks(tmp_path: Path) -> None:
         INTEGRATED[0], INTEGRATED[1].replace("personal_care,", "home_care,"))]})
     with pytest.raises(S75Error):
         load_agreement(typed)
+
+
+# 4. Contribution schedules per partner -------------------------------------------------------
+
+PER_PARTNER = ("schedules:\n", "contributions:\n  presentation: per_partner\nschedules:\n")
+
+
+def schedule_part(text: str, title: str) -> str:
+    """The paragraphs and table rows of the schedule headed ``title``, one per line."""
+    match = re.search(rf"^# Schedule \d+: {re.escape(title)}\n(.*?)(?=^# )", text, re.M | re.S)
+    assert match, title
+    return "\n".join(line for line in match.group(1).splitlines() if line.strip())
+
+
+def test_contributions_per_partner_have_a_schedule_of_their_own(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [PER_PARTNER]})
+    assert errors(folder) == []
+    text = built(folder, tmp_path)
+    assert schedule_part(text, "Contributions of Each Partner").endswith(
+        "## 3 NHS Exampleshire Integrated Care Board\n"
+        "3.1 The Contributions of ICB are:\n"
+        "| Scheme | Budget line | Financial Year | Amount |\n"
+        "| --- | --- | --- | ---: |\n"
+        "| Community Equipment Pooled Fund | Equipment purchase | 2024/25 | £500,000.25 |\n"
+        "| Community Equipment Pooled Fund | Wheelchair service | 2024/25 | £150,000.25 |\n"
+        "| **Total** |  |  | **£650,000.50** |\n"
+        "3.2 The Contributions of ICB by Scheme and Financial Year are:\n"
+        "| Scheme | 2024/25 | Total |\n"
+        "| --- | ---: | ---: |\n"
+        "| Community Equipment Pooled Fund | £650,000.50 | £650,000.50 |\n"
+        "| **Total** | **£650,000.50** | **£650,000.50** |")
+    assert "## 2 Exampleshire Council\n\n2.1 The Contributions of Council are:" in text
+    contributions = clause(text, "Financial Contributions")
+    assert contributions.startswith(
+        "9.1 Each Partner's Contributions to each Scheme, for each Financial Year the Partners "
+        "have agreed, are set out in Schedule 2, in the paragraph for that Partner, and their "
+        "totals for each Scheme in its Scheme Specification.")
+    assert "record them in an updated Schedule 2 under clause 29" in contributions
+    assert "and recorded in an updated Schedule 2;" in contributions
+    assert ("**\u201cContribution\u201d** means the amount each Partner pays into a Pooled Fund "
+            "for a Financial Year, as set out in Schedule 2;") in text.replace("'", "\u2019")
+    assert ("Each Pooled Fund is made up of the Contributions to the Schemes it serves set out "
+            "in Schedule 2.") in text
+    assert scheme_paragraph(folder, tmp_path / "scheme", "Financial Contributions").startswith(
+        "7.1 The Partners' Contributions to this Scheme are set out, Partner by Partner, in "
+        "Schedule 2, and are paid into the Pooled Fund. Contributions may be varied only under "
+        "clause 9. Their totals by Partner and Financial Year are:\n"
+        "| Partner | 2024/25 | Total |\n| --- | ---: | ---: |\n"
+        "| Council | £600,000.00 | £600,000.00 |\n| ICB | £650,000.50 | £650,000.50 |\n"
+        "| **Total** | **£1,250,000.50** | **£1,250,000.50** |\n7.2 ")
+    # Per scheme (the default) there is no such schedule and the scheme lists its lines.
+    plain = built(MINIMAL, tmp_path / "plain")
+    assert "Contributions of Each Partner" not in plain
+    assert "# Schedule 2: Governance" in plain
+
+
+def test_contributions_per_partner_reconcile_to_the_penny(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [(PER_PARTNER[0], "stated_totals:\n  - partner: icb\n"
+                                  "    amount: \"£650,000.49\"\n" + PER_PARTNER[1])]})
+    assert [f"{f.path}: {f.message}" for f in errors(folder)] == [
+        "stated_totals[0].amount: stated total for icb is £650,000.49 but the budget lines add "
+        "up to £650,000.50 (difference -£0.01)"]

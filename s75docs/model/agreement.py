@@ -515,6 +515,14 @@ class ClauseFamily(StrEnum):
         return True if self is ClauseFamily.capital_expenditure else None
 
 
+class ContributionsLayout(Strict):
+    """How the Contributions are presented: in each Scheme Specification (``per_scheme``), or
+    in a schedule with a part for each Partner (``per_partner``), each Scheme Specification then
+    keeping its totals by Partner and Financial Year."""
+
+    presentation: Literal["per_scheme", "per_partner"] = "per_scheme"
+
+
 class VariationRecord(Strict):
     """An earlier deed of variation, listed in the recitals of the next one."""
 
@@ -541,6 +549,8 @@ class Agreement(Strict):
     schedules: list[Schedule] = []
     stated_totals: list[StatedTotal] = Field(
         [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
+    contributions: ContributionsLayout = Field(
+        ContributionsLayout(), description="Contributions per scheme, or a schedule per partner")
     variations: list[VariationRecord] = []
     keep_removed_clauses: Bool = False
     clauses: dict[ClauseFamily, Bool] = Field(

@@ -79,6 +79,37 @@ class Scheme:
 
 
 @dataclass
+class PartnerContributions:
+    """One partner's Contributions across the schemes, for a schedule per partner: its lines,
+    scheme by scheme, and their sums by scheme (``totals.get(scheme key, year)``)."""
+
+    partner: Partner
+    rows: list[tuple[Scheme, ContributionRow]]
+    schemes: list[Scheme]  # those it contributes to, in order
+    totals: Totals
+    extension_years: list[str]  # as Scheme.extension_years
+
+
+def partner_contributions(agreement: Agreement, schemes: list[Scheme]
+                          ) -> list[PartnerContributions]:
+    """Each contributing partner's lines, in agreement order (a former partner's after)."""
+    keys = [p.key for p in agreement.partners]
+    found = {line.partner for s in agreement.schedules for line in s.contributions}
+    result = []
+    for key in [k for k in keys if k in found] + sorted(found - set(keys)):
+        pairs = [(scheme, line) for scheme in schemes
+                 for line in scheme.schedule.contributions if line.partner == key]
+        rows = [(scheme, ContributionRow(_contributor(agreement, key), line.line, line.year,
+                                         line.amount, line.type)) for scheme, line in pairs]
+        totals = totals_of([line for _, line in pairs], [scheme.key for scheme, _ in pairs])
+        result.append(PartnerContributions(
+            _contributor(agreement, key), rows,
+            [s for s in schemes if s.key in totals.by_partner], totals,
+            _extension_years(agreement, totals.years)))
+    return result
+
+
+@dataclass
 class Fund:
     """A pooled fund: one or more schemes paying into it, one host, one manager."""
 
@@ -198,6 +229,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "schemes": schemes,
         "pooled_schemes": [s for s in schemes if s.pooled],
         "funds": pooled_funds(schemes),
+        "per_partner": agreement.contributions.presentation == "per_partner",
+        "partner_contributions": partner_contributions(agreement, schemes),
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),
