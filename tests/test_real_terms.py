@@ -562,3 +562,24 @@ def test_contributions_per_partner_reconcile_to_the_penny(tmp_path: Path) -> Non
     assert [f"{f.path}: {f.message}" for f in errors(folder)] == [
         "stated_totals[0].amount: stated total for icb is £650,000.49 but the budget lines add "
         "up to £650,000.50 (difference -£0.01)"]
+
+
+def test_a_retained_function_citing_a_delegated_section_warns(tmp_path: Path) -> None:
+    """Not word for word the same, but "sections 14 to 18" and "sections 18 to 20" of one Act
+    overlap at section 18: a person should make sure nothing is both delegated and retained."""
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [
+        INTEGRATED, ("  - Provision of aids and adaptations under the Care Act 2014",
+                     "  - meeting needs under sections 18 to 20 of the Care Act 2014")]})
+    folder_text = (folder / S).read_text("utf-8").replace(
+        "charging for care and support under sections 14 and 17 of the Care Act 2014",
+        "charging under sections 14 to 18 of the Care Act 2014")
+    (folder / S).write_text(folder_text, "utf-8")
+    assert errors(folder) == []
+    assert findings(folder, "integrated.retained") == [
+        "schedules[0].retained_functions[0].function: this retained function cites section 18 "
+        "of the Care Act 2014, which a function this scheme covers (exercised for 'council' by "
+        "another partner) also cites: make sure no part of it is both delegated and retained"]
+    apart = copy(tmp_path / "apart", {A: [("governance:", TRUST)], S: [
+        INTEGRATED, ("  - Provision of aids and adaptations under the Care Act 2014",
+                     "  - meeting needs under sections 18 to 20 of the Care Act 2014")]})
+    assert findings(apart, "integrated.retained") == []  # sections 14 and 17: no overlap
