@@ -55,16 +55,16 @@ def check_integrated(loaded: Loaded) -> Iterator[Finding]:
             listed = schedule.health_related_functions if kind.is_council \
                 else schedule.nhs_functions
             name = _normal(kept.function)
-            path = ("schedules", s, "retained_functions", i, "function")
+            at = ("schedules", s, "retained_functions", i, "function")
             if any(name == _normal(text) for text in listed):
-                yield o.finding("error", path, "this function is retained, but it is also listed "
+                yield o.finding("error", at, "this function is retained, but it is also listed "
                                 "among the functions this scheme covers, which another partner "
                                 f"exercises for '{kept.partner}': a function is either "
                                 "delegated or retained", "integrated.retained")
             elif shared := sorted(citations(kept.function) & {
                     c for text in listed for c in citations(text)}):
                 section, act = shared[0]
-                yield o.finding("warning", path, f"this retained function cites section "
+                yield o.finding("warning", at, f"this retained function cites section "
                                 f"{section} of the {act}, which a function this scheme covers "
                                 f"(exercised for '{kept.partner}' by another partner) also "
                                 "cites: make sure no part of it is both delegated and retained",
