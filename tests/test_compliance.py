@@ -16,6 +16,7 @@ from s75docs.render.wording import compliance_markdown
 ROOT = Path(__file__).resolve().parent.parent
 OXON = ROOT / "examples" / "oxfordshire-2022"
 HARINGEY = ROOT / "examples" / "haringey-2016"
+WESTMERE = ROOT / "examples" / "westmere-integrated-2024"
 CONSENT = ("reg 7(2)", "reg 8(2)", "reg 9(2)")
 
 
@@ -28,6 +29,18 @@ def rows(folder: Path) -> list[Row]:
 def find(found: list[Row], regulation: str, scheme: str = "", item: str = "") -> list[Row]:
     return [r for r in found if r.regulation == regulation and r.scheme == scheme
             and item in r.item]
+
+
+def test_rows_follow_each_schemes_delegations_with_three_partners() -> None:
+    """Westmere: the Trust exercises the Council's functions in one scheme (reg 8 only), the
+    Council the ICB's in the other (reg 9 only, beside reg 7 for its pooled fund); with the
+    delegations given, nothing rests on a lead commissioner."""
+    westmere = rows(WESTMERE)
+    integrated, aftercare = "Integrated Adult Mental Health Services", "Section 117 After-care"
+    assert {r.regulation[:5] for r in westmere if r.scheme == integrated} == {"reg 8"}
+    assert {r.regulation[:5] for r in westmere if r.scheme == aftercare} == {"reg 7", "reg 9"}
+    assert all(r.status == "satisfied" for r in westmere)
+    assert len(find(westmere, "reg 8(2)", integrated)) == 1  # the Trust's consent
 
 
 def test_an_item_resting_on_an_open_point_is_open_not_satisfied() -> None:
@@ -59,7 +72,7 @@ def test_rows_name_the_arrangement_they_check() -> None:
     # Older People: the lead is not yet agreed, so both are checked, and both are open.
     for regulation in ("reg 8(3)(a)", "reg 9(4)"):
         [row] = find(haringey, regulation, "Older People (Better Care Fund)")
-        assert row.status == "open" and row.open == ["lead_commissioner"]
+        assert row.status == "open" and row.open == ["exercising_partner"]
     # CAMHS is commissioned jointly: nobody exercises another's functions.
     assert not [r for r in haringey if r.scheme.startswith("Child and")
                 and r.regulation.startswith(("reg 8", "reg 9"))]

@@ -214,6 +214,31 @@ def test_term_options_are_checked_against_the_dates(tmp_path: Path) -> None:
         "already covers it"]
 
 
+def test_budgets_for_years_within_an_extension_are_accepted(tmp_path: Path) -> None:
+    """A financial year that only an extension option reaches is within the term the partners
+    may have; its Contributions are said to apply only if the term is extended."""
+    fixed = ("term:\n  kind: fixed\n  end_date: 2025-03-31\n{extension}  review: annual\n")
+    year = 'icb,Wheelchair service,2025/26,"£160,000",revenue\n'
+    edits = {"budgets/pooled.csv": [('150,000.25",revenue\n', '150,000.25",revenue\n' + year)],
+             S: [("    start: 2024-04-01\n", "    start: 2024-04-01\n    end: 2026-03-31\n"),
+                 ('  - amount: "£1,250,000.50"', '  - amount: "£1,410,000.50"')]}
+    extended = copy(tmp_path / "extended", {**edits, A: [("term:\n  kind: rolling\n  review: "
+                    "annual\n", fixed.format(extension="  extension:\n    period: 12 months\n"
+                                              "    notice: 3 months\n"))]})
+    assert findings(extended, "dates.years") == findings(extended, "dates.phases") == []
+    text = built(extended, tmp_path)
+    assert ("The Contributions for 2025/26 apply only if this Agreement is extended under "
+            "clause 2.3 to cover that Financial Year.") in text
+    assert text.count("apply only if this Agreement is extended") == 1
+    plain = copy(tmp_path / "plain", {**edits, A: [("term:\n  kind: rolling\n  review: "
+                 "annual\n", fixed.format(extension=""))]})
+    assert findings(plain, "dates.years") == [
+        "schedules[0].contributions[4].year: financial year 2025/26 falls outside the "
+        "agreement's term"]
+    assert findings(plain, "dates.phases") == [
+        "schedules[0].phases[0].end: phase runs past the end of the term (2025-03-31)"]
+
+
 def test_a_rolling_term_cannot_be_extended(tmp_path: Path) -> None:
     folder = copy(tmp_path, {A: [("  review: annual\n", "  review: annual\n  extension:\n"
                                   "    period: 12 months\n    notice: 3 months\n")]})
@@ -303,6 +328,30 @@ def test_each_transfer_is_checked_against_the_kinds(tmp_path: Path) -> None:
         "succeeded only on 1 April 2023: check the transfer date"]
 
 
+
+def test_predecessors_merging_on_one_date_are_each_judged_the_day_before(
+        tmp_path: Path) -> None:
+    """Two CCGs succeeded by one ICB on 1 July 2022: each was last a partner on 30 June 2022,
+    when CCGs still existed; neither is judged on the transfer date."""
+    two = ("    code: QXX\n    history:\n"
+           "      - name: NHS North Exampleshire CCG\n        defined_term: the North CCG\n"
+           "        kind: ccg\n        date: {date}\n"
+           "      - name: NHS South Exampleshire CCG\n        defined_term: the South CCG\n"
+           "        kind: ccg\n        date: 2022-07-01\n")
+    merged = copy(tmp_path / "merged", {A: [
+        ("commencement_date: 2024-04-01", "commencement_date: 2019-04-01"),
+        ("    code: QXX\n", two.format(date="2022-07-01"))]})
+    assert findings(merged, "statute.partners") == []
+    # One succeeded earlier is judged from commencement to the day before its own transfer,
+    # the other from that transfer on.
+    staggered = copy(tmp_path / "staggered", {A: [
+        ("commencement_date: 2024-04-01", "commencement_date: 2012-04-01"),
+        ("    code: QXX\n", two.format(date="2013-04-01"))]})
+    assert findings(staggered, "statute.partners") == [
+        "partners[1].history[0].kind: CCGs were established on 1 April 2013: one cannot be a "
+        "partner on 1 April 2012"]
+
+
 # 6. Optional clause families ----------------------------------------------------------------
 
 def test_capital_expenditure_can_be_removed_and_kept_as_not_used(tmp_path: Path) -> None:
@@ -363,3 +412,174 @@ def test_a_council_lead_exercises_both_icbs_functions(tmp_path: Path) -> None:
     functions = clause(built(folder, tmp_path), "Functions")
     assert "Council exercises the NHS Functions of ICB, under regulation 9" in functions
     assert "Council exercises the NHS Functions of the West ICB, under regulation 9" in functions
+
+
+# 7. Integrated provision fields --------------------------------------------------------------
+
+INTEGRATED = ("  - lead_commissioning\nlead_commissioner: council\n",
+              "  - integrated_provision\ndelegations:\n"
+              "  - functions_of: council\n    exercised_by: trust\n"
+              "retained_functions:\n"
+              "  - partner: council\n    function: charging for care and support under sections "
+              "14 and 17 of the Care Act 2014\n"
+              "delegated_limits:\n"
+              "  - partner: trust\n    matter: a package of care for one person\n"
+              "    limit: \"£1,200.50\"\n    per: a week\n"
+              "  - partner: trust\n    matter: a single urgent payment\n    limit: \"£500\"\n"
+              "amhp:\n  approved_by: council\n  employed_by: [trust]\n"
+              "cqc_registration:\n  - partner: trust\n    activities: [personal_care, "
+              "assessment_or_treatment_under_mental_health_act]\n")
+
+
+def scheme_paragraph(folder: Path, tmp_path: Path, heading: str) -> str:
+    """The numbered paragraphs under ``heading`` in the first scheme's own schedule file."""
+    out = build_agreement(folder, tmp_path / "out", formats=("md",))[0]
+    text = next((out / "schedules").glob("01-*.md")).read_text("utf-8").replace("\u2019", "'")
+    match = re.search(rf"^## \d+ {heading}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, heading
+    return "\n".join(line for line in match.group(1).splitlines() if line.strip())
+
+
+def test_integrated_provision_fields_print_in_the_scheme(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [INTEGRATED]})
+    assert errors(folder) == []
+    assert scheme_paragraph(folder, tmp_path, "Integrated Provision") == (
+        "7.1 Council keeps the following functions, which are not exercised on its behalf "
+        "under this Scheme, and exercises them itself:\n"
+        "7.1.1 charging for care and support under sections 14 and 17 of the Care Act 2014.\n"
+        "7.2 A Partner exercising another Partner's functions under this Scheme may commit "
+        "expenditure or take decisions within the following limits only; a commitment or "
+        "decision above a limit needs the prior written approval of the Partner whose functions "
+        "are being exercised:\n"
+        "7.2.1 the Trust: a package of care for one person, up to £1,200.50 a week; and\n"
+        "7.2.2 the Trust: a single urgent payment, up to £500.\n"
+        "7.3 In relation to approved mental health professionals:\n"
+        "7.3.1 Council approves persons to act as approved mental health professionals under "
+        "section 114 of the Mental Health Act 1983, and keeps that function; and\n"
+        "7.3.2 a registered professional employed by the Trust acts as an approved mental "
+        "health professional only while approved by Council, and when so acting acts on behalf "
+        "of Council and exercises their own independent judgement.\n"
+        "7.4 Each Partner named below is registered with the Care Quality Commission under the "
+        "Health and Social Care Act 2008 as the service provider for the regulated activities "
+        "listed against it that are carried on under this Scheme. It must keep that "
+        "registration and meet its conditions, and must tell the other Partners promptly of "
+        "any change to it and of any enforcement action the Care Quality Commission takes or "
+        "proposes:\n"
+        "7.4.1 the Trust: personal care; and assessment or medical treatment for persons "
+        "detained under the Mental Health Act 1983.")
+    # Without the fields there is no such paragraph, and the numbering is as before.
+    plain = scheme_paragraph(MINIMAL, tmp_path / "plain", "Financial Contributions")
+    assert plain.startswith("7.1 The Partners' Contributions")
+
+
+def test_integrated_provision_checks(tmp_path: Path) -> None:
+    bad = INTEGRATED[1].replace(
+        "charging for care and support under sections 14 and 17 of the Care Act 2014",
+        "Provision of aids and adaptations under the Care Act 2014.").replace(
+        "\"£500\"", "\"£0\"").replace("approved_by: council", "approved_by: icb").replace(
+        "  - partner: trust\n    matter: a package", "  - partner: icb\n    matter: a package"
+    ).replace("activities: [personal_care, ", "activities: [personal_care, personal_care, ")
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [(INTEGRATED[0], bad)]})
+    assert [f"{f.path}: {f.message}" for f in errors(folder)] == [
+        "schedules[0].retained_functions[0].function: this function is retained, but it is "
+        "also listed among the functions this scheme covers, which another partner exercises "
+        "for 'council': a function is either delegated or retained",
+        "schedules[0].delegated_limits[0].partner: 'icb' exercises no other partner's functions "
+        "in this scheme: a delegated limit binds a partner that does (see 'delegations')",
+        "schedules[0].delegated_limits[1].limit: a delegated limit must be a positive sum of "
+        "money",
+        "schedules[0].amhp.approved_by: only a local authority may approve a person to act as "
+        "an approved mental health professional (section 114 of the Mental Health Act 1983); "
+        "its staff, or another partner's, then act on its behalf",
+        "schedules[0].cqc_registration[0].activities[1]: 'trust' is already listed for "
+        "personal_care"]
+    unknown = copy(tmp_path / "unknown", {A: [("governance:", TRUST)], S: [(
+        INTEGRATED[0], INTEGRATED[1].replace("employed_by: [trust]", "employed_by: [nobody]"))]})
+    assert [f.path for f in errors(unknown)] == ["schedules[0].amhp.employed_by[0]"]
+    typed = copy(tmp_path / "typed", {A: [("governance:", TRUST)], S: [(
+        INTEGRATED[0], INTEGRATED[1].replace("personal_care,", "home_care,"))]})
+    with pytest.raises(S75Error):
+        load_agreement(typed)
+
+
+# 4. Contribution schedules per partner -------------------------------------------------------
+
+PER_PARTNER = ("schedules:\n", "contributions:\n  presentation: per_partner\nschedules:\n")
+
+
+def schedule_part(text: str, title: str) -> str:
+    """The paragraphs and table rows of the schedule headed ``title``, one per line."""
+    match = re.search(rf"^# Schedule \d+: {re.escape(title)}\n(.*?)(?=^# )", text, re.M | re.S)
+    assert match, title
+    return "\n".join(line for line in match.group(1).splitlines() if line.strip())
+
+
+def test_contributions_per_partner_have_a_schedule_of_their_own(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [PER_PARTNER]})
+    assert errors(folder) == []
+    text = built(folder, tmp_path)
+    assert schedule_part(text, "Contributions of Each Partner").endswith(
+        "## 3 NHS Exampleshire Integrated Care Board\n"
+        "3.1 The Contributions of ICB are:\n"
+        "| Scheme | Budget line | Financial Year | Amount |\n"
+        "| --- | --- | --- | ---: |\n"
+        "| Community Equipment Pooled Fund | Equipment purchase | 2024/25 | £500,000.25 |\n"
+        "| Community Equipment Pooled Fund | Wheelchair service | 2024/25 | £150,000.25 |\n"
+        "| **Total** |  |  | **£650,000.50** |\n"
+        "3.2 The Contributions of ICB by Scheme and Financial Year are:\n"
+        "| Scheme | 2024/25 | Total |\n"
+        "| --- | ---: | ---: |\n"
+        "| Community Equipment Pooled Fund | £650,000.50 | £650,000.50 |\n"
+        "| **Total** | **£650,000.50** | **£650,000.50** |")
+    assert "## 2 Exampleshire Council\n\n2.1 The Contributions of Council are:" in text
+    contributions = clause(text, "Financial Contributions")
+    assert contributions.startswith(
+        "9.1 Each Partner's Contributions to each Scheme, for each Financial Year the Partners "
+        "have agreed, are set out in Schedule 2, in the paragraph for that Partner, and their "
+        "totals for each Scheme in its Scheme Specification.")
+    assert "record them in an updated Schedule 2 under clause 29" in contributions
+    assert "and recorded in an updated Schedule 2;" in contributions
+    assert ("**\u201cContribution\u201d** means the amount each Partner pays into a Pooled Fund "
+            "for a Financial Year, as set out in Schedule 2;") in text.replace("'", "\u2019")
+    assert ("Each Pooled Fund is made up of the Contributions to the Schemes it serves set out "
+            "in Schedule 2.") in text
+    assert scheme_paragraph(folder, tmp_path / "scheme", "Financial Contributions").startswith(
+        "7.1 The Partners' Contributions to this Scheme are set out, Partner by Partner, in "
+        "Schedule 2, and are paid into the Pooled Fund. Contributions may be varied only under "
+        "clause 9. Their totals by Partner and Financial Year are:\n"
+        "| Partner | 2024/25 | Total |\n| --- | ---: | ---: |\n"
+        "| Council | £600,000.00 | £600,000.00 |\n| ICB | £650,000.50 | £650,000.50 |\n"
+        "| **Total** | **£1,250,000.50** | **£1,250,000.50** |\n7.2 ")
+    # Per scheme (the default) there is no such schedule and the scheme lists its lines.
+    plain = built(MINIMAL, tmp_path / "plain")
+    assert "Contributions of Each Partner" not in plain
+    assert "# Schedule 2: Governance" in plain
+
+
+def test_contributions_per_partner_reconcile_to_the_penny(tmp_path: Path) -> None:
+    folder = copy(tmp_path, {A: [(PER_PARTNER[0], "stated_totals:\n  - partner: icb\n"
+                                  "    amount: \"£650,000.49\"\n" + PER_PARTNER[1])]})
+    assert [f"{f.path}: {f.message}" for f in errors(folder)] == [
+        "stated_totals[0].amount: stated total for icb is £650,000.49 but the budget lines add "
+        "up to £650,000.50 (difference -£0.01)"]
+
+
+def test_a_retained_function_citing_a_delegated_section_warns(tmp_path: Path) -> None:
+    """Not word for word the same, but "sections 14 to 18" and "sections 18 to 20" of one Act
+    overlap at section 18: a person should make sure nothing is both delegated and retained."""
+    folder = copy(tmp_path, {A: [("governance:", TRUST)], S: [
+        INTEGRATED, ("  - Provision of aids and adaptations under the Care Act 2014",
+                     "  - meeting needs under sections 18 to 20 of the Care Act 2014")]})
+    folder_text = (folder / S).read_text("utf-8").replace(
+        "charging for care and support under sections 14 and 17 of the Care Act 2014",
+        "charging under sections 14 to 18 of the Care Act 2014")
+    (folder / S).write_text(folder_text, "utf-8")
+    assert errors(folder) == []
+    assert findings(folder, "integrated.retained") == [
+        "schedules[0].retained_functions[0].function: this retained function cites section 18 "
+        "of the Care Act 2014, which a function this scheme covers (exercised for 'council' by "
+        "another partner) also cites: make sure no part of it is both delegated and retained"]
+    apart = copy(tmp_path / "apart", {A: [("governance:", TRUST)], S: [
+        INTEGRATED, ("  - Provision of aids and adaptations under the Care Act 2014",
+                     "  - meeting needs under sections 18 to 20 of the Care Act 2014")]})
+    assert findings(apart, "integrated.retained") == []  # sections 14 and 17: no overlap

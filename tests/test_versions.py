@@ -597,6 +597,9 @@ def test_two_ccgs_with_stated_totals_into_one_icb(tmp_path: Path) -> None:
         ("council", "2021/22"), ("north", "2021/22"), ("south", "2021/22"),
         ("council", "2022/23"), ("icb", "2022/23")}
     assert [a.partner for a in merged.approvals] == ["council", "north", "south"]
+    # Each predecessor's kind is kept, and judged on its last day (30 June 2022), not on 1 July.
+    assert [(h.key, h.kind) for h in merged.partner("icb").history] == [
+        ("north", "ccg"), ("south", "ccg")]
     checked = run("check", tmp_path / "merged")
     assert checked.returncode == 0, checked.stdout
     varied = (tmp_path / "deed" / "agreement-as-varied.md").read_text()

@@ -95,10 +95,14 @@ def _where(document: Document, label: str) -> str | None:
 
 
 def exercised_by(agreement: Agreement, schedule: Schedule) -> set[AppliesTo]:
-    """Which of regs 8 and 9 a scheme's delegation falls under: by the kind of the partner that
-    exercises the others' functions (its lead commissioner); both while that is not settled."""
-    if not any(schedule.has(kind) for kind in DELEGATIONS):
+    """Which of regs 8 and 9 a scheme's delegations fall under: each delegation's regulation
+    (its ``delegations``, or its lead commissioner exercising the others' functions); both while
+    that is not settled."""
+    if not (schedule.delegations or any(schedule.has(kind) for kind in DELEGATIONS)):
         return set()
+    regulations = {d.regulation for d in agreement.delegations(schedule)}
+    if regulations and None not in regulations:
+        return {"council_exercises" if r == 9 else "nhs_body_exercises" for r in regulations}
     lead = schedule.lead_commissioner
     keys = {p.key for p in agreement.partners}
     if isinstance(lead, str) and lead in keys:

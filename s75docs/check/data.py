@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.integrated import check_integrated
 from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
 from s75docs.load.folder import Loaded, Origin
@@ -137,13 +138,17 @@ def _kind_dates(loaded: Loaded, i: int) -> Iterator[Finding]:
     agreement as made still names it."""
     a, o = loaded.agreement, loaded.origin
     partner = a.partners[i]
-    start = a.commencement_date
+    dates = sorted({before.date for before in partner.history})
     spans: list[tuple[PathKey, PartnerKind | None, dt.date, dt.date | None]] = []
-    for h, before in sorted(enumerate(partner.history), key=lambda item: item[1].date):
-        spans.append((("partners", i, "history", h, "kind"), before.kind, start,
+    for h, before in enumerate(partner.history):
+        # From the transfer before its own (bodies merging on one date share it), to the day
+        # before its transfer: a CCG succeeded on 1 July 2022 was last a partner on 30 June.
+        earlier = [d for d in dates if d < before.date]
+        spans.append((("partners", i, "history", h, "kind"), before.kind,
+                      earlier[-1] if earlier else a.commencement_date,
                       before.date - dt.timedelta(days=1)))
-        start = before.date
-    spans.append((("partners", i, "kind"), partner.kind, start, None))
+    spans.append((("partners", i, "kind"), partner.kind,
+                  dates[-1] if dates else a.commencement_date, None))
     for path, kind, first, last in spans:
         if kind is None:
             continue
@@ -419,6 +424,7 @@ def _compare_total(o: Origin, path: PathKey, stated: StatedTotal, lines: list[Bu
 def check_dates(loaded: Loaded) -> Iterator[Finding]:
     a, o = loaded.agreement, loaded.origin
     end = a.term.end_date
+    latest = a.term.latest_end  # phases and budgets may run into an extension option
     if end is not None and end <= a.commencement_date:
         yield o.finding("error", ("term", "end_date"), f"the term ends ({end}) before it "
                         f"commences ({a.commencement_date})", "dates")
@@ -437,9 +443,9 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                 yield o.finding("error", base + (i, "start"), f"phase starts ({phase.start}) "
                                 f"before the agreement commences ({a.commencement_date})",
                                 "dates.phases")
-            if end is not None and (phase.end is None or phase.end > end):
+            if latest is not None and (phase.end is None or phase.end > latest):
                 yield o.finding("error", base + (i, "end"), "phase runs past the end of the "
-                                f"term ({end})", "dates.phases")
+                                f"term ({latest})", "dates.phases")
             if previous is not None:
                 if previous.end is None or phase.start <= previous.end:
                     yield o.finding("error", base + (i, "start"), f"phase starting {phase.start} "
@@ -450,10 +456,12 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
                                     f"before ends {previous.end}, this starts {phase.start}",
                                     "dates.phases")
             previous = phase
+        # A year within an extension option is allowed: the scheme says its Contributions
+        # apply only if the term is extended (render/context.py, extension_years).
         for i, line in enumerate(schedule.contributions):
             first, _ = financial_year_of(line.year)
             year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
-            if year_end < a.commencement_date or (end is not None and year_start > end):
+            if year_end < a.commencement_date or (latest is not None and year_start > latest):
                 yield o.finding("error", ("schedules", s, "contributions", i, "year"),
                                 f"financial year {line.year} falls outside the agreement's term",
                                 "dates.years")
@@ -572,6 +580,7 @@ CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [
     check_statute,
     check_arithmetic,
     check_dates,
+    check_integrated,
     check_drafting,
 ]
 

@@ -312,6 +312,63 @@ class Delegation(Strict):
     exercised_by: Key
 
 
+class RetainedFunction(Strict):
+    """A function a partner keeps and exercises itself, though others of its functions are
+    exercised for it under the scheme (a council's approval of AMHPs, its charging decisions)."""
+
+    partner: Key
+    function: Text
+
+
+class DelegatedLimit(Strict):
+    """A limit on what a partner exercising another's functions may commit or decide alone
+    ("a package of care and support for one person, up to £1,200 a week")."""
+
+    partner: Key = Field(description="The partner exercising the functions, bound by the limit")
+    matter: Text = Field(description="What the limit is on: a kind of expenditure or decision")
+    limit: Money
+    per: Text | None = Field(None, description="The unit the limit is counted in: \"a week\"")
+
+
+class AmhpArrangements(Strict):
+    """Approved mental health professionals (section 114 of the Mental Health Act 1983): the
+    local authority that approves them, and the partners whose staff act as them."""
+
+    approved_by: Key
+    employed_by: list[Key] = Field(min_length=1)
+    arrangements: Text | None = Field(None, description="How the service runs (rota, out of "
+                                      "hours cover); printed as agreed text")
+
+
+class RegulatedActivity(StrEnum):
+    """The regulated activities of Schedule 1 to the Health and Social Care Act 2008 (Regulated
+    Activities) Regulations 2014; the words printed for each are in the templates."""
+
+    personal_care = "personal_care"
+    accommodation_nursing_or_personal_care = "accommodation_nursing_or_personal_care"
+    accommodation_substance_misuse = "accommodation_substance_misuse"
+    treatment_of_disease_disorder_or_injury = "treatment_of_disease_disorder_or_injury"
+    assessment_or_treatment_under_mental_health_act = \
+        "assessment_or_treatment_under_mental_health_act"
+    surgical_procedures = "surgical_procedures"
+    diagnostic_and_screening_procedures = "diagnostic_and_screening_procedures"
+    management_of_supply_of_blood = "management_of_supply_of_blood"
+    transport_triage_and_remote_advice = "transport_triage_and_remote_advice"
+    maternity_and_midwifery = "maternity_and_midwifery"
+    termination_of_pregnancies = "termination_of_pregnancies"
+    slimming_clinics = "slimming_clinics"
+    nursing_care = "nursing_care"
+    family_planning = "family_planning"
+
+
+class CqcRegistration(Strict):
+    """The partner registered with the Care Quality Commission as the service provider for
+    regulated activities carried on under the scheme."""
+
+    partner: Key
+    activities: list[RegulatedActivity] = Field(min_length=1)
+
+
 class PooledFundManager(Strict):
     post: Text
     partner: Key
@@ -385,6 +442,11 @@ class Schedule(Strict):
     delegations: list[Delegation] = Field(
         [], description="Whose functions each partner exercises; with two partners, the "
         "lead commissioner exercising the other's functions is assumed")
+    retained_functions: list[RetainedFunction] = Field(
+        [], description="Functions a partner keeps and does not delegate under this scheme")
+    delegated_limits: list[DelegatedLimit] = []
+    amhp: AmhpArrangements | None = None
+    cqc_registration: list[CqcRegistration] = []
     host_partner: Key | OpenPoint | None = None
     pooled_fund_manager: PooledFundManager | OpenPoint | None = None
     fund: Text | None = Field(
@@ -419,6 +481,12 @@ class Schedule(Strict):
             Arrangement.integrated_provision)
 
     @property
+    def exercising_partner(self) -> list[Delegation] | Key | OpenPoint | None:
+        """Who exercises another's functions: the delegations listed, else the lead
+        commissioner (an open point, or None, while that is not agreed)."""
+        return self.delegations or self.lead_commissioner
+
+    @property
     def better_care_fund(self) -> bool:
         """Whether the scheme holds Better Care Fund money (its title, care group or a budget
         line's type says so): the national conditions then govern how it is held and ended."""
@@ -451,6 +519,14 @@ class ClauseFamily(StrEnum):
         return True if self is ClauseFamily.capital_expenditure else None
 
 
+class ContributionsLayout(Strict):
+    """How the Contributions are presented: in each Scheme Specification (``per_scheme``), or
+    in a schedule with a part for each Partner (``per_partner``), each Scheme Specification then
+    keeping its totals by Partner and Financial Year."""
+
+    presentation: Literal["per_scheme", "per_partner"] = "per_scheme"
+
+
 class VariationRecord(Strict):
     """An earlier deed of variation, listed in the recitals of the next one."""
 
@@ -477,6 +553,8 @@ class Agreement(Strict):
     schedules: list[Schedule] = []
     stated_totals: list[StatedTotal] = Field(
         [], description="Totals across schedules, e.g. a pooled fund shared by several schemes")
+    contributions: ContributionsLayout = Field(
+        ContributionsLayout(), description="Contributions per scheme, or a schedule per partner")
     variations: list[VariationRecord] = []
     keep_removed_clauses: Bool = False
     clauses: dict[ClauseFamily, Bool] = Field(

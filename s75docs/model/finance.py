@@ -37,16 +37,19 @@ class Totals:
         return self.by_partner_year.get((partner, year), Decimal(0))
 
 
-def totals_of(lines: list[BudgetLine]) -> Totals:
+def totals_of(lines: list[BudgetLine], keys: list[str] | None = None) -> Totals:
+    """Exact sums of ``lines``; the first dimension is each line's partner, or the matching
+    item of ``keys`` (a partner's lines summed by scheme, for a schedule per partner)."""
     by_partner: dict[str, Decimal] = defaultdict(Decimal)
     by_year: dict[str, Decimal] = defaultdict(Decimal)
     by_both: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     total = Decimal(0)
-    for line in lines:
+    for i, line in enumerate(lines):
+        key = line.partner if keys is None else keys[i]
         total += line.amount
-        by_partner[line.partner] += line.amount
+        by_partner[key] += line.amount
         by_year[line.year] += line.amount
-        by_both[(line.partner, line.year)] += line.amount
+        by_both[(key, line.year)] += line.amount
     return Totals(total, dict(by_partner), dict(by_year), dict(by_both))
 
 
@@ -106,9 +109,11 @@ def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
     covered = risk_share_totals(agreement)
     if covered.total == 0:
         return {}
+    # A partner with no Contribution the risk share covers (a trust in an integrated service
+    # beside a pooled fund) takes no share, and is not listed with 0%.
     return {
         partner.key: covered.get(partner.key) * 100 / covered.total
-        for partner in agreement.partners
+        for partner in agreement.partners if partner.key in covered.by_partner
     }
 
 

@@ -6,6 +6,7 @@ here once, in Python, so templates only choose wording; they never add up money 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from s75docs.model.finance import (
     split,
     totals_of,
 )
-from s75docs.model.money import Period
+from s75docs.model.money import Period, financial_year_of
 from s75docs.render.environment import Safe
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
@@ -70,10 +71,42 @@ class Scheme:
     host: Partner | None
     manager_partner: Partner | None
     delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
+    extension_years: list[str]  # financial years with contributions that only an extension reaches
 
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
         return getattr(self.schedule, name)
+
+
+@dataclass
+class PartnerContributions:
+    """One partner's Contributions across the schemes, for a schedule per partner: its lines,
+    scheme by scheme, and their sums by scheme (``totals.get(scheme key, year)``)."""
+
+    partner: Partner
+    rows: list[tuple[Scheme, ContributionRow]]
+    schemes: list[Scheme]  # those it contributes to, in order
+    totals: Totals
+    extension_years: list[str]  # as Scheme.extension_years
+
+
+def partner_contributions(agreement: Agreement, schemes: list[Scheme]
+                          ) -> list[PartnerContributions]:
+    """Each contributing partner's lines, in agreement order (a former partner's after)."""
+    keys = [p.key for p in agreement.partners]
+    found = {line.partner for s in agreement.schedules for line in s.contributions}
+    result = []
+    for key in [k for k in keys if k in found] + sorted(found - set(keys)):
+        pairs = [(scheme, line) for scheme in schemes
+                 for line in scheme.schedule.contributions if line.partner == key]
+        rows = [(scheme, ContributionRow(_contributor(agreement, key), line.line, line.year,
+                                         line.amount, line.type)) for scheme, line in pairs]
+        totals = totals_of([line for _, line in pairs], [scheme.key for scheme, _ in pairs])
+        result.append(PartnerContributions(
+            _contributor(agreement, key), rows,
+            [s for s in schemes if s.key in totals.by_partner], totals,
+            _extension_years(agreement, totals.years)))
+    return result
 
 
 @dataclass
@@ -151,7 +184,17 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         else _partner_or_none(agreement, manager.partner),
         delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
                                d.regulation) for d in agreement.delegations(schedule)],
+        extension_years=_extension_years(agreement, totals.years),
     )
+
+
+def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
+    """The financial years that start after a fixed term's end date, so fall only within an
+    extension option: their Contributions apply only if the term is extended."""
+    end = agreement.term.end_date
+    if end is None or agreement.term.extension is None:
+        return []
+    return [y for y in years if dt.date(financial_year_of(y)[0], 4, 1) > end]
 
 
 def template_context(agreement: Agreement) -> dict[str, Any]:
@@ -189,6 +232,8 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "schemes": schemes,
         "pooled_schemes": [s for s in schemes if s.pooled],
         "funds": pooled_funds(schemes),
+        "per_partner": agreement.contributions.presentation == "per_partner",
+        "partner_contributions": partner_contributions(agreement, schemes),
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
         "totals": agreement_totals(agreement),

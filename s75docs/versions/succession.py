@@ -160,7 +160,8 @@ def plan(loaded: Loaded, partner_keys: list[str], successor_data: dict[str, Any]
                                "to", "--date"))
     history = [*successor.history,
                *({"key": p.key, "name": p.name, "defined_term": p.defined_term, "date": date,
-                  "transfer_scheme": transfer_scheme} for p in predecessors)]
+                  "transfer_scheme": transfer_scheme, "kind": p.kind.value}
+                 for p in predecessors)]
     successor = Partner.model_validate({**successor.model_dump(mode="python"),
                                         "history": history})
     return Succession(predecessors, successor, date, transfer_scheme)

@@ -1,0 +1,109 @@
+"""The third worked example (examples/westmere-integrated-2024): a council, its ICB and a mental
+health trust. Golden text of each clause the terms of issue 12 changed, as the example prints
+them: who acts for whom with three partners, the risk share of the partners who pool, an aligned
+scheme's contributions, the integrated-provision paragraph and the schedule per partner."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from s75docs.pipeline import build_agreement
+
+ROOT = Path(__file__).resolve().parent.parent
+WESTMERE = ROOT / "examples" / "westmere-integrated-2024"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_agreement(WESTMERE, tmp_path_factory.mktemp("westmere"), formats=("md",))[0]
+
+
+def paragraphs(path: Path, *numbers: str) -> list[str]:
+    """Each numbered paragraph (``4.1.2 ...``) of a built file, apostrophes straight."""
+    text = path.read_text("utf-8").replace("\u2019", "'")
+    found = []
+    for number in numbers:
+        match = re.search(rf"^{re.escape(number)} .*$", text, re.M)
+        assert match, number
+        found.append(match.group(0))
+    return found
+
+
+def test_three_partners_each_act_only_for_the_partner_whose_functions_they_exercise(
+        out: Path) -> None:
+    assert paragraphs(out / "agreement.md", "4.1.2", "4.1.3", "5.2.1", "5.2.2", "6.1", "6.1.1",
+                      "6.4.1") == [
+        "4.1.2 lead commissioning, under which one Partner commissions services on behalf of one "
+        "or more other Partners and exercises their functions for that purpose under regulation "
+        "8 or 9 of the Regulations (see clause 6.1), for the Section 117 After-care Scheme;",
+        "4.1.3 integrated provision, under which one Partner provides services that combine NHS "
+        "Functions and Health-Related Functions and exercises one or more other Partners' "
+        "functions for that purpose under regulation 8 or 9 of the Regulations (see clause 6.4), "
+        "for the Integrated Adult Mental Health Services Scheme; and",
+        "5.2.1 for the Integrated Adult Mental Health Services Scheme, the Trust exercises the "
+        "Health-Related Functions of the Council, under regulation 8 of the Regulations; and",
+        "5.2.2 for the Section 117 After-care Scheme, the Council exercises the NHS Functions of "
+        "the ICB, under regulation 9 of the Regulations.",
+        "6.1 The Lead Commissioner for each of the following Schemes commissions the Services "
+        "for that Scheme for itself and on behalf of each Partner whose functions clause 5.2 "
+        "lists it as exercising for the Scheme:",
+        "6.1.1 Section 117 After-care: the Council.",
+        "6.4.1 Integrated Adult Mental Health Services: the Trust."]
+    text = (out / "agreement.md").read_text("utf-8")
+    assert ("1.1 This Schedule applies to each Scheme for which a Partner commissions or provides "
+            "Services on behalf of one or more other Partners under clause 6:") in text
+    assert paragraphs(out / "schedules" / "02-aftercare.md", "3.2") == [
+        "3.2 The Lead Commissioner for this Scheme is the Council, which commissions the "
+        "Services for itself and on behalf of each Partner whose functions clause 5.2 lists it "
+        "as exercising for this Scheme."]
+
+
+def test_only_the_partners_who_pool_share_the_risk(out: Path) -> None:
+    """A proportional risk share names the partners whose Contributions it covers: the Trust,
+    which pays nothing into the after-care pool, is not listed with 0%."""
+    text = (out / "agreement.md").read_text("utf-8")
+    assert paragraphs(out / "agreement.md", "12.3.1", "12.3.2") == [
+        "12.3.1 the Council: 50%; and", "12.3.2 the ICB: 50%."]
+    assert "the Trust: 0%" not in text and "| the Trust | £0 |" not in text
+
+
+def test_the_integrated_scheme_reads_as_agreed(out: Path) -> None:
+    scheme = out / "schedules" / "01-integrated-mental-health.md"
+    assert paragraphs(scheme, "7.1", "7.2.1", "7.3.2", "7.4.1", "8.1", "8.2", "8.3") == [
+        "7.1 The Council keeps the following functions, which are not exercised on its behalf "
+        "under this Scheme, and exercises them itself:",
+        "7.2.1 the Trust: a package of care and support in the community for one person, up to "
+        "£1,200 a week;",
+        "7.3.2 a registered professional employed by the Council or the Trust acts as an "
+        "approved mental health professional only while approved by the Council, and when so "
+        "acting acts on behalf of the Council and exercises their own independent judgement; "
+        "and",
+        "7.4.1 the Trust: treatment of disease, disorder or injury; and assessment or medical "
+        "treatment for persons detained under the Mental Health Act 1983.",
+        "8.1 The Partners' Contributions to this Scheme are set out, Partner by Partner, in "
+        "Schedule 2. Contributions may be varied only under clause 10. Their totals by Partner "
+        "and Financial Year are:",
+        "8.2 The Contributions for 2027/28 apply only if this Agreement is extended under clause "
+        "2.3 to cover that Financial Year.",
+        "8.3 Each Partner spends its Contributions to this Scheme from its own Aligned Budget "
+        "under clause 9.1, and pays none of them to another Partner unless this Scheme "
+        "Specification provides otherwise."]
+
+
+def test_each_partner_has_its_paragraph_of_contributions(out: Path) -> None:
+    text = (out / "agreement.md").read_text("utf-8").replace("\u2019", "'")
+    schedule = text[text.index("# Schedule 2: Contributions of Each Partner"):
+                    text.index("# Schedule 3: Governance")]
+    assert re.findall(r"^## \d+ (.+)$", schedule, re.M) == [
+        "Application", "Westmere Council", "NHS Westmere and Dales Integrated Care Board",
+        "Westmere Partnership NHS Foundation Trust"]
+    assert ("| Section 117 After-care | £4,070,000 | £4,192,100 | £4,317,863 | £0 | £12,579,963 |"
+            ) in schedule
+    assert ("| **Total** | **£13,812,500** | **£14,227,600** | **£14,654,428** | **£10,646,662** "
+            "| **£53,341,190** |") in schedule
+    assert ("2.3 The Contributions of the Council for 2027/28 apply only if this Agreement is "
+            "extended under clause 2.3 to cover that Financial Year.") in schedule
+    assert "for 2027/28" not in schedule[schedule.index("## 3 NHS"):schedule.index("## 4 ")]
