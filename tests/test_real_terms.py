@@ -410,8 +410,8 @@ def test_a_council_lead_exercises_both_icbs_functions(tmp_path: Path) -> None:
     folder = copy(tmp_path, {A: [("governance:", west)]})
     assert findings(folder, "statute.delegation") == []
     functions = clause(built(folder, tmp_path), "Functions")
-    assert "Council exercises the NHS Functions of ICB, under regulation 9" in functions
-    assert "Council exercises the NHS Functions of the West ICB, under regulation 9" in functions
+    assert "Council exercises the NHS Functions of ICB and the West ICB, under regulation 9" \
+        in functions
 
 
 # 7. Integrated provision fields --------------------------------------------------------------
@@ -541,7 +541,7 @@ def test_contributions_per_partner_have_a_schedule_of_their_own(tmp_path: Path) 
     assert "and recorded in an updated Schedule 2;" in contributions
     assert ("**\u201cContribution\u201d** means the amount each Partner pays into a Pooled Fund "
             "for a Financial Year, as set out in Schedule 2;") in text.replace("'", "\u2019")
-    assert ("Each Pooled Fund is made up of the Contributions to the Schemes it serves set out "
+    assert ("The Pooled Fund is made up of the Contributions to the Scheme it serves set out "
             "in Schedule 2.") in text
     assert scheme_paragraph(folder, tmp_path / "scheme", "Financial Contributions").startswith(
         "7.1 The Partners' Contributions to this Scheme are set out, Partner by Partner, in "
