@@ -410,6 +410,7 @@ def test_a_council_lead_exercises_both_icbs_functions(tmp_path: Path) -> None:
     folder = copy(tmp_path, {A: [("governance:", west)]})
     assert findings(folder, "statute.delegation") == []
     functions = clause(built(folder, tmp_path), "Functions")
+    # One Partner exercising two Partners' functions under one regulation is said once.
     assert "Council exercises the NHS Functions of ICB and the West ICB, under regulation 9" \
         in functions
 
