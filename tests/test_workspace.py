@@ -259,3 +259,36 @@ def test_the_workspace_downloads_a_redline_against_the_last_commit(folder: Path,
     xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
     assert "<w:ins " in xml and "nine" in xml and "<w:del " in xml
     assert "1 file changed" in call(served + "/")[1]
+
+
+def test_lists_take_new_items_lose_them_and_reorder_keeping_comments(folder: Path,
+                                                                   served: str) -> None:
+    file = folder / NAME / "agreement.yaml"
+    before = file.read_text(encoding="utf-8")
+    csrf = token(served)
+    status, text, _ = call(f"{served}/a/{NAME}/list", {"field": "approvals", "action": "add"},
+                           X_CSRF_Token=csrf)
+    assert status == 200
+    state = json.loads(text)
+    assert 'data-field="approvals[2].partner"' in state["form"]
+    assert "<option selected>council</option>" in state["form"].split(
+        'data-field="approvals[2].partner"')[1].split("</select>")[0]  # a partner chosen
+    assert state["fields"]["approvals[2].body"]  # the new item's empty fields, at the field
+    assert call(f"{served}/a/{NAME}/list", {"field": "approvals", "action": "remove",
+                                            "index": 2}, X_CSRF_Token=csrf)[0] == 200
+    state = json.loads(call(f"{served}/a/{NAME}/list", {"field": "governance", "action": "up",
+                                                        "index": 1}, X_CSRF_Token=csrf)[1])
+    assert state["preview"].index("Health and Wellbeing Board") < state["preview"].index(
+        "Joint Commissioning Executive")
+    assert call(f"{served}/a/{NAME}/list", {"field": "governance", "action": "up", "index": 0},
+                X_CSRF_Token=csrf)[0] == 200  # refused at the field: nothing above the first
+    assert call(f"{served}/a/{NAME}/list", {"field": "area", "action": "add"},
+                X_CSRF_Token=csrf)[0] == 409  # not a list
+    assert call(f"{served}/a/{NAME}/list", {"field": "approvals", "action": "add"})[0] == 403
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    after = file.read_text(encoding="utf-8")
+    jce, hwb = before.index("  - key: jce"), before.index(
+        "  # A committee of the Council: its own constitution")
+    end = before.index("\n\n# Report, paras 7(b)")
+    assert after == before[:jce] + before[hwb:end] + "\n" + before[jce:hwb].rstrip("\n") \
+        + before[end:]

@@ -140,6 +140,24 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             return JSONResponse({"conflict": asdict(conflict)}, 409, headers=_HEADERS)
         return JSONResponse({"saved": True, "dirty": editing.dirty}, headers=_HEADERS)
 
+    def list_changed(body: Any) -> Callable[[Editing], Response]:
+        def work(editing: Editing) -> Response:
+            state = editing.change_list(body["field"], body["action"], body["index"])
+            answer = workspace.state_json(editing, state)
+            answer["form"] = workspace.fragment("form.html", form=editing.form(), state=state)
+            return JSONResponse(answer, headers=_HEADERS)
+        return work
+
+    async def change_list(request: Request) -> Response:
+        writer(request)
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("field"), str) \
+                or not isinstance(body.get("action"), str) \
+                or type(body.get("index", 0)) is not int:
+            return JSONResponse({"error": "expected {field, action, index}"}, 400)
+        body.setdefault("index", 0)
+        return await with_agreement(request, list_changed(body))
+
     async def save(request: Request) -> Response:
         writer(request)
         return await with_agreement(request, saved)
@@ -186,6 +204,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             Route("/", front),
             Route("/a/{name}", agreement),
             Route("/a/{name}/change", change, methods=["POST"]),
+            Route("/a/{name}/list", change_list, methods=["POST"]),
             Route("/a/{name}/save", save, methods=["POST"]),
             Route("/a/{name}/reload", reload, methods=["POST"]),
             Route("/a/{name}/download/{fmt}", download),

@@ -31,7 +31,7 @@ from s75docs.load.roundtrip import YamlFile
 from s75docs.load.source import read_text
 from s75docs.output.atomic import write_file
 from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
-from s75docs.web.forms import FormField, PathKey, answer, build_form
+from s75docs.web.forms import FormField, PathKey, answer, build_form, new_item, partner_keys
 from s75docs.write.html import write_html
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -90,7 +90,7 @@ class Editing:
         self.prepared: Prepared | None = None
         self._form: tuple[str, list[FormField]] = ("", [])
         # Which fields there are and what they take: a change of value changes neither.
-        self._fields = {f.name: f for top in self.form() for f in top.walk()}
+        self._fields = self._named_fields()
         self._composer = ThreadPoolExecutor(max_workers=1)
         self._next = self._composer.submit(YamlFile, self.text, self.display)
         self.state = self._refresh()
@@ -102,6 +102,9 @@ class Editing:
             data = yaml.load(self.text, Loader=_LOADER)  # the C reader: values only, fast
             self._form = (self.text, build_form(data if isinstance(data, dict) else {}))
         return self._form[1]
+
+    def _named_fields(self) -> dict[str, FormField]:
+        return {f.name: f for top in self.form() for f in top.walk()}
 
     def _editable(self) -> YamlFile:
         """The text as it stands, composed for the round-trip writer. ruamel's composer takes a
@@ -130,6 +133,24 @@ class Editing:
             self._changed(self.text)  # the composed file may hold half the edit: compose afresh
             return self._refused(name, "; ".join(f.message for f in exc.findings))
         self._changed(text)
+        self.state = self._refresh()
+        return self.state
+
+    def change_list(self, name: str, action: str, index: int) -> State:
+        """Add an item to a list of groups (partners, approvals ...), or remove or move one;
+        the form then has other fields, so the page draws it again."""
+        found = self._fields.get(name)
+        if found is None or found.role != "list" or action not in LIST_ACTIONS:
+            raise S75Error(Finding("error", f"no list {name!r} in this form to {action}",
+                                   self.display, code="usage"))
+        try:
+            text = _list_edited(self._editable(), found, action, index,
+                                partner_keys(yaml.load(self.text, Loader=_LOADER) or {}))
+        except S75Error as exc:
+            self._changed(self.text)
+            return self._refused(name, "; ".join(f.message for f in exc.findings))
+        self._changed(text)
+        self._fields = self._named_fields()
         self.state = self._refresh()
         return self.state
 
@@ -210,6 +231,36 @@ def _edited(file: YamlFile, path: PathKey, remove: bool, value: Any) -> str:
         _set_list(file, path, value)
     else:
         file.set(path, value)
+    return file.text()
+
+
+LIST_ACTIONS = ("add", "remove", "up", "down")
+
+
+def _list_edited(file: YamlFile, found: FormField, action: str, index: int,
+                 keys: tuple[str, ...]) -> str:
+    """The file's text with an item added to, removed from or moved in the list ``found``."""
+    path = found.path
+    parent = file.get(path[:-1])
+    items = parent.get(path[-1]) if isinstance(parent, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    if action == "add":
+        item = new_item(found.item_type, keys, (*path, count))
+        if count:
+            file.append(path, item)
+        else:  # absent, empty or ``[]``: written afresh as a block list
+            if isinstance(parent, dict) and path[-1] in parent:
+                file.delete(path)
+            file.add(path[:-1], str(path[-1]), [item])
+        return file.text()
+    other = index - 1 if action == "up" else index + 1
+    if not 0 <= index < count or action != "remove" and not 0 <= other < count:
+        raise S75Error(Finding("error", f"there is no item {index + 1} to {action}", file.name,
+                               found.name))
+    if action == "remove":
+        file.delete(path if count == 1 else (*path, index))  # the last one: the list goes
+    else:
+        file.swap(path, index, other)
     return file.text()
 
 

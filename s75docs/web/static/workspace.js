@@ -70,6 +70,22 @@
     if (code === 200) show(state);
   });
 
+  // Lists of groups: add an item, or remove or move one; the server draws the form again.
+  document.getElementById("agreement-form").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-list-action]");
+    if (!button) return;
+    const action = button.dataset.listAction;
+    const group = button.closest("fieldset[data-role]");
+    const list = action === "add" ? group : group.parentElement.closest('fieldset[data-role="list"]');
+    const index = action === "add" ? 0 : Number(group.dataset.field.match(/\[(\d+)\]$/)[1]);
+    status.textContent = "checking…";
+    const [code, state] = await post("list", {field: list.dataset.field, action: action, index: index});
+    status.textContent = code === 200 ? "" : state.error || "not changed";
+    if (code !== 200) return;
+    document.getElementById("agreement-form").innerHTML = state.form;  // escaped by the server
+    show(state);
+  });
+
   document.getElementById("save").addEventListener("click", async () => {
     status.textContent = "saving…";
     const [code, result] = await post("save");
