@@ -292,3 +292,57 @@ def test_lists_take_new_items_lose_them_and_reorder_keeping_comments(folder: Pat
     end = before.index("\n\n# Report, paras 7(b)")
     assert after == before[:jce] + before[hwb:end] + "\n" + before[jce:hwb].rstrip("\n") \
         + before[end:]
+
+
+def test_a_budget_table_is_written_back_with_only_its_changed_rows(tmp_path: Path) -> None:
+    from s75docs.web.budgets import grid_rows, parse_table, table_text
+
+    text = ("\ufeffpartner,line,year,amount\r\nccg,\"A, quoted\",2022/23,\"£1,000\"\r\n"
+            "council,B,2022/23,5\r\ncouncil,C,2022/23,7")
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    loaded, table = parse_table(path, "t.csv")
+    rows = grid_rows(table)
+    assert loaded == text and table_text(table, rows) == (text, [2, 3, 4])
+    rows[1]["cells"][3] = "6.50"
+    rows.append({"id": None, "cells": ["ccg", "New, with a comma", "2022/23", "1"]})
+    del rows[0]
+    new, ends = table_text(table, rows)
+    assert new == ("\ufeffpartner,line,year,amount\r\ncouncil,B,2022/23,6.50\r\n"
+                   "council,C,2022/23,7\r\nccg,\"New, with a comma\",2022/23,1")
+    assert ends == [2, 3, 4]
+
+
+def test_the_budget_grid_checks_at_the_cell_and_saves_only_the_changed_line(
+        folder: Path, served: str) -> None:
+    file = folder / NAME / "budgets" / "live-well.csv"
+    before = file.read_text(encoding="utf-8")
+    csrf = token(served)
+    page = call(f"{served}/a/{NAME}/budget/0")[1]
+    assert 'value="£62,000,000"' in page and "budgets/live-well.csv" in page
+    rows = [{"id": i, "cells": cells} for i, cells in enumerate(_csv_cells(before))]
+    rows[1]["cells"][3] = "12.345"
+    answer = json.loads(call(f"{served}/a/{NAME}/budget/0/change", {"rows": rows},
+                             X_CSRF_Token=csrf)[1])
+    assert "more than two decimal places" in answer["cells"]["1:3"][0]["message"]
+    assert call(f"{served}/a/{NAME}/budget/0/change", {"rows": rows})[0] == 403
+    assert call(f"{served}/a/{NAME}/budget/0/save", {"rows": rows},
+                X_CSRF_Token=csrf, Origin="http://evil.example")[0] == 403
+    assert call(f"{served}/a/{NAME}/budget/9")[0] != 200  # only the tables the data names
+    rows[1]["cells"][3] = "£22,000,000.01"
+    status, text, _ = call(f"{served}/a/{NAME}/budget/0/save", {"rows": rows},
+                           X_CSRF_Token=csrf)
+    assert status == 200 and json.loads(text)["cells"] == {}
+    after = file.read_text(encoding="utf-8")
+    assert after == before.replace('"£22,000,000"', '"£22,000,000.01"')
+    file.write_text(before, encoding="utf-8")  # changed on disk by someone else
+    rows[1]["cells"][3] = "£22,000,000"
+    status, text, _ = call(f"{served}/a/{NAME}/budget/0/save", {"rows": rows},
+                           X_CSRF_Token=csrf)
+    assert status == 409 and "£22,000,000.01" not in json.loads(text)["conflict"]["disk"]
+
+
+def _csv_cells(text: str) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(text)))[1:]

@@ -35,6 +35,7 @@ from s75docs.web.workspace import Editing, State, find_agreements, summarise
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOWNLOADS = {"docx": _WORD, "pdf": "application/pdf", "redline": _WORD}
+MAX_ROWS, MAX_COLUMNS = 100_000, 50  # a grid's rows and cells: a budget table, not a database
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -167,6 +168,58 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
         return await with_agreement(request, lambda editing: JSONResponse(
             workspace.state_json(editing, editing.reload()), headers=_HEADERS))
 
+    def budget_json(editing: Editing, index: int, state: State) -> dict[str, Any]:
+        cells, rest = editing.budget_findings(index)
+        return {"cells": {k: [asdict(f) for f in v] for k, v in cells.items()},
+                "general": [asdict(f) for f in rest],
+                "counts": {s: state.count(s) for s in ("error", "warning", "open")},
+                "dirty": editing.budget(index).dirty}
+
+    async def budget_page(request: Request) -> Response:
+        index = request.path_params["index"]
+
+        def page(editing: Editing) -> Response:
+            budget = editing.budget(index)
+            cells, rest = editing.budget_findings(index)
+            return workspace.page("budget.html", name=request.path_params["name"],
+                                  index=index, budget=budget, cells=cells, general=rest,
+                                  state=editing.state, keys=editing.partner_keys())
+        return await with_agreement(request, page)
+
+    async def grid_rows(request: Request) -> list[dict[str, Any]] | None:
+        """The grid's rows from the request: [{id, cells}], or None if they are not that."""
+        body = await request.json()
+        rows = body.get("rows") if isinstance(body, dict) else None
+        if not isinstance(rows, list) or len(rows) > MAX_ROWS or not all(
+                isinstance(r, dict) and (r.get("id") is None or type(r.get("id")) is int)
+                and isinstance(r.get("cells"), list) and len(r["cells"]) <= MAX_COLUMNS
+                and all(isinstance(c, str) for c in r["cells"]) for r in rows):
+            return None
+        return [{"id": r.get("id"), "cells": r["cells"]} for r in rows]
+
+    async def budget_change(request: Request) -> Response:
+        writer(request)
+        index, rows = request.path_params["index"], await grid_rows(request)
+        if rows is None:
+            return JSONResponse({"error": "expected {rows: [{id, cells}]}"}, 400)
+        return await with_agreement(request, lambda editing: JSONResponse(
+            budget_json(editing, index, editing.change_budget(index, rows)), headers=_HEADERS))
+
+    async def budget_save(request: Request) -> Response:
+        writer(request)
+        index, rows = request.path_params["index"], await grid_rows(request)
+        if rows is None:
+            return JSONResponse({"error": "expected {rows: [{id, cells}]}"}, 400)
+
+        def save_table(editing: Editing) -> Response:
+            state = editing.change_budget(index, rows)
+            conflict = editing.save_budget(index)
+            if conflict is not None:
+                return JSONResponse({"conflict": asdict(conflict)}, 409, headers=_HEADERS)
+            return JSONResponse({"saved": True, **budget_json(editing, index, state)},
+                                headers=_HEADERS)
+        return await with_agreement(request, save_table)
+
     def downloaded(fmt: str) -> Callable[[Editing], Response]:
         def send(editing: Editing) -> Response:
             filename, data = editing.redline() if fmt == "redline" else editing.download(fmt)
@@ -208,6 +261,9 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             Route("/a/{name}/save", save, methods=["POST"]),
             Route("/a/{name}/reload", reload, methods=["POST"]),
             Route("/a/{name}/download/{fmt}", download),
+            Route("/a/{name}/budget/{index:int}", budget_page),
+            Route("/a/{name}/budget/{index:int}/change", budget_change, methods=["POST"]),
+            Route("/a/{name}/budget/{index:int}/save", budget_save, methods=["POST"]),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],

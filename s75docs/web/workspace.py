@@ -31,6 +31,15 @@ from s75docs.load.roundtrip import YamlFile
 from s75docs.load.source import read_text
 from s75docs.output.atomic import write_file
 from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
+from s75docs.web.budgets import (
+    WORKBOOK_SUFFIXES,
+    Table,
+    cell_findings,
+    grid_rows,
+    parse_table,
+    read_text_bom,
+    table_text,
+)
 from s75docs.web.forms import FormField, PathKey, answer, build_form, new_item, partner_keys
 from s75docs.write.html import write_html
 
@@ -74,6 +83,28 @@ class Conflict:
     ours: str
 
 
+@dataclass
+class Budget:
+    """A budget table the agreement reads, open in the grid: the text loaded and as edited.
+    A workbook has no table: it is shown read-only."""
+
+    relative: str  # inside the agreement folder, with "/" between the parts
+    display: str  # as findings name it
+    loaded_text: str = ""
+    text: str = ""
+    table: Table | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+    @property
+    def editable(self) -> bool:
+        return self.table is not None
+
+    @property
+    def dirty(self) -> bool:
+        return self.text != self.loaded_text
+
+
 class Editing:
     """One agreement open in the workspace: the loaded text, the changes, a checked copy."""
 
@@ -93,6 +124,8 @@ class Editing:
         self._fields = self._named_fields()
         self._composer = ThreadPoolExecutor(max_workers=1)
         self._next = self._composer.submit(YamlFile, self.text, self.display)
+        self.budget_files: list[str] = []  # the tables the agreement read, as it loaded
+        self._budgets: dict[str, Budget] = {}
         self.state = self._refresh()
 
     def form(self) -> list[FormField]:
@@ -144,8 +177,7 @@ class Editing:
             raise S75Error(Finding("error", f"no list {name!r} in this form to {action}",
                                    self.display, code="usage"))
         try:
-            text = _list_edited(self._editable(), found, action, index,
-                                partner_keys(yaml.load(self.text, Loader=_LOADER) or {}))
+            text = _list_edited(self._editable(), found, action, index, self.partner_keys())
         except S75Error as exc:
             self._changed(self.text)
             return self._refused(name, "; ".join(f.message for f in exc.findings))
@@ -164,6 +196,7 @@ class Editing:
         try:
             self.prepared = prepare(self.copy)
             findings = self.prepared.findings
+            self._note_budgets(self.prepared.loaded.files)
         except S75Error as exc:
             findings = exc.findings
         state = State(findings)
@@ -176,6 +209,83 @@ class Editing:
     @property
     def dirty(self) -> bool:
         return self.text != self.loaded_text
+
+    def partner_keys(self) -> tuple[str, ...]:
+        data = yaml.load(self.text, Loader=_LOADER)
+        return partner_keys(data if isinstance(data, dict) else {})
+
+    # --- budget tables ------------------------------------------------------------------------
+
+    def _note_budgets(self, files: list[Path]) -> None:
+        """Remember the budget tables the agreement reads (a table once listed stays listed,
+        so that a table the data cannot read at the moment can still be put right)."""
+        for file in files:
+            if file.suffix.lower() in (".csv", *WORKBOOK_SUFFIXES) \
+                    and file.resolve().is_relative_to(self.copy.resolve()):
+                relative = file.resolve().relative_to(self.copy.resolve()).as_posix()
+                if relative not in self.budget_files:
+                    self.budget_files.append(relative)
+
+    def budget(self, index: int) -> Budget:
+        """The ``index``-th budget table, opened on first use; only tables the agreement reads
+        are named, by their place in that list, never by a path from the request."""
+        if not 0 <= index < len(self.budget_files):
+            raise S75Error(Finding("error", f"no budget table {index + 1}", self.display,
+                                   code="usage"))
+        relative = self.budget_files[index]
+        if relative not in self._budgets:
+            self._budgets[relative] = self._open_budget(relative)
+        return self._budgets[relative]
+
+    def _open_budget(self, relative: str) -> Budget:
+        budget = Budget(relative, str(Path(self.folder.name, relative)))
+        path = self._real(relative)
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            return budget
+        budget.loaded_text, budget.table = parse_table(path, budget.display)
+        budget.rows = grid_rows(budget.table)
+        budget.ends = table_text(budget.table, budget.rows)[1]
+        budget.text = budget.loaded_text  # the grid as loaded is the file as it is
+        return budget
+
+    def _real(self, relative: str) -> Path:
+        """A table's path in the real folder, refused if it is a link or leaves the folder."""
+        path = self.folder / relative
+        if path.is_symlink() or not path.resolve().is_relative_to(self.folder.resolve()):
+            raise S75Error(Finding("error", f"{relative} is a link or leaves the agreement "
+                                   "folder; not opened", self.display))
+        return path
+
+    def change_budget(self, index: int, rows: list[dict[str, Any]]) -> State:
+        """The grid's rows written into the checked copy, checked with the agreement."""
+        budget = self.budget(index)
+        if budget.table is None:
+            raise S75Error(Finding("error", "workbooks are read-only in the workspace",
+                                   budget.display, code="usage"))
+        budget.rows = rows
+        budget.text, budget.ends = table_text(budget.table, rows)
+        (self.copy / budget.relative).write_text(budget.text, encoding="utf-8", newline="")
+        self.state = self._refresh()
+        return self.state
+
+    def budget_findings(self, index: int) -> tuple[dict[str, list[Finding]], list[Finding]]:
+        budget = self.budget(index)
+        if budget.table is None:
+            return {}, [f for f in self.state.findings
+                        if (f.file or "").startswith(budget.display)]
+        return cell_findings(self.state.findings, budget.display, budget.ends,
+                             budget.table.header)
+
+    def save_budget(self, index: int) -> Conflict | None:
+        """Write the table, unless it changed on disk since it was loaded."""
+        budget = self.budget(index)
+        path = self._real(budget.relative)
+        disk = read_text_bom(path, budget.display)
+        if disk != budget.loaded_text:
+            return Conflict(disk, budget.text)
+        write_file(path, budget.text.encode("utf-8"))
+        budget.loaded_text = budget.text
+        return None
 
     def save(self) -> Conflict | None:
         """Write the changes to agreement.yaml, unless it changed on disk since it was loaded."""
@@ -190,8 +300,11 @@ class Editing:
         return None
 
     def reload(self) -> State:
-        """Forget the changes and read the file again (after a conflict, say)."""
+        """Forget the changes and read the files again (after a conflict, say)."""
         self.loaded_text = read_text(self.file, display=self.display)
+        for relative in self._budgets:
+            shutil.copyfile(self._real(relative), self.copy / relative)
+        self._budgets.clear()
         self._changed(self.loaded_text)
         self.state = self._refresh()
         return self.state
