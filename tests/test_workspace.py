@@ -346,3 +346,43 @@ def _csv_cells(text: str) -> list[list[str]]:
     import csv
 
     return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def _commit(folder: Path, message: str) -> None:
+    import subprocess
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    if not (folder / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([*git, "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", message], cwd=folder, check=True)
+
+
+def test_the_history_shows_versions_and_their_changes_in_plain_words(folder: Path,
+                                                                    served: str) -> None:
+    page = call(f"{served}/a/{NAME}/history")[1]
+    assert "not in a git repository" in page
+    _commit(folder, "First draft <b>x</b>")
+    file = folder / NAME / "agreement.yaml"
+    file.write_text(file.read_text(encoding="utf-8").replace("notice: 6 months",
+                                                             "notice: 9 months"), "utf-8")
+    _commit(folder, "Nine months' notice")
+    from s75docs.api import history
+
+    commits = history(folder / NAME)
+    assert commits is not None and [c.subject for c in commits] == [
+        "Nine months' notice", "First draft <b>x</b>"]
+    page = call(f"{served}/a/{NAME}/history")[1]
+    assert "First draft &lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    page = call(f"{served}/a/{NAME}/history?old={commits[1].sha}&new={commits[0].sha}")[1]
+    diff = page.split('id="diff"', 1)[1]
+    assert "6 months" in diff and "9 months" in diff
+    assert "<del>" in diff and "nine months" in diff.split("<ins>", 1)[1]
+    page = call(f"{served}/a/{NAME}/history?old={commits[0].sha}")[1]
+    assert "No changes." in page  # the latest version against the files as saved
+    page = call(f"{served}/a/{NAME}/history?old=HEAD~1")[1]
+    assert "choose a version from the folder" in page and 'id="diff"' not in page
+    assert call(f"{served}/a/{NAME}/download/redline?rev=--output=x")[0] == 409
+    status, _, headers = call(f"{served}/a/{NAME}/download/redline?rev={commits[1].sha}")
+    assert status == 200 and f"redline-{commits[1].sha[:10]}.docx" in headers[
+        "content-disposition"]

@@ -29,7 +29,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from s75docs.errors import S75Error
+from s75docs.api import diff, history
+from s75docs.errors import Finding, S75Error
 from s75docs.web.workspace import Editing, State, find_agreements, summarise
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -220,9 +221,38 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
                                 headers=_HEADERS)
         return await with_agreement(request, save_table)
 
-    def downloaded(fmt: str) -> Callable[[Editing], Response]:
+    def chosen(editing: Editing, rev: str | None) -> str | None:
+        """A commit named in the query: only one of the folder's own history is taken."""
+        if rev is None:
+            return None
+        if rev not in {c.sha for c in history(editing.folder) or []}:
+            raise S75Error(Finding("error", "choose a version from the folder's history",
+                                   editing.display, code="usage"))
+        return rev
+
+    async def history_page(request: Request) -> Response:
+        query = request.query_params
+
+        def page(editing: Editing) -> Response:
+            commits = history(editing.folder)
+            comparison, problem = None, ""
+            old = query.get("old")
+            if commits is not None and old:
+                try:
+                    new = chosen(editing, query.get("new") or None)
+                    rev = f"{chosen(editing, old)}..{new}" if new else chosen(editing, old)
+                    comparison = diff(editing.folder, rev=rev)
+                except S75Error as exc:
+                    problem = "; ".join(f.message for f in exc.findings)
+            return workspace.page("history.html", name=request.path_params["name"],
+                                  commits=commits, comparison=comparison, problem=problem,
+                                  old=old or "", new=query.get("new", ""))
+        return await with_agreement(request, page)
+
+    def downloaded(fmt: str, rev: str | None) -> Callable[[Editing], Response]:
         def send(editing: Editing) -> Response:
-            filename, data = editing.redline() if fmt == "redline" else editing.download(fmt)
+            filename, data = editing.redline(chosen(editing, rev) or "HEAD") \
+                if fmt == "redline" else editing.download(fmt)
             return Response(data, media_type=DOWNLOADS[fmt], headers={
                 **_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
         return send
@@ -231,7 +261,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
         fmt = request.path_params["fmt"]
         if fmt not in DOWNLOADS:
             return Response("no such format", 404)
-        return await with_agreement(request, downloaded(fmt))
+        return await with_agreement(request, downloaded(fmt, request.query_params.get("rev")))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -261,6 +291,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             Route("/a/{name}/save", save, methods=["POST"]),
             Route("/a/{name}/reload", reload, methods=["POST"]),
             Route("/a/{name}/download/{fmt}", download),
+            Route("/a/{name}/history", history_page),
             Route("/a/{name}/budget/{index:int}", budget_page),
             Route("/a/{name}/budget/{index:int}/change", budget_change, methods=["POST"]),
             Route("/a/{name}/budget/{index:int}/save", budget_save, methods=["POST"]),

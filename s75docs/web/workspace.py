@@ -319,12 +319,13 @@ class Editing:
                                reference_docx(prepared.dirs))
         return f"{prepared.loaded.agreement.reference}.{fmt}", files[f"agreement.{fmt}"]
 
-    def redline(self) -> tuple[str, bytes]:
-        """The saved agreement as Word tracked changes against its last git commit."""
+    def redline(self, rev: str = "HEAD") -> tuple[str, bytes]:
+        """The saved agreement as Word tracked changes against a git commit (the last one)."""
         from s75docs.versions.redline import redline_bytes
 
-        return (f"{self.folder.name}-redline.docx",
-                redline_bytes(self.folder, None, rev="HEAD", fmt="docx"))
+        against = "" if rev == "HEAD" else f"-{rev[:10]}"
+        return (f"{self.folder.name}-redline{against}.docx",
+                redline_bytes(self.folder, None, rev=rev, fmt="docx"))
 
     def close(self) -> None:
         self._composer.shutdown(wait=False, cancel_futures=True)
