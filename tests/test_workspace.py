@@ -386,3 +386,25 @@ def test_the_history_shows_versions_and_their_changes_in_plain_words(folder: Pat
     status, _, headers = call(f"{served}/a/{NAME}/download/redline?rev={commits[1].sha}")
     assert status == 200 and f"redline-{commits[1].sha[:10]}.docx" in headers[
         "content-disposition"]
+
+
+@pytest.mark.parametrize("example", ["haringey-2016", "oxfordshire-2022", "suffolk-bcf-2025"])
+def test_reading_the_markdown_heading_by_heading_gives_the_same_tokens(example: str) -> None:
+    """The preview reads again only the sections that changed (document/reader.read_tokens):
+    that is only right while the pieces read as the whole does."""
+    from s75docs.document.reader import _PARSER, read_tokens
+    from s75docs.pipeline import prepare
+    from s75docs.render.context import template_context
+    from s75docs.render.environment import render_template
+
+    prepared = prepare(ROOT / "examples" / example)
+    markdown = render_template("agreement.md.j2", template_context(prepared.loaded.agreement),
+                               prepared.dirs)
+
+    def seen(tokens: Any) -> list[tuple[Any, ...]]:
+        return [(t.type, t.tag, t.content, t.markup, t.attrs, t.level, t.nesting,
+                 [(c.type, c.content, c.markup) for c in t.children or []]) for t in tokens]
+
+    pieces = read_tokens(markdown)
+    assert seen(pieces) == seen(_PARSER.parse(markdown))
+    assert len(pieces) > 1000  # a real agreement, read in pieces

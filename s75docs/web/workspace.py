@@ -123,10 +123,9 @@ class Editing:
         # Which fields there are and what they take: a change of value changes neither.
         self._fields = self._named_fields()
         self._composer = ThreadPoolExecutor(max_workers=1)
-        self._next = self._composer.submit(YamlFile, self.text, self.display)
         self.budget_files: list[str] = []  # the tables the agreement read, as it loaded
         self._budgets: dict[str, Budget] = {}
-        self.state = self._refresh()
+        self.state = self._changed(self.text)
 
     def form(self) -> list[FormField]:
         """The form filled from the text as it stands, for the page (a change finds its field
@@ -146,9 +145,17 @@ class Editing:
         file = self._next.result()
         return file if file.source == self.text else YamlFile(self.text, self.display)
 
-    def _changed(self, text: str) -> None:
+    def _changed(self, text: str) -> State:
+        """Take the new text, check and render it, then compose it for the next edit: in the
+        background, once the preview is made, so that the two do not share the processor
+        while the drafter waits."""
         self.text = text
-        self._next = self._composer.submit(YamlFile, text, self.display)
+        self.state = self._refresh()
+        self._recompose()
+        return self.state
+
+    def _recompose(self) -> None:
+        self._next = self._composer.submit(YamlFile, self.text, self.display)
 
     def change(self, name: str, submitted: dict[str, Any]) -> State:
         """Apply one field's new answer; a change the file cannot take is refused at the field."""
@@ -163,11 +170,9 @@ class Editing:
         try:
             text = _edited(self._editable(), found.path, *decided)
         except S75Error as exc:
-            self._changed(self.text)  # the composed file may hold half the edit: compose afresh
+            self._recompose()  # the composed file may hold half the edit: compose afresh
             return self._refused(name, "; ".join(f.message for f in exc.findings))
-        self._changed(text)
-        self.state = self._refresh()
-        return self.state
+        return self._changed(text)
 
     def change_list(self, name: str, action: str, index: int) -> State:
         """Add an item to a list of groups (partners, approvals ...), or remove or move one;
@@ -179,12 +184,11 @@ class Editing:
         try:
             text = _list_edited(self._editable(), found, action, index, self.partner_keys())
         except S75Error as exc:
-            self._changed(self.text)
+            self._recompose()
             return self._refused(name, "; ".join(f.message for f in exc.findings))
-        self._changed(text)
-        self._fields = self._named_fields()
-        self.state = self._refresh()
-        return self.state
+        self.text = text
+        self._fields = self._named_fields()  # before the findings are placed at them
+        return self._changed(text)
 
     def _refused(self, name: str, message: str) -> State:
         refused = Finding("error", f"not changed: {message}", self.display, name)
@@ -305,9 +309,9 @@ class Editing:
         for relative in self._budgets:
             shutil.copyfile(self._real(relative), self.copy / relative)
         self._budgets.clear()
-        self._changed(self.loaded_text)
-        self.state = self._refresh()
-        return self.state
+        self.text = self.loaded_text
+        self._fields = self._named_fields()
+        return self._changed(self.loaded_text)
 
     def download(self, fmt: str) -> tuple[str, bytes]:
         """The agreement with its unsaved changes as .docx or .pdf: (file name, bytes)."""
