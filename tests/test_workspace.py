@@ -7,6 +7,7 @@ it fails, as the LibreOffice tests do.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -408,3 +409,106 @@ def test_reading_the_markdown_heading_by_heading_gives_the_same_tokens(example: 
     pieces = read_tokens(markdown)
     assert seen(pieces) == seen(_PARSER.parse(markdown))
     assert len(pieces) > 1000  # a real agreement, read in pieces
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1200) -> Iterator[Any]:
+    """A page of Chromium (Debian's, driven by Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": 720})
+        finally:
+            browser.close()
+
+
+def test_a_drafter_adds_removes_and_reorders_list_items_in_the_browser(
+        folder: Path, served: str) -> None:
+    from playwright.sync_api import expect
+
+    with browser_page() as page:
+        page.goto(f"{served}/a/{NAME}")
+        preview = page.locator("#preview")
+        expect(preview).to_contain_text("19.1.1 the Joint Commissioning Executive")
+
+        page.click('[aria-label="move governance[1] up"]')
+        expect(preview).to_contain_text("19.1.1 the Oxfordshire Health and Wellbeing Board")
+        expect(page.locator('[aria-label="move governance[0] up"]')).to_be_disabled()
+
+        page.click('[data-field="approvals"] > button.add')
+        added = page.locator('[data-field="approvals[2]"]')
+        expect(added.locator('[data-field="approvals[2].body"] .messages')).to_contain_text(
+            "at least 1 character")
+        expect(added.locator('[data-field="approvals[2].partner"] select')).to_have_value(
+            "council")  # the partners, to choose from
+        added.locator('[data-field="approvals[2].body"] .value').fill("Audit <b>x</b> {{x}}")
+        added.locator('[data-field="approvals[2].body"] .value').press("Tab")
+        added.locator('[data-field="approvals[2].date"] .value').fill("2022-03-10")
+        added.locator('[data-field="approvals[2].date"] .value').press("Tab")
+        expect(preview).to_contain_text(
+            "The Council\u2019s Audit <b>x</b> {{x}} approved the arrangements in this "
+            "Agreement on 10 March 2022.")
+        assert preview.locator("b").count() == 0  # shown as typed, not as markup
+
+        page.click('[aria-label="remove approvals[2]"]')
+        expect(page.locator('[data-field="approvals[2]"]')).to_have_count(0)
+        expect(preview).not_to_contain_text("Audit <b>x</b>")
+        page.click("#save")
+        expect(page.locator("#status")).to_have_text("saved")
+    saved = (folder / NAME / "agreement.yaml").read_text(encoding="utf-8")
+    original = (EXAMPLE / "agreement.yaml").read_text(encoding="utf-8")
+    assert saved != original and sorted(saved.splitlines()) == sorted(original.splitlines())
+    assert saved.index("  - key: hwb") < saved.index("  - key: jce")
+
+
+def test_a_drafter_edits_a_budget_grid_in_the_browser(folder: Path, served: str) -> None:
+    from playwright.sync_api import expect
+
+    file = folder / NAME / "budgets" / "live-well.csv"
+    before = file.read_bytes()
+    with browser_page() as page:
+        page.goto(f"{served}/a/{NAME}")
+        page.click("#budget-0")
+        total = page.locator("#total")
+        expect(total).to_have_text("£190,585,000.00")
+        amount = page.locator('[aria-label="row 2 amount"]')
+        amount.fill("22,000,000.1")
+        expect(total).to_have_text("£190,585,000.10")  # as typed, before any check
+        amount.fill("12.345")
+        expect(total).to_have_text("£168,585,000.00")
+        expect(page.locator("#not-counted")).to_contain_text("1 amount(s) not counted")
+        amount.press("Tab")
+        cell = page.locator("#grid tbody tr").nth(1).locator('td[data-column="amount"]')
+        expect(cell.locator(".messages")).to_contain_text("more than two decimal places")
+        expect(page.locator("#counts")).to_contain_text("1 error(s)")
+        amount.fill("£22,000,000.01")
+        amount.press("Tab")
+        expect(cell.locator(".messages")).to_be_empty()
+        expect(total).to_have_text("£190,585,000.01")
+        expect(page.locator("#dirty")).to_be_visible()
+        page.click("#save")
+        expect(page.locator("#status")).to_have_text("saved")
+        expect(page.locator("#dirty")).to_be_hidden()
+    assert file.read_bytes() == before.replace(b'"\xc2\xa322,000,000"',
+                                               b'"\xc2\xa322,000,000.01"')
+
+
+def test_the_history_shows_a_diff_in_the_browser(folder: Path, served: str) -> None:
+    from playwright.sync_api import expect
+
+    _commit(folder, "First draft")
+    file = folder / NAME / "agreement.yaml"
+    file.write_text(file.read_text(encoding="utf-8").replace("notice: 6 months",
+                                                             "notice: 9 months"), "utf-8")
+    _commit(folder, "Nine months' notice")
+    with browser_page() as page:
+        page.goto(f"{served}/a/{NAME}")
+        page.click("#history")
+        expect(page.locator(".commits")).to_contain_text("Nine months' notice")
+        page.click("text=changes in this version")
+        diff = page.locator("#diff")
+        expect(diff).to_contain_text("6 months")
+        expect(diff.locator("ins").first).to_contain_text("nine months")
