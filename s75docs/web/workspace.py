@@ -273,12 +273,18 @@ class Editing:
         return self.state
 
     def budget_findings(self, index: int) -> tuple[dict[str, list[Finding]], list[Finding]]:
+        """Findings about the table by cell ("row:column"), then the rest: those about the
+        table as a whole, and the errors and warnings elsewhere (a stated total that no
+        longer adds up names the schedule, not the table)."""
         budget = self.budget(index)
+        elsewhere = [f for f in self.state.findings if f.severity in ("error", "warning")
+                     and not (f.file or "").startswith(budget.display)]
         if budget.table is None:
             return {}, [f for f in self.state.findings
-                        if (f.file or "").startswith(budget.display)]
-        return cell_findings(self.state.findings, budget.display, budget.ends,
-                             budget.table.header)
+                        if (f.file or "").startswith(budget.display)] + elsewhere
+        cells, rest = cell_findings(self.state.findings, budget.display, budget.ends,
+                                    budget.table.header)
+        return cells, rest + elsewhere
 
     def save_budget(self, index: int) -> Conflict | None:
         """Write the table, unless it changed on disk since it was loaded."""
