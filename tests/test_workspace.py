@@ -363,6 +363,10 @@ def test_the_history_shows_versions_and_their_changes_in_plain_words(folder: Pat
                                                                     served: str) -> None:
     page = call(f"{served}/a/{NAME}/history")[1]
     assert "not in a git repository" in page
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    assert "No commit has touched this folder" in call(f"{served}/a/{NAME}/history")[1]
     _commit(folder, "First draft <b>x</b>")
     file = folder / NAME / "agreement.yaml"
     file.write_text(file.read_text(encoding="utf-8").replace("notice: 6 months",

@@ -85,10 +85,14 @@ class Commit:
 def history(path: Path, limit: int = 200) -> list[Commit] | None:
     """The commits touching the folder ``path``, newest first; None if it is not in git."""
     try:
-        out = _git(path, "log", f"--max-count={limit}", "--date=format:%d %b %Y %H:%M",
-                   "--format=%H%x1f%ad%x1f%an%x1f%s%x1e", "--", ".")
+        _git(path, "rev-parse", "--git-dir")
     except S75Error:
         return None
+    try:
+        out = _git(path, "log", f"--max-count={limit}", "--date=format:%d %b %Y %H:%M",
+                   "--format=%H%x1f%ad%x1f%an%x1f%s%x1e", "--", ".")
+    except S75Error:  # a repository without commits yet
+        return []
     records = out.decode("utf-8", "replace").split("\x1e")
     return [Commit(*fields) for fields in (r.strip("\n").split("\x1f") for r in records)
             if len(fields) == 4]

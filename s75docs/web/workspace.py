@@ -241,6 +241,9 @@ class Editing:
             self._budgets[relative] = self._open_budget(relative)
         return self._budgets[relative]
 
+    def unsaved_budgets(self) -> set[str]:
+        return {relative for relative, budget in self._budgets.items() if budget.dirty}
+
     def _open_budget(self, relative: str) -> Budget:
         budget = Budget(relative, str(Path(self.folder.name, relative)))
         path = self._real(relative)
