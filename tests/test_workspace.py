@@ -330,6 +330,11 @@ def test_the_budget_grid_checks_at_the_cell_and_saves_only_the_changed_line(
     assert call(f"{served}/a/{NAME}/budget/0/save", {"rows": rows},
                 X_CSRF_Token=csrf, Origin="http://evil.example")[0] == 403
     assert call(f"{served}/a/{NAME}/budget/9")[0] != 200  # only the tables the data names
+    rows[0]["cells"][1] = "<b>x</b> {{x}}"
+    call(f"{served}/a/{NAME}/budget/0/change", {"rows": rows}, X_CSRF_Token=csrf)
+    page = call(f"{served}/a/{NAME}/budget/0")[1]
+    assert 'value="&lt;b&gt;x&lt;/b&gt; {{x}}"' in page and "<b>x</b>" not in page
+    rows[0]["cells"][1] = _csv_cells(before)[0][1]
     rows[1]["cells"][3] = "£22,000,000.01"
     status, text, _ = call(f"{served}/a/{NAME}/budget/0/save", {"rows": rows},
                            X_CSRF_Token=csrf)
