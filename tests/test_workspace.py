@@ -504,8 +504,20 @@ def test_a_drafter_edits_a_budget_grid_in_the_browser(folder: Path, served: str)
         page.click("#save")
         expect(page.locator("#status")).to_have_text("saved")
         expect(page.locator("#dirty")).to_be_hidden()
-    assert file.read_bytes() == before.replace(b'"\xc2\xa322,000,000"',
-                                               b'"\xc2\xa322,000,000.01"')
+        saved = file.read_bytes()
+        assert saved == before.replace(b'"\xc2\xa322,000,000"', b'"\xc2\xa322,000,000.01"')
+
+        file.write_bytes(before)  # someone else puts the old figure back meanwhile
+        amount.fill("£22,000,000.02")
+        amount.press("Tab")
+        page.click("#save")
+        expect(page.locator("#conflict")).to_be_visible()
+        expect(page.locator("#conflict-disk")).to_contain_text('"£22,000,000",pooled')
+        expect(page.locator("#conflict-ours")).to_contain_text('"£22,000,000.02",pooled')
+        page.click("#reload")
+        expect(page.locator('[aria-label="row 2 amount"]')).to_have_value("£22,000,000")
+        expect(total).to_have_text("£190,585,000.00")
+    assert file.read_bytes() == before
 
 
 def test_the_history_shows_a_diff_in_the_browser(folder: Path, served: str) -> None:

@@ -3,7 +3,6 @@
 // never as a JavaScript (binary floating point) number. Text is set as text, never as HTML.
 "use strict";
 (function () {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const root = document.querySelector(".budget");
   const grid = document.getElementById("grid");
   if (!grid) return;  // a workbook: read-only
@@ -74,12 +73,7 @@
       ? skipped + " amount(s) not counted: not an amount of money" : "";
   }
 
-  function finding(f, withPlace) {
-    const p = document.createElement("p");
-    p.className = "finding " + f.severity;
-    p.textContent = (withPlace ? (f.file || "") + (f.line ? ":" + f.line : "") + ": " : "") + f.message;
-    return p;
-  }
+  const finding = s75.finding;
 
   function show(state) {
     grid.querySelectorAll(".messages").forEach((box) => box.replaceChildren());
@@ -98,14 +92,7 @@
     document.getElementById("dirty").hidden = !state.dirty;
   }
 
-  async function post(action) {
-    const response = await fetch(base + "/" + action, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify({rows: rows()}),
-    });
-    return [response.status, await response.json()];
-  }
+  const post = (action) => s75.post(base + "/" + action, {rows: rows()});
 
   async function check() {
     status.textContent = "checking…";
@@ -152,19 +139,10 @@
     tr.querySelector("input.cell").focus();
   });
 
-  document.getElementById("save").addEventListener("click", async () => {
-    status.textContent = "saving…";
-    const [code, result] = await post("save");
-    if (code === 409 && result.conflict) {
-      document.getElementById("conflict-disk").textContent = result.conflict.disk;
-      document.getElementById("conflict-ours").textContent = result.conflict.ours;
-      document.getElementById("conflict").hidden = false;
-      status.textContent = "not saved: the file changed on disk";
-      return;
-    }
-    status.textContent = code === 200 ? "saved" : result.error || "not saved";
-    if (code === 200) show(result);
-  });
+  document.getElementById("save").addEventListener("click", () => s75.save(
+    () => post("save"), status, show));
+
+  document.getElementById("reload").addEventListener("click", () => s75.reload(root.dataset.name));
 
   totals();
 })();

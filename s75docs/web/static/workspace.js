@@ -3,27 +3,12 @@
 // except the preview and side panels, which the server escaped.
 "use strict";
 (function () {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const root = document.querySelector(".workspace");
   const base = "/a/" + encodeURIComponent(root.dataset.name);
   const status = document.getElementById("status");
 
-  async function post(action, body) {
-    const response = await fetch(base + "/" + action, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify(body || {}),
-    });
-    return [response.status, await response.json()];
-  }
-
-  function finding(f, withPlace) {
-    const p = document.createElement("p");
-    p.className = "finding " + f.severity;
-    const place = (f.file || "") + (f.line ? ":" + f.line : "") + (f.path ? ": " + f.path : "");
-    p.textContent = (withPlace ? place + ": " : "") + f.message;
-    return p;
-  }
+  const post = (action, body) => s75.post(base + "/" + action, body);
+  const finding = s75.finding;
 
   function show(state) {
     document.querySelectorAll(".messages").forEach((box) => box.replaceChildren());
@@ -86,22 +71,9 @@
     show(state);
   });
 
-  document.getElementById("save").addEventListener("click", async () => {
-    status.textContent = "saving…";
-    const [code, result] = await post("save");
-    if (code === 409 && result.conflict) {
-      document.getElementById("conflict-disk").textContent = result.conflict.disk;
-      document.getElementById("conflict-ours").textContent = result.conflict.ours;
-      document.getElementById("conflict").hidden = false;
-      status.textContent = "not saved: the file changed on disk";
-      return;
-    }
-    status.textContent = code === 200 ? "saved" : result.error || "not saved";
-    if (code === 200) document.getElementById("dirty").hidden = !result.dirty;
-  });
+  document.getElementById("save").addEventListener("click", () => s75.save(
+    () => post("save"), status,
+    (result) => { document.getElementById("dirty").hidden = !result.dirty; }));
 
-  document.getElementById("reload").addEventListener("click", async () => {
-    const [code] = await post("reload");
-    if (code === 200) window.location.reload();
-  });
+  document.getElementById("reload").addEventListener("click", () => s75.reload(root.dataset.name));
 })();
