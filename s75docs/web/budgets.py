@@ -83,22 +83,23 @@ def table_text(table: Table, rows: list[dict[str, Any]]) -> tuple[str, list[int]
     """The file's new text for the grid's rows, and the line each row ends on (the line a
     finding names). A row that holds its record's cells keeps the record's text."""
     width = len(table.header)
-    out = table.head if table.head.endswith("\n") else table.head + table.newline
+    pieces = [table.head if table.head.endswith("\n") else table.head + table.newline]
+    line = pieces[0].count("\n")  # lines before the next row
     ends: list[int] = []
     for row in rows:
         record = table.records[row["id"]] if isinstance(row.get("id"), int) \
             and 0 <= row["id"] < len(table.records) else None
         cells = [str(c) for c in row["cells"]]
         if record is not None and _padded(record.cells, width) == _padded(cells, width):
-            text = record.raw
+            text = record.raw if record.raw.endswith("\n") else record.raw + table.newline
         else:
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator=table.newline).writerow(cells)
             text = buffer.getvalue()
-        if not out.endswith("\n"):
-            out += table.newline
-        out += text
-        ends.append(out.rstrip("\r\n").count("\n") + 1)
+        pieces.append(text)
+        line += text.count("\n")
+        ends.append(line)
+    out = "".join(pieces)
     if not table.final_newline:
         out = out.removesuffix("\n").removesuffix("\r")
     return table.bom + out, ends

@@ -253,6 +253,10 @@ class Editing:
         budget.rows = grid_rows(budget.table)
         budget.ends = table_text(budget.table, budget.rows)[1]
         budget.text = budget.loaded_text  # the grid as loaded is the file as it is
+        copied = self.copy / relative
+        if read_text_bom(copied, budget.display) != budget.text:  # changed since we opened
+            copied.write_text(budget.text, encoding="utf-8", newline="")
+            self.state = self._refresh()
         return budget
 
     def _real(self, relative: str) -> Path:
