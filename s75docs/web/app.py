@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from s75docs.api import diff, history
 from s75docs.errors import Finding, S75Error
-from s75docs.web.workspace import Editing, State, find_agreements, summarise
+from s75docs.web.workspace import Editing, State, changed_words, find_agreements, summarise
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -56,6 +56,7 @@ class Workspace:
         self.pages = Environment(loader=PackageLoader("s75docs.web", "templates"),
                                  autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
+        self.pages.globals["changed_words"] = changed_words
 
     def editing(self, name: str) -> Editing:
         """The open agreement called ``name``, opened on first use; 404 for any other name."""

@@ -31,6 +31,7 @@ from s75docs.load.roundtrip import YamlFile
 from s75docs.load.source import read_text
 from s75docs.output.atomic import write_file
 from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
+from s75docs.versions.diff import ClauseChange
 from s75docs.web.budgets import (
     WORKBOOK_SUFFIXES,
     Table,
@@ -424,6 +425,20 @@ def _placed(findings: list[Finding], state: State, names: set[str]) -> State:
     return placed
 
 
+def changed_words(clause: ClauseChange) -> list[list[tuple[str, str]]]:
+    """A changed clause as paragraphs of (text, "del" | "ins" | "") runs: one paragraph with
+    the words that went and came amid those that stayed (as a redline marks them); a table, or
+    a clause inserted or deleted whole, as the old and the new paragraph."""
+    from s75docs.versions.redline import word_diff
+
+    if clause.old is None or clause.new is None or "table" in (clause.old.block.kind,
+                                                               clause.new.block.kind):
+        return [[(located.text, change)] for located, change in
+                ((clause.old, "del"), (clause.new, "ins")) if located is not None]
+    return [[(span.plain(), span.change or "")
+             for span in word_diff(clause.old.block.spans, clause.new.block.spans)]]
+
+
 @dataclass
 class Summary:
     """One agreement's line on the front page."""
@@ -466,5 +481,5 @@ def git_status(folder: Path) -> str:
     return "clean" if not changed else f"{changed} file{'s' if changed > 1 else ''} changed"
 
 
-__all__ = ["Conflict", "Editing", "State", "Summary", "find_agreements",
+__all__ = ["Conflict", "Editing", "State", "Summary", "changed_words", "find_agreements",
            "summarise"]
