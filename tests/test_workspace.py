@@ -537,3 +537,25 @@ def test_the_history_shows_a_diff_in_the_browser(folder: Path, served: str) -> N
         expect(diff).to_contain_text("6 months")
         expect(diff.locator("del").first).to_have_text("six")
         expect(diff.locator("ins").first).to_have_text("nine")
+
+
+def test_a_workbook_budget_is_read_only_with_a_note(folder: Path, served: str) -> None:
+    import csv
+
+    from openpyxl import Workbook
+
+    agreement = folder / NAME  # changed before the workspace first opens it
+    book = Workbook()
+    with (agreement / "budgets" / "live-well.csv").open(encoding="utf-8", newline="") as table:
+        for row in csv.reader(table):
+            book.active.append(row)
+    book.save(agreement / "budgets" / "live-well.xlsx")
+    schedule = agreement / "schedules" / "live-well.yaml"
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace(
+        "budgets/live-well.csv", "budgets/live-well.xlsx"), encoding="utf-8")
+    page = call(f"{served}/a/{NAME}/budget/0")[1]
+    assert "budgets/live-well.xlsx" in page and "read-only in the workspace" in page
+    assert 'id="grid"' not in page
+    status, text, _ = call(f"{served}/a/{NAME}/budget/0/save", {"rows": []},
+                           X_CSRF_Token=token(served))
+    assert status == 409 and "read-only" in json.loads(text)["error"]
