@@ -453,6 +453,7 @@ def test_a_drafter_adds_removes_and_reorders_list_items_in_the_browser(
             "at least 1 character")
         expect(added.locator('[data-field="approvals[2].partner"] select')).to_have_value(
             "council")  # the partners, to choose from
+        expect(added.locator('[data-field="approvals[2].partner"] select')).to_be_focused()
         added.locator('[data-field="approvals[2].body"] .value').fill("Audit <b>x</b> {{x}}")
         added.locator('[data-field="approvals[2].body"] .value').press("Tab")
         added.locator('[data-field="approvals[2].date"] .value').fill("2022-03-10")

@@ -67,8 +67,21 @@
     const [code, state] = await post("list", {field: list.dataset.field, action: action, index: index});
     status.textContent = code === 200 ? "" : state.error || "not changed";
     if (code !== 200) return;
-    document.getElementById("agreement-form").innerHTML = state.form;  // escaped by the server
+    const form = document.getElementById("agreement-form");
+    const scrolled = form.scrollTop;
+    form.innerHTML = state.form;  // escaped by the server
+    form.scrollTop = scrolled;
     show(state);
+    if (action === "add") {  // the new item: in view, its first answer ready to type
+      const items = form.querySelectorAll('[data-field="' + CSS.escape(list.dataset.field) +
+        '"] > fieldset[data-role="item"]');
+      const added = items[items.length - 1];
+      if (added) {
+        added.scrollIntoView({block: "nearest"});
+        const first = added.querySelector(".value");
+        if (first) first.focus();
+      }
+    }
   });
 
   document.getElementById("save").addEventListener("click", () => s75.save(
