@@ -560,3 +560,65 @@ def test_a_workbook_budget_is_read_only_with_a_note(folder: Path, served: str) -
     status, text, _ = call(f"{served}/a/{NAME}/budget/0/save", {"rows": []},
                            X_CSRF_Token=token(served))
     assert status == 409 and "read-only" in json.loads(text)["error"]
+
+
+def post_raw(url: str, data: bytes, content_type: str, csrf: str) -> tuple[int, str, str]:
+    """(status, text, content type) of a POST of ``data`` exactly as given."""
+    request = urllib.request.Request(url, data=data, method="POST", headers={
+        "Content-Type": content_type, "X-CSRF-Token": csrf})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8", "replace"), \
+                response.headers.get("content-type", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace"), \
+            exc.headers.get("content-type", "")
+
+
+def write_routes(folder: Path) -> list[str]:
+    """Every route of the app that takes a POST, with its parameters filled in (a new
+    parameter fails here, to be given a value)."""
+    import re
+
+    from starlette.routing import Route
+
+    values = {"name": NAME, "index": "0"}
+    return [re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], route.path)
+            for route in create_app(folder).routes
+            if isinstance(route, Route) and "POST" in (route.methods or ())]
+
+
+BAD_BODIES = [  # (body, content type): not JSON, not UTF-8, not JSON's type, wrong shapes
+    (b'{"field": "area", "value": ', "application/json"),
+    (b"\xff\xfe{}", "application/json"),
+    (b'{"field": "area", "value": "Oxon"}', "text/plain"),
+    (b'{"field": "area", "value": "Oxon"}', "application/x-www-form-urlencoded"),
+    (b"", "application/json"),
+    (b"[]", "application/json"),
+    (b'"text"', "application/json"),
+    (b"{}", "application/json"),
+    (b'{"field": 5, "value": ["x"], "index": "1", "action": 3, "rows": "x"}',
+     "application/json"),
+    (b'{"field": "area", "value": {"a": 1}, "open": "yes"}', "application/json"),
+    (b'{"field": "approvals", "action": "add", "index": true}', "application/json"),
+    (b'{"rows": [{"id": "x", "cells": [1]}]}', "application/json"),
+    (b'{"rows": [{"id": 0}]}', "application/json"),
+]
+
+
+def test_every_write_route_answers_a_bad_body_with_400_not_500(folder: Path,
+                                                               served: str) -> None:
+    routes = write_routes(folder)
+    assert f"/a/{NAME}/change" in routes and f"/a/{NAME}/budget/0/save" in routes
+    before = {p: p.read_bytes() for p in (folder / NAME).rglob("*") if p.is_file()}
+    csrf = token(served)
+    for route in routes:
+        for body, kind in BAD_BODIES:
+            status, text, content_type = post_raw(served + route, body, kind, csrf)
+            assert status < 500, (route, body, kind, text)
+            if status == 400:
+                assert content_type.startswith("application/json"), (route, body)
+                assert json.loads(text)["error"] and "Traceback" not in text
+            if body[:1] != b"{" or kind != "application/json" or b"\xff" in body:
+                assert status == 400, (route, body, kind, status, text)
+    assert {p: p.read_bytes() for p in (folder / NAME).rglob("*") if p.is_file()} == before

@@ -45,6 +45,15 @@ class UnknownAgreementError(Exception):
     """A name that is not one of the folder's agreements."""
 
 
+class BadRequestError(Exception):
+    """A write whose body is not the JSON its route takes: answered 400, with what was wrong."""
+
+
+# A change's answers and the JSON type each must have (the page script sends these).
+CHANGE_TYPES: dict[str, type] = {"field": str, "value": str, "checked": bool, "open": bool,
+                                 "note": str}
+
+
 class Workspace:
     """The folder served, the agreements in it and those open for editing."""
 
@@ -107,6 +116,21 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
                 origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}"):
             raise PermissionError
 
+    async def written(request: Request) -> dict[str, Any]:
+        """A write's body, once its token is checked: a JSON object, or a 400 saying what is
+        wrong (never Starlette's 500 for a body it cannot read)."""
+        writer(request)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise BadRequestError("send the change as JSON (Content-Type: application/json)")
+        try:
+            body = await request.json()
+        except ValueError:  # not JSON, or not UTF-8
+            raise BadRequestError("the change sent is not readable JSON") from None
+        if not isinstance(body, dict):
+            raise BadRequestError("the change sent is not a JSON object ({...})")
+        return body
+
     async def front(request: Request) -> Response:
         agreements = [summarise(name, path, workspace.build_dir)
                       for name, path in find_agreements(workspace.folder).items()]
@@ -129,10 +153,11 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             form=editing.form(), state=editing.state))
 
     async def change(request: Request) -> Response:
-        writer(request)
-        body = await request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("field"), str):
-            return JSONResponse({"error": "expected {field, value}"}, 400)
+        body = await written(request)
+        if not isinstance(body.get("field"), str) or any(
+                key in body and type(body[key]) is not kind for key, kind in CHANGE_TYPES.items()):
+            raise BadRequestError("expected {field: text, value: text, checked: true/false, "
+                                  "open: true/false, note: text}")
         return await with_agreement(request, lambda editing: JSONResponse(
             workspace.state_json(editing, editing.change(body["field"], body)),
             headers=_HEADERS))
@@ -152,21 +177,19 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
         return work
 
     async def change_list(request: Request) -> Response:
-        writer(request)
-        body = await request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("field"), str) \
-                or not isinstance(body.get("action"), str) \
+        body = await written(request)
+        if not isinstance(body.get("field"), str) or not isinstance(body.get("action"), str) \
                 or type(body.get("index", 0)) is not int:
-            return JSONResponse({"error": "expected {field, action, index}"}, 400)
+            raise BadRequestError("expected {field: text, action: text, index: a whole number}")
         body.setdefault("index", 0)
         return await with_agreement(request, list_changed(body))
 
     async def save(request: Request) -> Response:
-        writer(request)
+        await written(request)
         return await with_agreement(request, saved)
 
     async def reload(request: Request) -> Response:
-        writer(request)
+        await written(request)
         return await with_agreement(request, lambda editing: JSONResponse(
             workspace.state_json(editing, editing.reload()), headers=_HEADERS))
 
@@ -188,30 +211,25 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
                                   state=editing.state, keys=editing.partner_keys())
         return await with_agreement(request, page)
 
-    async def grid_rows(request: Request) -> list[dict[str, Any]] | None:
-        """The grid's rows from the request: [{id, cells}], or None if they are not that."""
-        body = await request.json()
-        rows = body.get("rows") if isinstance(body, dict) else None
+    async def grid_rows(request: Request) -> list[dict[str, Any]]:
+        """The grid's rows from the request: [{id, cells}], or 400 if they are not that."""
+        body = await written(request)
+        rows = body.get("rows")
         if not isinstance(rows, list) or len(rows) > MAX_ROWS or not all(
                 isinstance(r, dict) and (r.get("id") is None or type(r.get("id")) is int)
                 and isinstance(r.get("cells"), list) and len(r["cells"]) <= MAX_COLUMNS
                 and all(isinstance(c, str) for c in r["cells"]) for r in rows):
-            return None
+            raise BadRequestError("expected {rows: [{id: a whole number or null, cells: "
+                                  "[text, ...]}, ...]}")
         return [{"id": r.get("id"), "cells": r["cells"]} for r in rows]
 
     async def budget_change(request: Request) -> Response:
-        writer(request)
         index, rows = request.path_params["index"], await grid_rows(request)
-        if rows is None:
-            return JSONResponse({"error": "expected {rows: [{id, cells}]}"}, 400)
         return await with_agreement(request, lambda editing: JSONResponse(
             budget_json(editing, index, editing.change_budget(index, rows)), headers=_HEADERS))
 
     async def budget_save(request: Request) -> Response:
-        writer(request)
         index, rows = request.path_params["index"], await grid_rows(request)
-        if rows is None:
-            return JSONResponse({"error": "expected {rows: [{id, cells}]}"}, 400)
 
         def save_table(editing: Editing) -> Response:
             state = editing.change_budget(index, rows)
@@ -277,6 +295,9 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
         return Response("refused: this page's token is missing or wrong; reload the page", 403,
                         headers=_HEADERS)
 
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": str(exc)}, 400, headers=_HEADERS)
+
     async def problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, S75Error)
         return JSONResponse({"error": "\n".join(f.message for f in exc.findings)}, 409,
@@ -299,7 +320,8 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
-        exception_handlers={UnknownAgreementError: not_found, PermissionError: refused, S75Error: problem},
+        exception_handlers={UnknownAgreementError: not_found, PermissionError: refused,
+                            S75Error: problem, BadRequestError: bad_request},
         lifespan=lifespan,
     )
     return app
