@@ -622,3 +622,26 @@ def test_every_write_route_answers_a_bad_body_with_400_not_500(folder: Path,
             if body[:1] != b"{" or kind != "application/json" or b"\xff" in body:
                 assert status == 400, (route, body, kind, status, text)
     assert {p: p.read_bytes() for p in (folder / NAME).rglob("*") if p.is_file()} == before
+
+
+def test_a_redline_without_history_is_a_page_and_its_link_is_hidden(folder: Path,
+                                                                    served: str) -> None:
+    import subprocess
+
+    page = call(f"{served}/a/{NAME}")[1]
+    assert 'id="download-redline"' not in page and "No redline: not in git" in page
+    status, text, headers = call(f"{served}/a/{NAME}/download/redline")  # the old link, kept
+    assert status == 409 and headers["content-type"].startswith("text/html")
+    assert "<h1>No redline</h1>" in text and "not in a git repository" in text
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    assert "No redline: no commit yet" in call(f"{served}/a/{NAME}")[1]
+    text = call(f"{served}/a/{NAME}/download/redline")[1]
+    assert "No commit has touched this folder" in text
+    _commit(folder, "First draft")
+    assert 'id="download-redline"' in call(f"{served}/a/{NAME}")[1]
+    status, text, _ = call(f"{served}/a/{NAME}/download/redline?rev=<b>x</b>")
+    assert status == 409 and "choose a version from the folder" in text and "<b>x</b>" not in text
+    change(served, {"field": "termination.notice", "value": "six moons"}, token(served))
+    status, text, headers = call(f"{served}/a/{NAME}/download/docx")
+    assert status == 409 and headers["content-type"].startswith("text/html")
+    assert "<h1>No .docx</h1>" in text and "correct them first" in text

@@ -77,9 +77,9 @@ class Workspace:
                 self.open[name] = Editing(found)
             return self.open[name]
 
-    def page(self, template: str, **context: Any) -> HTMLResponse:
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.pages.get_template(template).render(csrf=self.token, **context)
-        return HTMLResponse(html, headers=_HEADERS)
+        return HTMLResponse(html, status, headers=_HEADERS)
 
     def fragment(self, template: str, **context: Any) -> str:
         return self.pages.get_template(template).render(**context)
@@ -150,7 +150,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
     async def agreement(request: Request) -> Response:
         return await with_agreement(request, lambda editing: workspace.page(
             "agreement.html", name=request.path_params["name"], editing=editing,
-            form=editing.form(), state=editing.state))
+            form=editing.form(), state=editing.state, commits=history(editing.folder)))
 
     async def change(request: Request) -> Response:
         body = await written(request)
@@ -268,10 +268,19 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
                                   old=old or "", new=query.get("new", ""))
         return await with_agreement(request, page)
 
-    def downloaded(fmt: str, rev: str | None) -> Callable[[Editing], Response]:
+    def downloaded(fmt: str, rev: str | None, name: str) -> Callable[[Editing], Response]:
+        """The download, or a page saying why not (a link followed wants a page, not JSON)."""
         def send(editing: Editing) -> Response:
-            filename, data = editing.redline(chosen(editing, rev) or "HEAD") \
-                if fmt == "redline" else editing.download(fmt)
+            heading = "No redline" if fmt == "redline" else f"No .{fmt}"
+            if fmt == "redline" and not (commits := history(editing.folder)):
+                return workspace.page("problem.html", status=409, name=name, heading=heading,
+                                      no_history=True, commits=commits, messages=[])
+            try:
+                filename, data = editing.redline(chosen(editing, rev) or "HEAD") \
+                    if fmt == "redline" else editing.download(fmt)
+            except S75Error as exc:
+                return workspace.page("problem.html", status=409, name=name, heading=heading,
+                                      messages=[f.message for f in exc.findings])
             return Response(data, media_type=DOWNLOADS[fmt], headers={
                 **_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
         return send
@@ -280,7 +289,8 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
         fmt = request.path_params["fmt"]
         if fmt not in DOWNLOADS:
             return Response("no such format", 404)
-        return await with_agreement(request, downloaded(fmt, request.query_params.get("rev")))
+        return await with_agreement(request, downloaded(fmt, request.query_params.get("rev"),
+                                                        request.path_params["name"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
