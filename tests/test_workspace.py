@@ -645,3 +645,28 @@ def test_a_redline_without_history_is_a_page_and_its_link_is_hidden(folder: Path
     status, text, headers = call(f"{served}/a/{NAME}/download/docx")
     assert status == 409 and headers["content-type"].startswith("text/html")
     assert "<h1>No .docx</h1>" in text and "correct them first" in text
+
+
+def test_the_budget_grid_totals_by_financial_year_to_the_penny(folder: Path,
+                                                               served: str) -> None:
+    from playwright.sync_api import expect
+
+    with browser_page() as page:
+        page.goto(f"{served}/a/{NAME}/budget/0")
+        years = page.locator("#year-totals tr")
+        expect(years).to_have_count(1)
+        expect(years.nth(0)).to_have_text("2022/23£190,585,000.00")
+        page.click("#add-row")
+        expect(page.locator('[aria-label="row 7 year"]')).to_have_value("2022/23")
+        page.locator('[aria-label="row 7 partner"]').fill("council")
+        page.locator('[aria-label="row 7 year"]').fill("2023/24")
+        # past 2**53 pence: a floating point sum would lose the penny
+        page.locator('[aria-label="row 7 amount"]').fill("£123,456,789,012,345.67")
+        expect(years).to_have_count(2)
+        expect(years.nth(0)).to_have_text("2022/23£190,585,000.00")
+        expect(years.nth(1)).to_have_text("2023/24£123,456,789,012,345.67")
+        expect(page.locator("#total")).to_have_text("£123,456,979,597,345.67")
+        expect(page.locator("#totals tr").nth(0)).to_have_text("council£123,456,886,012,345.67")
+        page.locator('[aria-label="row 2 year"]').fill("2023/24")
+        expect(years.nth(0)).to_have_text("2022/23£168,585,000.00")
+        expect(years.nth(1)).to_have_text("2023/24£123,456,811,012,345.67")

@@ -39,10 +39,28 @@
     }));
   }
 
+  // The lines of a totals table: one for each key of ``sums``, in the order first met.
+  function showLines(id, sums) {
+    const lines = document.getElementById(id);
+    lines.replaceChildren();
+    for (const [key, value] of sums) {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      const td = document.createElement("td");
+      th.textContent = key;
+      td.textContent = money(value);
+      td.className = "money";
+      tr.append(th, td);
+      lines.appendChild(tr);
+    }
+  }
+
   function totals() {
     const amount = columns.indexOf("amount");
     const partner = columns.indexOf("partner");
+    const year = columns.indexOf("year");
     const byPartner = new Map();
+    const byYear = new Map();  // financial years as the table writes them, in its order
     let total = 0n;
     let skipped = 0;
     for (const tr of body.rows) {
@@ -55,19 +73,11 @@
       total += value;
       const key = (cells[partner] || "").trim() || "(no partner)";
       byPartner.set(key, (byPartner.get(key) || 0n) + value);
+      const when = (year < 0 ? "" : (cells[year] || "").trim()) || "(no year)";
+      byYear.set(when, (byYear.get(when) || 0n) + value);
     }
-    const lines = document.getElementById("totals");
-    lines.replaceChildren();
-    for (const [key, value] of byPartner) {
-      const tr = document.createElement("tr");
-      const th = document.createElement("th");
-      const td = document.createElement("td");
-      th.textContent = key;
-      td.textContent = money(value);
-      td.className = "money";
-      tr.append(th, td);
-      lines.appendChild(tr);
-    }
+    showLines("totals", byPartner);
+    showLines("year-totals", byYear);
     document.getElementById("total").textContent = money(total);
     document.getElementById("not-counted").textContent = skipped
       ? skipped + " amount(s) not counted: not an amount of money" : "";
