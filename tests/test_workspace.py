@@ -670,3 +670,75 @@ def test_the_budget_grid_totals_by_financial_year_to_the_penny(folder: Path,
         page.locator('[aria-label="row 2 year"]').fill("2023/24")
         expect(years.nth(0)).to_have_text("2022/23£168,585,000.00")
         expect(years.nth(1)).to_have_text("2023/24£123,456,811,012,345.67")
+
+
+def test_risk_shares_take_and_lose_partners_through_the_round_trip_writer(
+        folder: Path, served: str) -> None:
+    file = folder / NAME / "agreement.yaml"
+    before = file.read_text(encoding="utf-8")
+    csrf = token(served)
+
+    def mapped(action: str, key: Any) -> tuple[int, dict[str, Any]]:
+        status, text, _ = call(f"{served}/a/{NAME}/map", {
+            "field": "risk_share.shares", "action": action, "key": key}, X_CSRF_Token=csrf)
+        return status, json.loads(text)
+
+    status, state = mapped("remove", "ccg")
+    assert status == 200 and 'data-field="risk_share.shares.ccg"' not in state["form"]
+    messages = [f["message"] for f in state["fields"]["risk_share.shares"]]
+    assert "risk shares add up to 51%, not 100%" in messages  # as s75docs check says
+    offered = state["form"].split('class="new-key"', 1)[1].split("</select>", 1)[0]
+    assert "<option>ccg</option>" in offered and "council" not in offered
+    status, state = mapped("add", "ccg")
+    assert status == 200 and 'data-field="risk_share.shares.ccg"' in state["form"]
+    assert 'class="new-key"' not in state["form"].split('data-field="risk_share.shares"')[1] \
+        .split("</fieldset>")[0]  # every partner has a share: nothing left to add
+    assert "percentage" in state["fields"]["risk_share.shares.ccg"][0]["message"]
+    state = change(served, {"field": "risk_share.shares.ccg", "value": "49%"}, csrf)
+    assert "risk_share.shares" not in state["fields"] and "the CCG: 49%" in state["preview"]
+    for key in ("council", "nobody"):  # refused at the field, nothing changed
+        status, state = mapped("add", key)
+        assert status == 200 and "not changed" in state["fields"]["risk_share.shares"][0][
+            "message"]
+    assert mapped("remove", "nobody")[0] == 200
+    assert mapped("add", 5)[0] == 400 and mapped("swap", "ccg")[0] == 409
+    assert call(f"{served}/a/{NAME}/map", {"field": "area", "action": "add", "key": "ccg"},
+                X_CSRF_Token=csrf)[0] == 409  # not a mapping
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    assert file.read_text(encoding="utf-8") == before  # out and back in: the file as it was
+    mapped("remove", "council")
+    mapped("remove", "ccg")
+    state = change(served, {"field": "termination.notice", "value": "6 months"}, csrf)
+    assert any("needs 'shares'" in f["message"] for f in state["fields"]["risk_share"])
+    assert call(f"{served}/a/{NAME}/save", {}, X_CSRF_Token=csrf)[0] == 200
+    after = file.read_text(encoding="utf-8")
+    assert "  shares:" not in after and "    council: 51%" not in after
+    assert sorted(set(before.splitlines()) - set(after.splitlines())) == [
+        "    ccg: 49%", "    council: 51%", "  shares:"]
+
+
+def test_a_drafter_gives_a_partner_a_risk_share_in_the_browser(folder: Path,
+                                                               served: str) -> None:
+    from playwright.sync_api import expect
+
+    with browser_page() as page:
+        page.goto(f"{served}/a/{NAME}")
+        shares = page.locator('[data-field="risk_share.shares"]')
+        page.click('[aria-label="remove risk_share.shares.ccg"]')
+        expect(shares.locator(":scope > .messages")).to_contain_text(
+            "risk shares add up to 51%, not 100%")
+        expect(page.locator('[data-field="risk_share.shares.ccg"]')).to_have_count(0)
+        expect(shares.locator(".new-key")).to_have_value("ccg")  # the partner not listed
+        shares.locator('button[data-map-action="add"]').click()
+        entry = page.locator('[data-field="risk_share.shares.ccg"]')
+        expect(entry.locator(".messages")).to_contain_text("give a percentage")
+        expect(entry.locator(".value")).to_be_focused()
+        expect(shares.locator(".new-key")).to_have_count(0)
+        entry.locator(".value").fill("49%")
+        entry.locator(".value").press("Tab")
+        expect(shares.locator(":scope > .messages")).to_be_empty()
+        expect(page.locator("#preview")).to_contain_text("the CCG: 49%")
+        page.click("#save")
+        expect(page.locator("#status")).to_have_text("saved")
+    assert (folder / NAME / "agreement.yaml").read_bytes() == (
+        EXAMPLE / "agreement.yaml").read_bytes()

@@ -168,12 +168,16 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             return JSONResponse({"conflict": asdict(conflict)}, 409, headers=_HEADERS)
         return JSONResponse({"saved": True, "dirty": editing.dirty}, headers=_HEADERS)
 
+    def redrawn(editing: Editing, state: State) -> dict[str, Any]:
+        """A change's outcome with the form drawn again (it has other fields now)."""
+        answer = workspace.state_json(editing, state)
+        answer["form"] = workspace.fragment("form.html", form=editing.form(), state=state)
+        return answer
+
     def list_changed(body: Any) -> Callable[[Editing], Response]:
         def work(editing: Editing) -> Response:
             state = editing.change_list(body["field"], body["action"], body["index"])
-            answer = workspace.state_json(editing, state)
-            answer["form"] = workspace.fragment("form.html", form=editing.form(), state=state)
-            return JSONResponse(answer, headers=_HEADERS)
+            return JSONResponse(redrawn(editing, state), headers=_HEADERS)
         return work
 
     async def change_list(request: Request) -> Response:
@@ -183,6 +187,16 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             raise BadRequestError("expected {field: text, action: text, index: a whole number}")
         body.setdefault("index", 0)
         return await with_agreement(request, list_changed(body))
+
+    async def change_map(request: Request) -> Response:
+        body = await written(request)
+        if not all(isinstance(body.get(k), str) for k in ("field", "action", "key")):
+            raise BadRequestError("expected {field: text, action: text, key: text}")
+
+        def work(editing: Editing) -> Response:
+            state = editing.change_map(body["field"], body["action"], body["key"])
+            return JSONResponse(redrawn(editing, state), headers=_HEADERS)
+        return await with_agreement(request, work)
 
     async def save(request: Request) -> Response:
         await written(request)
@@ -320,6 +334,7 @@ def create_app(folder: Path, build_dir: Path = Path("build"),
             Route("/a/{name}", agreement),
             Route("/a/{name}/change", change, methods=["POST"]),
             Route("/a/{name}/list", change_list, methods=["POST"]),
+            Route("/a/{name}/map", change_map, methods=["POST"]),
             Route("/a/{name}/save", save, methods=["POST"]),
             Route("/a/{name}/reload", reload, methods=["POST"]),
             Route("/a/{name}/download/{fmt}", download),

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from s75docs.constants import AGREEMENT_PARTNER_FIELDS, PACKAGE
+from s75docs.constants import AGREEMENT_PARTNER_FIELDS, KEYS, PACKAGE
 from s75docs.errors import format_path
 from s75docs.model.agreement import Agreement, OpenPoint
 
@@ -47,8 +47,17 @@ class FormField:
     is_open: bool = False
     note: str = ""
     children: list[FormField] = field(default_factory=list)
-    role: Literal["", "list", "item"] = ""  # a list of groups (items added, removed, moved)
-    item_type: Any = None  # for a list: the model of its items, for a new one
+    # a list of groups (items added, removed, moved) and its items; a mapping whose keys are
+    # chosen (partners, clause families: entries added and removed) and its entries
+    role: Literal["", "list", "item", "map", "entry"] = ""
+    item_type: Any = None  # for a list: the model of its items, for a new one; a map: values
+    key_choices: tuple[str, ...] = ()  # for a map: every key it may take
+
+    @property
+    def free_keys(self) -> tuple[str, ...]:
+        """A map's keys not yet given, for the drafter to add one."""
+        given = {child.path[-1] for child in self.children}
+        return tuple(key for key in self.key_choices if key not in given)
 
     @property
     def name(self) -> str:
@@ -143,8 +152,16 @@ def _field(path: PathKey, tp: Any, value: Any, keys: tuple[str, ...],
     elif origin is dict:
         made.kind = "group"
         mapping = value if isinstance(value, dict) else {}
-        made.children = [FormField((*path, key), "text", value=_shown(v))
-                         for key, v in mapping.items()]
+        key_type, value_type = (_unwrap(t) for t in get_args(target))
+        boolean = value_type is bool
+        made.children = [FormField((*path, str(key)), "bool" if boolean else "text",
+                                   value="" if boolean else _shown(v), checked=v is True,
+                                   role="entry") for key, v in mapping.items()]
+        made.key_choices = _map_keys(path, key_type, keys)
+        made.role, made.item_type = ("map" if made.key_choices else ""), value_type
+        if not made.key_choices:  # keys the drafter names: their values edited, no more
+            for child in made.children:
+                child.role = ""
     elif target is bool:
         made.kind, made.checked = "bool", bool(value)
     elif target is dt.date:
@@ -157,6 +174,23 @@ def _field(path: PathKey, tp: Any, value: Any, keys: tuple[str, ...],
     if made.kind not in ("group", "lines") and not made.is_open:
         made.value = _shown(value)
     return [made]
+
+
+def _map_keys(path: PathKey, key_type: Any, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys a mapping may take: the partners' for one keyed by partner (a risk share), an
+    enumeration's values; none when the keys are the drafter's own words."""
+    if _names_partner((*path, KEYS)) is not None:
+        return keys
+    if isinstance(key_type, type) and issubclass(key_type, Enum):
+        return tuple(str(e.value) for e in key_type)
+    return ()
+
+
+def new_entry(found: FormField) -> Any:
+    """A new entry's value: off for a tick box (the drafter ticks it), else none (``null``, so
+    that the value typed later is written plain), for the checks to say at the field what it
+    must hold (a percentage for a risk share)."""
+    return False if found.item_type is bool else None
 
 
 def answer(found: FormField, submitted: dict[str, Any]) -> tuple[bool, Any]:

@@ -41,7 +41,15 @@ from s75docs.web.budgets import (
     read_text_bom,
     table_text,
 )
-from s75docs.web.forms import FormField, PathKey, answer, build_form, new_item, partner_keys
+from s75docs.web.forms import (
+    FormField,
+    PathKey,
+    answer,
+    build_form,
+    new_entry,
+    new_item,
+    partner_keys,
+)
 from s75docs.write.html import write_html
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -189,6 +197,29 @@ class Editing:
             return self._refused(name, "; ".join(f.message for f in exc.findings))
         self.text = text
         self._fields = self._named_fields()  # before the findings are placed at them
+        return self._changed(text)
+
+    def change_map(self, name: str, action: str, key: str) -> State:
+        """Add an entry to a mapping keyed by partner (a risk share) or by a fixed list of
+        words (clauses), or remove one; the form then has other fields, so it is drawn again."""
+        found = self._fields.get(name)
+        if found is None or found.role != "map" or action not in MAP_ACTIONS:
+            raise S75Error(Finding("error", f"no mapping {name!r} in this form to {action}",
+                                   self.display, code="usage"))
+        given = {child.path[-1] for child in found.children}
+        if action == "remove" and key not in given:
+            return self._refused(name, f"there is no entry for {key!r} to remove")
+        if action == "add" and key in given:
+            return self._refused(name, f"there is already an entry for {key!r}")
+        if action == "add" and key not in found.key_choices:
+            return self._refused(name, f"{key!r} is not one of {', '.join(found.key_choices)}")
+        try:
+            text = _map_edited(self._editable(), found, action, key)
+        except S75Error as exc:
+            self._recompose()
+            return self._refused(name, "; ".join(f.message for f in exc.findings))
+        self.text = text
+        self._fields = self._named_fields()
         return self._changed(text)
 
     def _refused(self, name: str, message: str) -> State:
@@ -393,6 +424,27 @@ def _list_edited(file: YamlFile, found: FormField, action: str, index: int,
         file.delete(path if count == 1 else (*path, index))  # the last one: the list goes
     else:
         file.swap(path, index, other)
+    return file.text()
+
+
+MAP_ACTIONS = ("add", "remove")
+
+
+def _map_edited(file: YamlFile, found: FormField, action: str, key: str) -> str:
+    """The file's text with ``key`` added to the mapping ``found`` (at its end, its value
+    empty for the checks to ask for) or removed from it; the last entry takes the mapping."""
+    path = found.path
+    parent = file.get(path[:-1])
+    mapping = parent.get(path[-1]) if isinstance(parent, dict) else None
+    count = len(mapping) if isinstance(mapping, dict) else 0
+    if action == "remove":
+        file.delete(path if count == 1 else (*path, key))
+    elif count:
+        file.add(path, key, new_entry(found))
+    else:  # absent, empty or ``{}``: written afresh as a block
+        if isinstance(parent, dict) and path[-1] in parent:
+            file.delete(path)
+        file.add(path[:-1], str(path[-1]), {key: new_entry(found)})
     return file.text()
 
 

@@ -55,6 +55,35 @@
     if (code === 200) show(state);
   });
 
+  // A change that adds or removes fields: the server draws the form again.
+  async function redraw(action, body) {
+    status.textContent = "checking…";
+    const [code, state] = await post(action, body);
+    status.textContent = code === 200 ? "" : state.error || "not changed";
+    if (code !== 200) return null;
+    const form = document.getElementById("agreement-form");
+    const scrolled = form.scrollTop;
+    form.innerHTML = state.form;  // escaped by the server
+    form.scrollTop = scrolled;
+    show(state);
+    return form;
+  }
+
+  // A mapping keyed by partner (a risk share) or by clause: add an entry, or remove one.
+  document.getElementById("agreement-form").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-map-action]");
+    if (!button) return;
+    const map = button.closest('fieldset[data-role="map"]');
+    const action = button.dataset.mapAction;
+    const key = action === "add" ? map.querySelector(":scope > .map-add .new-key").value
+      : button.dataset.key;
+    const form = await redraw("map", {field: map.dataset.field, action: action, key: key});
+    if (form && action === "add") {  // the new entry, ready to type
+      const added = form.querySelector('[data-field="' + CSS.escape(map.dataset.field + "." + key) + '"] .value');
+      if (added) { added.scrollIntoView({block: "nearest"}); added.focus(); }
+    }
+  });
+
   // Lists of groups: add an item, or remove or move one; the server draws the form again.
   document.getElementById("agreement-form").addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-list-action]");
@@ -63,15 +92,8 @@
     const group = button.closest("fieldset[data-role]");
     const list = action === "add" ? group : group.parentElement.closest('fieldset[data-role="list"]');
     const index = action === "add" ? 0 : Number(group.dataset.field.match(/\[(\d+)\]$/)[1]);
-    status.textContent = "checking…";
-    const [code, state] = await post("list", {field: list.dataset.field, action: action, index: index});
-    status.textContent = code === 200 ? "" : state.error || "not changed";
-    if (code !== 200) return;
-    const form = document.getElementById("agreement-form");
-    const scrolled = form.scrollTop;
-    form.innerHTML = state.form;  // escaped by the server
-    form.scrollTop = scrolled;
-    show(state);
+    const form = await redraw("list", {field: list.dataset.field, action: action, index: index});
+    if (!form) return;
     if (action === "add") {  // the new item: in view, its first answer ready to type
       const items = form.querySelectorAll('[data-field="' + CSS.escape(list.dataset.field) +
         '"] > fieldset[data-role="item"]');
