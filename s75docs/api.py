@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from s75docs.batch import Result
     from s75docs.load.folder import Loaded
     from s75docs.versions.compare import Comparison
+    from s75docs.versions.gitrev import Commit
     from s75docs.versions.succession import Succeeded
 
 
@@ -62,6 +63,14 @@ def diff(old: Path, new: Path | None = None, *, rev: str | None = None,
 
     new_or_rev(new, rev)
     return compare(old, new, rev, templates)
+
+
+def history(path: Path | str) -> list[Commit] | None:
+    """The git commits that touched an agreement folder, newest first (None: not in git);
+    ``diff(path, rev=f"{old.sha}..{new.sha}")`` says in plain words what changed between two."""
+    from s75docs.versions.gitrev import history as log
+
+    return log(Path(path))
 
 
 def vary(old: Path, new: Path, variation_date: dt.date, out_dir: Path, *,
@@ -132,5 +141,5 @@ def serve(folder: Path | str = ".", *, port: int = 8075, open_browser: bool = Tr
         ready=ready)
 
 
-__all__ = ["build", "check_agreement", "diff", "git_setup", "load_agreement", "redline",
+__all__ = ["build", "check_agreement", "diff", "git_setup", "history", "load_agreement", "redline",
            "serve", "succeed", "textconv", "vary"]

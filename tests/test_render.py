@@ -78,3 +78,21 @@ def test_firm_templates_override_built_in_ones(tmp_path: Path) -> None:
     firm.mkdir()
     (firm / "agreement.md.j2").write_text("# Ours {.body}\n", encoding="utf-8")
     assert render_template("agreement.md.j2", {}, template_dirs([firm])) == "# Ours {.body}\n"
+
+
+def test_a_template_edited_added_or_removed_in_a_long_lived_process_is_read_afresh(
+        tmp_path: Path) -> None:
+    """The workspace renders for hours: a firm's template edited meanwhile is used at once."""
+    firm = tmp_path / "firm"
+    (firm / "body").mkdir(parents=True)
+    page = firm / "agreement.md.j2"
+    page.write_text('{% include "body/x.md.j2" %}', encoding="utf-8")
+    (firm / "body" / "x.md.j2").write_text("one\n", encoding="utf-8")
+    assert render_template("agreement.md.j2", {}, template_dirs([firm])) == "one\n"
+    (firm / "body" / "x.md.j2").write_text("three\n", encoding="utf-8")  # same folder, new size
+    assert render_template("agreement.md.j2", {}, template_dirs([firm])) == "three\n"
+    (firm / "body" / "x.md.j2").unlink()
+    with pytest.raises(S75Error, match="template not found"):
+        render_template("agreement.md.j2", {}, template_dirs([firm]))
+    (firm / "body" / "x.md.j2").write_text("four\n", encoding="utf-8")
+    assert render_template("agreement.md.j2", {}, template_dirs([firm])) == "four\n"

@@ -104,3 +104,17 @@ def test_an_item_is_appended_to_a_list_or_the_list_added() -> None:
     assert removed == []
     assert added == ["  - partner: icb", "    note: added", "variations:",
                      "  - date: 2023-04-01", '    description: "yes"']
+
+
+def test_swapping_list_items_moves_their_lines_and_comments_only() -> None:
+    text = ("items:\n  # about a\n  - name: a\n    note: x\n\n  - name: b\n"
+            "  # about c\n  - name: c\nafter: 1")
+    doc = YamlFile(text, "t.yaml")
+    doc.swap(("items",), 1, 2)
+    assert doc.text() == ("items:\n  # about a\n  - name: a\n    note: x\n\n  # about c\n"
+                          "  - name: c\n  - name: b\nafter: 1")
+    doc = YamlFile("items:\n  - a\n  - b", "t.yaml")
+    doc.swap(("items",), 0, 1)
+    assert doc.text() == "items:\n  - b\n  - a" and doc.data == {"items": ["b", "a"]}
+    with pytest.raises(S75Error):
+        YamlFile("items: [a, b]\n", "t.yaml").swap(("items",), 0, 1)

@@ -15,6 +15,7 @@ are judged the same way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,13 +76,19 @@ def load_map(dirs: list[Path]) -> list[MapItem]:
     for folder in dirs:
         path = folder / MAP_FILE
         if path.is_file():
-            source = load_yaml(path, display=str(path))
-            try:
-                return [MapItem.model_validate(entry) for entry in source.data or []]
-            except (ValidationError, TypeError) as exc:
-                raise S75Error(Finding("error", f"statute map is not valid: {exc}",
-                                       str(path), code="compliance")) from exc
+            info = path.stat()
+            return list(_read_map(path, info.st_mtime_ns, info.st_size, info.st_ino))
     raise S75Error(Finding("error", f"no {MAP_FILE} in the template folders", code="compliance"))
+
+
+@functools.lru_cache(maxsize=16)  # read again when the file changes (its stat says so)
+def _read_map(path: Path, mtime_ns: int, size: int, inode: int) -> tuple[MapItem, ...]:
+    source = load_yaml(path, display=str(path))
+    try:
+        return tuple(MapItem.model_validate(entry) for entry in source.data or [])
+    except (ValidationError, TypeError) as exc:
+        raise S75Error(Finding("error", f"statute map is not valid: {exc}",
+                               str(path), code="compliance")) from exc
 
 
 def _where(document: Document, label: str) -> str | None:

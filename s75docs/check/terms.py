@@ -11,6 +11,7 @@ agreement never uses it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,10 +81,7 @@ def undefined_terms(document: Document, data: BaseModel,
         for block in part.blocks:
             if block.kind == "heading" or (block.kind == "clause" and block.level == 1):
                 continue
-            text = _legislation(block.plain())
-            text = covered.sub("\u00a7", text) if covered else text
-            for match in _CANDIDATE.finditer(text):
-                term = match.group(1).strip()
+            for term in _candidates(block.plain(), covered):
                 if term in found or term in _STRUCTURE:
                     continue
                 if term not in in_data:
@@ -91,6 +89,15 @@ def undefined_terms(document: Document, data: BaseModel,
                 if not in_data[term]:
                     found.setdefault(term)
     return list(found)
+
+
+@functools.lru_cache(maxsize=8192)  # pure: a long-lived process (the workspace) meets the same
+def _candidates(text: str, covered: re.Pattern[str] | None) -> tuple[str, ...]:
+    """The words of one block that read like defined terms, Acts' titles and the terms
+    ``covered`` left out."""
+    text = _legislation(text)
+    text = covered.sub("\u00a7", text) if covered else text
+    return tuple(match.group(1).strip() for match in _CANDIDATE.finditer(text))
 
 
 def _legislation(text: str) -> str:

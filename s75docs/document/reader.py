@@ -14,6 +14,7 @@ Conventions in the templates' Markdown (see templates/README.md):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -61,6 +62,22 @@ def markdown_parser() -> MarkdownIt:
 
 
 _PARSER = markdown_parser()
+# Where the Markdown may be cut into pieces read apart: a heading after a blank line, where
+# every block before it has ended. The pieces give the same tokens as the whole.
+_PIECE = re.compile(r"(?<=\n\n)(?=#{1,3} )")
+
+
+@functools.lru_cache(maxsize=1024)
+def _piece_tokens(piece: str) -> tuple[Token, ...]:
+    return tuple(_PARSER.parse(piece))
+
+
+def read_tokens(markdown: str) -> list[Token]:
+    """The Markdown's tokens, read heading by heading and remembered: a long-lived process (the
+    workspace, after an edit) reads again only the sections whose text changed. The reader
+    never changes a token, so one may be shared."""
+    return [token for piece in _PIECE.split(markdown) if piece
+            for token in _piece_tokens(piece)]
 
 
 @dataclass
@@ -122,7 +139,7 @@ def _trim(spans: list[Span]) -> None:
 def parse(markdown: str, *, source: str = "rendered agreement") -> Document:
     """Markdown (from the templates) to parts and blocks, quotes curled; numbering is left to
     ``finish``."""
-    tokens = _PARSER.parse(markdown)
+    tokens = read_tokens(markdown)
     parts: list[Part] = []
     part: Part | None = None
     lists: list[str] = []  # "ol" / "ul" stack

@@ -58,7 +58,11 @@ def format_number(counters: list[int], level: int, style: str = "clause") -> tup
 
 
 def _uses(text: str, term: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", text) is not None
+    """Whether ``text`` has ``term`` (or its plural) as words of its own. The pattern starts
+    with the term itself, so that the search skips along the text to it; the check that no
+    letter or hyphen comes before is made after it, looking back past the term."""
+    escaped = re.escape(term)
+    return re.search(rf"{escaped}(?<![\w-]{escaped})s?(?![\w-])", text) is not None
 
 
 def prune_definitions(document: Document) -> None:

@@ -10,6 +10,7 @@ alone: a web address, an email address or a path (a word holding ``://``, ``@``,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -41,6 +42,7 @@ def _curl_words(text: str, before: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=16384)  # pure; a long-lived process (the workspace) meets the same
 def curl(text: str, before: str = "") -> str:
     """``text`` with curly quotes and apostrophes; ``before`` is the character printed before
     it (a quote at the start of a span after a bold word closes)."""

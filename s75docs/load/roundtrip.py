@@ -140,6 +140,38 @@ class YamlFile:
                                              for line in lines), path)
         self.get(path).append(_plain_data(value))
 
+    def swap(self, path: PathKey, first: int, second: int) -> None:
+        """Exchange two items of the block list at ``path``, each moving with its own lines
+        and the comment lines just above it (a comment says what the item below it is)."""
+        node = self._node(path)
+        first, second = sorted((first, second))
+        if not isinstance(node, SequenceNode) or node.flow_style \
+                or not 0 <= first < second < len(node.value):
+            raise self._error(path, "expected two items of a list written as a block")
+        (a_start, a_end), (b_start, b_end) = (self._item_span(path, node, first),
+                                              self._item_span(path, node, second))
+        a_text, b_text = self.source[a_start:a_end], self.source[b_start:b_end]
+        if not b_text.endswith("\n"):  # the last line of a file without a final line break
+            b_text, a_text = b_text + self.newline, a_text.removesuffix("\n").removesuffix("\r")
+        self._edit(a_start, a_end, b_text, path)
+        self._edit(b_start, b_end, a_text, path)
+        items = self.get(path)
+        items[first], items[second] = items[second], items[first]
+
+    def _item_span(self, path: PathKey, node: SequenceNode, index: int) -> tuple[int, int]:
+        """Where one block-list item's lines stand, with the comment lines right above it."""
+        item = node.value[index]
+        dash = self.source.rfind("-", 0, item.start_mark.index)
+        start = self.source.rfind("\n", 0, dash) + 1
+        if self.source[start:dash].strip():
+            raise self._error((*path, index), "cannot move an item that shares its line")
+        while start > 0:
+            above = self.source.rfind("\n", 0, start - 1) + 1
+            if not self.source[above:start].strip().startswith("#"):
+                break
+            start = above
+        return start, _line_end(self.source, _content_end(item, self.source))
+
     def delete(self, path: PathKey) -> None:
         """Remove a mapping entry or a list item with its lines (comments above it stay)."""
         parent = self._node(path[:-1])

@@ -62,7 +62,9 @@ Bool = StrictBool
 
 
 def _percent(value: object) -> Decimal:
-    text = str(value).strip().removesuffix("%").strip()
+    text = "" if value is None else str(value).strip().removesuffix("%").strip()
+    if not text:  # a share just added in the workspace, say: ask for one, not for money
+        raise ValueError("give a percentage between 0 and 100, such as 49%")
     amount = parse_money(text)
     if not 0 <= amount <= 100:
         raise ValueError(f"{value!r} is not a percentage between 0 and 100")

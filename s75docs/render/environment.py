@@ -335,15 +335,19 @@ _ENVIRONMENTS: dict[tuple[str, ...], tuple[tuple[object, ...], SandboxedEnvironm
 
 def _folder_state(template_dirs: list[Path]) -> tuple[object, ...]:
     """Every file in the search path with its size and modification time: cheap to take (one
-    ``stat`` a file), and it changes when a template is edited, added or removed."""
+    ``stat`` a file), and it changes when a template is edited, added or removed. Taken before
+    every render, so walked with ``os`` (pathlib's ``rglob`` took twice as long)."""
     state: list[object] = []
     for folder in template_dirs:
-        for path in sorted(folder.rglob("*")):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            state.append((str(path), info.st_size, info.st_mtime_ns, info.st_ino))
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted([*dirs, *files]):
+                path = os.path.join(root, name)
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue
+                state.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
     return tuple(state)
 
 

@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from s75docs.errors import Finding, S75Error
@@ -65,6 +66,36 @@ def folder_at(path: Path, rev: str) -> Iterator[Path]:
         folder = Path(tmp) / relative
         # Keep the folder's own name so that messages and outputs read the same as for the tree.
         yield folder
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit that touched an agreement folder, as a history lists it."""
+
+    sha: str
+    date: str
+    author: str
+    subject: str
+
+    @property
+    def short(self) -> str:
+        return self.sha[:10]
+
+
+def history(path: Path, limit: int = 200) -> list[Commit] | None:
+    """The commits touching the folder ``path``, newest first; None if it is not in git."""
+    try:
+        _git(path, "rev-parse", "--git-dir")
+    except S75Error:
+        return None
+    try:
+        out = _git(path, "log", f"--max-count={limit}", "--date=format:%d %b %Y %H:%M",
+                   "--format=%H%x1f%ad%x1f%an%x1f%s%x1e", "--", ".")
+    except S75Error:  # a repository without commits yet
+        return []
+    records = out.decode("utf-8", "replace").split("\x1e")
+    return [Commit(*fields) for fields in (r.strip("\n").split("\x1f") for r in records)
+            if len(fields) == 4]
 
 
 GITATTRIBUTES_LINE = "*.docx diff=s75docs"

@@ -31,7 +31,25 @@ from s75docs.load.roundtrip import YamlFile
 from s75docs.load.source import read_text
 from s75docs.output.atomic import write_file
 from s75docs.pipeline import Prepared, document_files, prepare, reference_docx
-from s75docs.web.forms import FormField, PathKey, answer, build_form
+from s75docs.versions.diff import ClauseChange
+from s75docs.web.budgets import (
+    WORKBOOK_SUFFIXES,
+    Table,
+    cell_findings,
+    grid_rows,
+    parse_table,
+    read_text_bom,
+    table_text,
+)
+from s75docs.web.forms import (
+    FormField,
+    PathKey,
+    answer,
+    build_form,
+    new_entry,
+    new_item,
+    partner_keys,
+)
 from s75docs.write.html import write_html
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -74,6 +92,28 @@ class Conflict:
     ours: str
 
 
+@dataclass
+class Budget:
+    """A budget table the agreement reads, open in the grid: the text loaded and as edited.
+    A workbook has no table: it is shown read-only."""
+
+    relative: str  # inside the agreement folder, with "/" between the parts
+    display: str  # as findings name it
+    loaded_text: str = ""
+    text: str = ""
+    table: Table | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+    @property
+    def editable(self) -> bool:
+        return self.table is not None
+
+    @property
+    def dirty(self) -> bool:
+        return self.text != self.loaded_text
+
+
 class Editing:
     """One agreement open in the workspace: the loaded text, the changes, a checked copy."""
 
@@ -90,10 +130,11 @@ class Editing:
         self.prepared: Prepared | None = None
         self._form: tuple[str, list[FormField]] = ("", [])
         # Which fields there are and what they take: a change of value changes neither.
-        self._fields = {f.name: f for top in self.form() for f in top.walk()}
+        self._fields = self._named_fields()
         self._composer = ThreadPoolExecutor(max_workers=1)
-        self._next = self._composer.submit(YamlFile, self.text, self.display)
-        self.state = self._refresh()
+        self.budget_files: list[str] = []  # the tables the agreement read, as it loaded
+        self._budgets: dict[str, Budget] = {}
+        self.state = self._changed(self.text)
 
     def form(self) -> list[FormField]:
         """The form filled from the text as it stands, for the page (a change finds its field
@@ -103,6 +144,9 @@ class Editing:
             self._form = (self.text, build_form(data if isinstance(data, dict) else {}))
         return self._form[1]
 
+    def _named_fields(self) -> dict[str, FormField]:
+        return {f.name: f for top in self.form() for f in top.walk()}
+
     def _editable(self) -> YamlFile:
         """The text as it stands, composed for the round-trip writer. ruamel's composer takes a
         tenth of a second, so it is done in the background after each change, while the drafter
@@ -110,9 +154,17 @@ class Editing:
         file = self._next.result()
         return file if file.source == self.text else YamlFile(self.text, self.display)
 
-    def _changed(self, text: str) -> None:
+    def _changed(self, text: str) -> State:
+        """Take the new text, check and render it, then compose it for the next edit: in the
+        background, once the preview is made, so that the two do not share the processor
+        while the drafter waits."""
         self.text = text
-        self._next = self._composer.submit(YamlFile, text, self.display)
+        self.state = self._refresh()
+        self._recompose()
+        return self.state
+
+    def _recompose(self) -> None:
+        self._next = self._composer.submit(YamlFile, self.text, self.display)
 
     def change(self, name: str, submitted: dict[str, Any]) -> State:
         """Apply one field's new answer; a change the file cannot take is refused at the field."""
@@ -127,11 +179,48 @@ class Editing:
         try:
             text = _edited(self._editable(), found.path, *decided)
         except S75Error as exc:
-            self._changed(self.text)  # the composed file may hold half the edit: compose afresh
+            self._recompose()  # the composed file may hold half the edit: compose afresh
             return self._refused(name, "; ".join(f.message for f in exc.findings))
-        self._changed(text)
-        self.state = self._refresh()
-        return self.state
+        return self._changed(text)
+
+    def change_list(self, name: str, action: str, index: int) -> State:
+        """Add an item to a list of groups (partners, approvals ...), or remove or move one;
+        the form then has other fields, so the page draws it again."""
+        found = self._fields.get(name)
+        if found is None or found.role != "list" or action not in LIST_ACTIONS:
+            raise S75Error(Finding("error", f"no list {name!r} in this form to {action}",
+                                   self.display, code="usage"))
+        try:
+            text = _list_edited(self._editable(), found, action, index, self.partner_keys())
+        except S75Error as exc:
+            self._recompose()
+            return self._refused(name, "; ".join(f.message for f in exc.findings))
+        self.text = text
+        self._fields = self._named_fields()  # before the findings are placed at them
+        return self._changed(text)
+
+    def change_map(self, name: str, action: str, key: str) -> State:
+        """Add an entry to a mapping keyed by partner (a risk share) or by a fixed list of
+        words (clauses), or remove one; the form then has other fields, so it is drawn again."""
+        found = self._fields.get(name)
+        if found is None or found.role != "map" or action not in MAP_ACTIONS:
+            raise S75Error(Finding("error", f"no mapping {name!r} in this form to {action}",
+                                   self.display, code="usage"))
+        given = {child.path[-1] for child in found.children}
+        if action == "remove" and key not in given:
+            return self._refused(name, f"there is no entry for {key!r} to remove")
+        if action == "add" and key in given:
+            return self._refused(name, f"there is already an entry for {key!r}")
+        if action == "add" and key not in found.key_choices:
+            return self._refused(name, f"{key!r} is not one of {', '.join(found.key_choices)}")
+        try:
+            text = _map_edited(self._editable(), found, action, key)
+        except S75Error as exc:
+            self._recompose()
+            return self._refused(name, "; ".join(f.message for f in exc.findings))
+        self.text = text
+        self._fields = self._named_fields()
+        return self._changed(text)
 
     def _refused(self, name: str, message: str) -> State:
         refused = Finding("error", f"not changed: {message}", self.display, name)
@@ -143,6 +232,7 @@ class Editing:
         try:
             self.prepared = prepare(self.copy)
             findings = self.prepared.findings
+            self._note_budgets(self.prepared.loaded.files)
         except S75Error as exc:
             findings = exc.findings
         state = State(findings)
@@ -155,6 +245,96 @@ class Editing:
     @property
     def dirty(self) -> bool:
         return self.text != self.loaded_text
+
+    def partner_keys(self) -> tuple[str, ...]:
+        data = yaml.load(self.text, Loader=_LOADER)
+        return partner_keys(data if isinstance(data, dict) else {})
+
+    # --- budget tables ------------------------------------------------------------------------
+
+    def _note_budgets(self, files: list[Path]) -> None:
+        """Remember the budget tables the agreement reads (a table once listed stays listed,
+        so that a table the data cannot read at the moment can still be put right)."""
+        for file in files:
+            if file.suffix.lower() in (".csv", *WORKBOOK_SUFFIXES) \
+                    and file.resolve().is_relative_to(self.copy.resolve()):
+                relative = file.resolve().relative_to(self.copy.resolve()).as_posix()
+                if relative not in self.budget_files:
+                    self.budget_files.append(relative)
+
+    def budget(self, index: int) -> Budget:
+        """The ``index``-th budget table, opened on first use; only tables the agreement reads
+        are named, by their place in that list, never by a path from the request."""
+        if not 0 <= index < len(self.budget_files):
+            raise S75Error(Finding("error", f"no budget table {index + 1}", self.display,
+                                   code="usage"))
+        relative = self.budget_files[index]
+        if relative not in self._budgets:
+            self._budgets[relative] = self._open_budget(relative)
+        return self._budgets[relative]
+
+    def unsaved_budgets(self) -> set[str]:
+        return {relative for relative, budget in self._budgets.items() if budget.dirty}
+
+    def _open_budget(self, relative: str) -> Budget:
+        budget = Budget(relative, str(Path(self.folder.name, relative)))
+        path = self._real(relative)
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            return budget
+        budget.loaded_text, budget.table = parse_table(path, budget.display)
+        budget.rows = grid_rows(budget.table)
+        budget.ends = table_text(budget.table, budget.rows)[1]
+        budget.text = budget.loaded_text  # the grid as loaded is the file as it is
+        copied = self.copy / relative
+        if read_text_bom(copied, budget.display) != budget.text:  # changed since we opened
+            copied.write_text(budget.text, encoding="utf-8", newline="")
+            self.state = self._refresh()
+        return budget
+
+    def _real(self, relative: str) -> Path:
+        """A table's path in the real folder, refused if it is a link or leaves the folder."""
+        path = self.folder / relative
+        if path.is_symlink() or not path.resolve().is_relative_to(self.folder.resolve()):
+            raise S75Error(Finding("error", f"{relative} is a link or leaves the agreement "
+                                   "folder; not opened", self.display))
+        return path
+
+    def change_budget(self, index: int, rows: list[dict[str, Any]]) -> State:
+        """The grid's rows written into the checked copy, checked with the agreement."""
+        budget = self.budget(index)
+        if budget.table is None:
+            raise S75Error(Finding("error", "workbooks are read-only in the workspace",
+                                   budget.display, code="usage"))
+        budget.rows = rows
+        budget.text, budget.ends = table_text(budget.table, rows)
+        (self.copy / budget.relative).write_text(budget.text, encoding="utf-8", newline="")
+        self.state = self._refresh()
+        return self.state
+
+    def budget_findings(self, index: int) -> tuple[dict[str, list[Finding]], list[Finding]]:
+        """Findings about the table by cell ("row:column"), then the rest: those about the
+        table as a whole, and the errors and warnings elsewhere (a stated total that no
+        longer adds up names the schedule, not the table)."""
+        budget = self.budget(index)
+        elsewhere = [f for f in self.state.findings if f.severity in ("error", "warning")
+                     and not (f.file or "").startswith(budget.display)]
+        if budget.table is None:
+            return {}, [f for f in self.state.findings
+                        if (f.file or "").startswith(budget.display)] + elsewhere
+        cells, rest = cell_findings(self.state.findings, budget.display, budget.ends,
+                                    budget.table.header)
+        return cells, rest + elsewhere
+
+    def save_budget(self, index: int) -> Conflict | None:
+        """Write the table, unless it changed on disk since it was loaded."""
+        budget = self.budget(index)
+        path = self._real(budget.relative)
+        disk = read_text_bom(path, budget.display)
+        if disk != budget.loaded_text:
+            return Conflict(disk, budget.text)
+        write_file(path, budget.text.encode("utf-8"))
+        budget.loaded_text = budget.text
+        return None
 
     def save(self) -> Conflict | None:
         """Write the changes to agreement.yaml, unless it changed on disk since it was loaded."""
@@ -169,11 +349,14 @@ class Editing:
         return None
 
     def reload(self) -> State:
-        """Forget the changes and read the file again (after a conflict, say)."""
+        """Forget the changes and read the files again (after a conflict, say)."""
         self.loaded_text = read_text(self.file, display=self.display)
-        self._changed(self.loaded_text)
-        self.state = self._refresh()
-        return self.state
+        for relative in self._budgets:
+            shutil.copyfile(self._real(relative), self.copy / relative)
+        self._budgets.clear()
+        self.text = self.loaded_text
+        self._fields = self._named_fields()
+        return self._changed(self.loaded_text)
 
     def download(self, fmt: str) -> tuple[str, bytes]:
         """The agreement with its unsaved changes as .docx or .pdf: (file name, bytes)."""
@@ -185,12 +368,13 @@ class Editing:
                                reference_docx(prepared.dirs))
         return f"{prepared.loaded.agreement.reference}.{fmt}", files[f"agreement.{fmt}"]
 
-    def redline(self) -> tuple[str, bytes]:
-        """The saved agreement as Word tracked changes against its last git commit."""
+    def redline(self, rev: str = "HEAD") -> tuple[str, bytes]:
+        """The saved agreement as Word tracked changes against a git commit (the last one)."""
         from s75docs.versions.redline import redline_bytes
 
-        return (f"{self.folder.name}-redline.docx",
-                redline_bytes(self.folder, None, rev="HEAD", fmt="docx"))
+        against = "" if rev == "HEAD" else f"-{rev[:10]}"
+        return (f"{self.folder.name}-redline{against}.docx",
+                redline_bytes(self.folder, None, rev=rev, fmt="docx"))
 
     def close(self) -> None:
         self._composer.shutdown(wait=False, cancel_futures=True)
@@ -210,6 +394,57 @@ def _edited(file: YamlFile, path: PathKey, remove: bool, value: Any) -> str:
         _set_list(file, path, value)
     else:
         file.set(path, value)
+    return file.text()
+
+
+LIST_ACTIONS = ("add", "remove", "up", "down")
+
+
+def _list_edited(file: YamlFile, found: FormField, action: str, index: int,
+                 keys: tuple[str, ...]) -> str:
+    """The file's text with an item added to, removed from or moved in the list ``found``."""
+    path = found.path
+    parent = file.get(path[:-1])
+    items = parent.get(path[-1]) if isinstance(parent, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    if action == "add":
+        item = new_item(found.item_type, keys, (*path, count))
+        if count:
+            file.append(path, item)
+        else:  # absent, empty or ``[]``: written afresh as a block list
+            if isinstance(parent, dict) and path[-1] in parent:
+                file.delete(path)
+            file.add(path[:-1], str(path[-1]), [item])
+        return file.text()
+    other = index - 1 if action == "up" else index + 1
+    if not 0 <= index < count or action != "remove" and not 0 <= other < count:
+        raise S75Error(Finding("error", f"there is no item {index + 1} to {action}", file.name,
+                               found.name))
+    if action == "remove":
+        file.delete(path if count == 1 else (*path, index))  # the last one: the list goes
+    else:
+        file.swap(path, index, other)
+    return file.text()
+
+
+MAP_ACTIONS = ("add", "remove")
+
+
+def _map_edited(file: YamlFile, found: FormField, action: str, key: str) -> str:
+    """The file's text with ``key`` added to the mapping ``found`` (at its end, its value
+    empty for the checks to ask for) or removed from it; the last entry takes the mapping."""
+    path = found.path
+    parent = file.get(path[:-1])
+    mapping = parent.get(path[-1]) if isinstance(parent, dict) else None
+    count = len(mapping) if isinstance(mapping, dict) else 0
+    if action == "remove":
+        file.delete(path if count == 1 else (*path, key))
+    elif count:
+        file.add(path, key, new_entry(found))
+    else:  # absent, empty or ``{}``: written afresh as a block
+        if isinstance(parent, dict) and path[-1] in parent:
+            file.delete(path)
+        file.add(path[:-1], str(path[-1]), {key: new_entry(found)})
     return file.text()
 
 
@@ -240,6 +475,20 @@ def _placed(findings: list[Finding], state: State, names: set[str]) -> State:
         else:
             placed.general.append(finding)
     return placed
+
+
+def changed_words(clause: ClauseChange) -> list[list[tuple[str, str]]]:
+    """A changed clause as paragraphs of (text, "del" | "ins" | "") runs: one paragraph with
+    the words that went and came amid those that stayed (as a redline marks them); a table, or
+    a clause inserted or deleted whole, as the old and the new paragraph."""
+    from s75docs.versions.redline import word_diff
+
+    if clause.old is None or clause.new is None or "table" in (clause.old.block.kind,
+                                                               clause.new.block.kind):
+        return [[(located.text, change)] for located, change in
+                ((clause.old, "del"), (clause.new, "ins")) if located is not None]
+    return [[(span.plain(), span.change or "")
+             for span in word_diff(clause.old.block.spans, clause.new.block.spans)]]
 
 
 @dataclass
@@ -284,5 +533,5 @@ def git_status(folder: Path) -> str:
     return "clean" if not changed else f"{changed} file{'s' if changed > 1 else ''} changed"
 
 
-__all__ = ["Conflict", "Editing", "State", "Summary", "find_agreements",
+__all__ = ["Conflict", "Editing", "State", "Summary", "changed_words", "find_agreements",
            "summarise"]

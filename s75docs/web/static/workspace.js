@@ -3,27 +3,12 @@
 // except the preview and side panels, which the server escaped.
 "use strict";
 (function () {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const root = document.querySelector(".workspace");
   const base = "/a/" + encodeURIComponent(root.dataset.name);
   const status = document.getElementById("status");
 
-  async function post(action, body) {
-    const response = await fetch(base + "/" + action, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify(body || {}),
-    });
-    return [response.status, await response.json()];
-  }
-
-  function finding(f, withPlace) {
-    const p = document.createElement("p");
-    p.className = "finding " + f.severity;
-    const place = (f.file || "") + (f.line ? ":" + f.line : "") + (f.path ? ": " + f.path : "");
-    p.textContent = (withPlace ? place + ": " : "") + f.message;
-    return p;
-  }
+  const post = (action, body) => s75.post(base + "/" + action, body);
+  const finding = s75.finding;
 
   function show(state) {
     document.querySelectorAll(".messages").forEach((box) => box.replaceChildren());
@@ -70,22 +55,60 @@
     if (code === 200) show(state);
   });
 
-  document.getElementById("save").addEventListener("click", async () => {
-    status.textContent = "saving…";
-    const [code, result] = await post("save");
-    if (code === 409 && result.conflict) {
-      document.getElementById("conflict-disk").textContent = result.conflict.disk;
-      document.getElementById("conflict-ours").textContent = result.conflict.ours;
-      document.getElementById("conflict").hidden = false;
-      status.textContent = "not saved: the file changed on disk";
-      return;
+  // A change that adds or removes fields: the server draws the form again.
+  async function redraw(action, body) {
+    status.textContent = "checking…";
+    const [code, state] = await post(action, body);
+    status.textContent = code === 200 ? "" : state.error || "not changed";
+    if (code !== 200) return null;
+    const form = document.getElementById("agreement-form");
+    const scrolled = form.scrollTop;
+    form.innerHTML = state.form;  // escaped by the server
+    form.scrollTop = scrolled;
+    show(state);
+    return form;
+  }
+
+  // A mapping keyed by partner (a risk share) or by clause: add an entry, or remove one.
+  document.getElementById("agreement-form").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-map-action]");
+    if (!button) return;
+    const map = button.closest('fieldset[data-role="map"]');
+    const action = button.dataset.mapAction;
+    const key = action === "add" ? map.querySelector(":scope > .map-add .new-key").value
+      : button.dataset.key;
+    const form = await redraw("map", {field: map.dataset.field, action: action, key: key});
+    if (form && action === "add") {  // the new entry, ready to type
+      const added = form.querySelector('[data-field="' + CSS.escape(map.dataset.field + "." + key) + '"] .value');
+      if (added) { added.scrollIntoView({block: "nearest"}); added.focus(); }
     }
-    status.textContent = code === 200 ? "saved" : result.error || "not saved";
-    if (code === 200) document.getElementById("dirty").hidden = !result.dirty;
   });
 
-  document.getElementById("reload").addEventListener("click", async () => {
-    const [code] = await post("reload");
-    if (code === 200) window.location.reload();
+  // Lists of groups: add an item, or remove or move one; the server draws the form again.
+  document.getElementById("agreement-form").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-list-action]");
+    if (!button) return;
+    const action = button.dataset.listAction;
+    const group = button.closest("fieldset[data-role]");
+    const list = action === "add" ? group : group.parentElement.closest('fieldset[data-role="list"]');
+    const index = action === "add" ? 0 : Number(group.dataset.field.match(/\[(\d+)\]$/)[1]);
+    const form = await redraw("list", {field: list.dataset.field, action: action, index: index});
+    if (!form) return;
+    if (action === "add") {  // the new item: in view, its first answer ready to type
+      const items = form.querySelectorAll('[data-field="' + CSS.escape(list.dataset.field) +
+        '"] > fieldset[data-role="item"]');
+      const added = items[items.length - 1];
+      if (added) {
+        added.scrollIntoView({block: "nearest"});
+        const first = added.querySelector(".value");
+        if (first) first.focus();
+      }
+    }
   });
+
+  document.getElementById("save").addEventListener("click", () => s75.save(
+    () => post("save"), status,
+    (result) => { document.getElementById("dirty").hidden = !result.dirty; }));
+
+  document.getElementById("reload").addEventListener("click", () => s75.reload(root.dataset.name));
 })();
