@@ -545,3 +545,30 @@ def test_money_columns_and_type_columns(built: dict[str, str], name: str) -> Non
             money = [c for c in column if c.startswith("£")]
             assert len({"." in c for c in money}) <= 1, column
             assert not {"pooled", "aligned", "other pooled"} & set(column), column
+
+
+# The Westmere review: three partners, integrated provision, aligned and pooled schemes ------
+
+def definition(text: str, term: str) -> str:
+    match = re.search(rf"^\d+\.\d+\.\d+ \*\*\u201c{term}\u201d\*\* (.*)$", text, re.M)
+    assert match, term
+    return match.group(1)
+
+
+def test_a_lead_that_acts_for_some_partners_only_is_not_defined_as_acting_for_all(
+        built: dict[str, str]) -> None:
+    """Westmere's Council commissions after-care for itself and the ICB, not the Trust, and the
+    Trust provides the integrated service for the Council alone; Suffolk's Council acts for both
+    ICBs, and the two-partner examples' leads for the other Partner: all the Partners."""
+    westmere = built["westmere-integrated-2024"]
+    assert definition(westmere, "Lead Commissioner") == (
+        "means the Partner that commissions services for a Scheme for itself and on behalf of "
+        "one or more other Partners, as named in the Scheme Specification;")
+    assert definition(westmere, "Lead Partner") == (
+        "means, for a Scheme, the Lead Commissioner or the Partner that provides the Services in "
+        "an integrated way on behalf of one or more other Partners, as named in the Scheme "
+        "Specification;")
+    for name in ("haringey-2016", "oxfordshire-2022", "suffolk-bcf-2025"):
+        assert definition(built[name], "Lead Commissioner") == (
+            "means the Partner that commissions services for a Scheme on behalf of all the "
+            "Partners, as named in the Scheme Specification;"), name
