@@ -572,3 +572,56 @@ def test_a_lead_that_acts_for_some_partners_only_is_not_defined_as_acting_for_al
         assert definition(built[name], "Lead Commissioner") == (
             "means the Partner that commissions services for a Scheme on behalf of all the "
             "Partners, as named in the Scheme Specification;"), name
+
+
+WESTMERE = ROOT / "examples" / "westmere-integrated-2024"
+
+
+@pytest.fixture(scope="module")
+def aligned_only(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Westmere without its after-care Pooled Fund: one integrated scheme on Aligned Budgets,
+    nothing pooled and no risk share."""
+    source = (WESTMERE / "agreement.yaml").read_text("utf-8")
+    risk = source[source.index("risk_share:"):source.index("# Each Partner's Contributions")]
+    total = source[source.index("  - label: the Council's Contributions for 2024/25"):
+                   source.index("  - label: the Trust's")]
+    tmp = tmp_path_factory.mktemp("aligned-only")
+    folder = copy_with_edits(WESTMERE, tmp / "westmere", {"agreement.yaml": [
+        ("  - schedules/aftercare.yaml\n", ""), (risk, "risk_share:\n  method: none\n\n"),
+        (total, "")]})
+    return (build_agreement(folder, tmp / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8").replace("\u2019", "'")
+
+
+def body_paragraph(text: str, title: str, number: int) -> str:
+    """Paragraph ``number`` of the clause titled ``title`` (numbers move between examples)."""
+    heading = re.search(rf"^## (\d+) {re.escape(title)}$", parts(text)["body"], re.M)
+    assert heading, title
+    return clause(text, f"{heading.group(1)}.{number}").split("\n")[0].split(" ", 1)[1]
+
+
+def test_a_forecast_overspend_is_reported_by_whoever_holds_the_budget(
+        built: dict[str, str], aligned_only: str) -> None:
+    """The Pooled Fund Manager (an officer, not a Partner) reports on a Pooled Fund; the Partner
+    holding an Aligned Budget on its own: Westmere has both kinds, Suffolk a Pooled Fund only."""
+    title = "Risk Share, Overspends and Underspends"
+    start = ("The Partners will manage each Scheme so that its expenditure stays within its "
+             "Contributions. ")
+    rest = (" the action to be taken, such as changes to how the Services are commissioned or "
+            "delivered, so far as that can be done consistently with each Partner's statutory "
+            "duties.")
+    assert body_paragraph(built["westmere-integrated-2024"], title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast on a Pooled Fund, the Pooled Fund "
+        "Manager must tell the Partners; as soon as one is forecast on an Aligned Budget, the "
+        "Partner that holds that budget must tell the other Partners. The Partners will then "
+        "agree, through the Westmere Mental Health Partnership Board,") + rest
+    assert body_paragraph(built["suffolk-bcf-2025"], title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast, the Pooled Fund Manager must tell "
+        "the Partners, and the Partners will agree, through the Better Care Fund Partnership "
+        "Group,") + rest
+    assert body_paragraph(aligned_only, title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast on an Aligned Budget, the Partner "
+        "that holds that budget must tell the other Partners, and the Partners will agree, "
+        "through the Westmere Mental Health Partnership Board,") + rest
+    for text in [*built.values(), aligned_only]:
+        assert "Pooled Fund Manager must tell the other Partners" not in text
