@@ -625,3 +625,40 @@ def test_a_forecast_overspend_is_reported_by_whoever_holds_the_budget(
         "through the Westmere Mental Health Partnership Board,") + rest
     for text in [*built.values(), aligned_only]:
         assert "Pooled Fund Manager must tell the other Partners" not in text
+
+
+def test_contributions_to_an_aligned_budget_are_not_said_to_be_paid(
+        built: dict[str, str], aligned_only: str) -> None:
+    """Only Contributions to a Pooled Fund are paid over; an Aligned Budget stays with its
+    Partner (clause 9.2), in the contributions clause, each aligned scheme and Schedule 5."""
+    title = "Financial Contributions"
+    westmere = built["westmere-integrated-2024"]
+    assert body_paragraph(westmere, title, 5) == (
+        "Contributions to a Pooled Fund are paid to its Host Partner at the times stated in the "
+        "Scheme Specification, and the Host Partner holds them only for the purposes of the "
+        "Scheme that Pooled Fund serves. Contributions to an Aligned Budget are not paid to "
+        "another Partner: each Partner holds and spends its own under clause 9.2.")
+    assert body_paragraph(aligned_only, title, 5) == (
+        "Contributions to an Aligned Budget are not paid to another Partner: each Partner holds "
+        "and spends its own under clause 7.2.")
+    assert body_paragraph(aligned_only, title, 4) == (
+        "No Partner may reduce a Contribution that has been agreed without the agreement of the "
+        "other Partners.")
+    assert "pay a Contribution late" not in aligned_only
+    assert "pay a Contribution late" in westmere
+    # Suffolk pools everything: each Partner pays, as before.
+    assert body_paragraph(built["suffolk-bcf-2025"], title, 5).startswith(
+        "Each Partner pays its Contributions at the times stated in the Scheme Specification.")
+    for text in (westmere, aligned_only, built["oxfordshire-2022"]):
+        assert "continue to pay Contributions" not in text
+        assert "each Partner will continue to make Contributions at the rate for the previous " \
+               "year until they are agreed, and the Contributions made in the meantime" in text
+        assert "Aligned Budget under clause 9.1" not in text
+    scheme = parts(westmere)["Scheme 1: Integrated Adult Mental Health Services"]
+    assert "from its own Aligned Budget under clause 9.2, and pays none" in scheme
+    joint = parts(westmere)["Schedule 5: Joint Working Obligations"]
+    assert ("3.1.1 pay its Contributions to a Pooled Fund when they are due, and keep its "
+            "Aligned Budget for a Scheme available for that Scheme;") in joint
+    assert "3.1.1 keep its Aligned Budget for the Scheme available for the Scheme;" in \
+        aligned_only
+    assert "3.1.1 pay its Contributions when they are due;" in built["suffolk-bcf-2025"]
