@@ -662,3 +662,36 @@ def test_contributions_to_an_aligned_budget_are_not_said_to_be_paid(
     assert "3.1.1 keep its Aligned Budget for the Scheme available for the Scheme;" in \
         aligned_only
     assert "3.1.1 pay its Contributions when they are due;" in built["suffolk-bcf-2025"]
+
+
+def test_a_pooled_fund_some_partners_pay_into_names_them(
+        built: dict[str, str], aligned_only: str) -> None:
+    """Westmere's Trust pays nothing into the after-care Pooled Fund: the fund is not the Trust's
+    to be managed for, and the definitions do not say every Partner pays into it; a Contribution
+    to an Aligned Budget is held, not paid (clause 10.5)."""
+    westmere = built["westmere-integrated-2024"]
+    assert clause(westmere, "7.1.1") == (
+        "7.1.1 a Pooled Fund for Section 117 After-care, hosted by the Council, into which the "
+        "Council and the ICB pay their Contributions (Scheme 2).")
+    assert clause(westmere, "8.3.1") == (
+        "8.3.1 manage the Pooled Fund on behalf of the Partners that pay into it and in line "
+        "with this Agreement;")
+    assert definition(westmere, "Pooled Fund") == (
+        "means a fund established under clause 7.1 into which two or more of the Partners pay "
+        "Contributions and out of which payments are made for the NHS Functions and the "
+        "Health-Related Functions of a Scheme;")
+    assert clause(westmere, "4.1.1").startswith(
+        "4.1.1 a pooled fund under regulation 7 of the Regulations, into which two or more of "
+        "the Partners pay Contributions")
+    assert definition(westmere, "Contribution") == (
+        "means the amount each Partner pays into a Pooled Fund, or holds in its own Aligned "
+        "Budget, for a Financial Year, as set out in Schedule 2;")
+    assert definition(aligned_only, "Contribution") == (
+        "means the amount each Partner holds in its own Aligned Budget for a Financial Year, as "
+        "set out in Schedule 2;")
+    # Every Partner pays into Suffolk's fund (both ICBs) and Oxfordshire's single pooled budget.
+    for name in ("suffolk-bcf-2025", "oxfordshire-2022", "haringey-2016"):
+        text = built[name]
+        assert "on behalf of all the Partners and in line with this Agreement" in text, name
+        assert "into which the Partners pay Contributions and out of which" in text, name
+        assert ", into which the" not in clause(text, "7.1"), name
