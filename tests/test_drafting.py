@@ -695,3 +695,15 @@ def test_a_pooled_fund_some_partners_pay_into_names_them(
         assert "on behalf of all the Partners and in line with this Agreement" in text, name
         assert "into which the Partners pay Contributions and out of which" in text, name
         assert ", into which the" not in clause(text, "7.1"), name
+
+
+def test_only_a_partner_taking_part_in_a_scheme_may_end_it(built: dict[str, str]) -> None:
+    """Westmere's Trust has no part in the Council's and the ICB's after-care pool and may not
+    end it; where every Scheme involves every Partner (Suffolk) any Partner may end any."""
+    assert body_paragraph(built["westmere-integrated-2024"], "Termination and Default", 1) == (
+        "Any Partner may terminate this Agreement, or any Scheme in which it takes part, by "
+        "giving the other Partners not less than twelve months' written notice expiring no "
+        "earlier than 31 March 2026.")
+    for name in ("suffolk-bcf-2025", "haringey-2016", "oxfordshire-2022"):
+        assert body_paragraph(built[name], "Termination and Default", 1).startswith(
+            "Any Partner may terminate this Agreement, or any Scheme, by giving"), name

@@ -123,16 +123,6 @@ def _targets(agreement: Agreement, entry: MapItem) -> Iterator[tuple[object, Sch
             yield schedule, schedule
 
 
-def taking_part(agreement: Agreement, schedule: Schedule) -> set[str]:
-    """The partners a scheme involves: those that contribute to it, exercise or delegate
-    functions in it, lead it or host its fund. A trust's commissioners need consent only to the
-    arrangements the trust is party to (Westmere's Trust has no part in the after-care pool)."""
-    keys = {line.partner for line in schedule.contributions}
-    keys |= {k for d in agreement.delegations(schedule) for k in (d.functions_of, d.exercised_by)}
-    keys |= {k for k in (schedule.lead_commissioner, schedule.host_partner) if isinstance(k, str)}
-    return keys
-
-
 def _is_open(value: object) -> bool:
     return value is None or isinstance(value, OpenPoint) or value == [] or value == ""
 
@@ -152,7 +142,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
-            parties = taking_part(agreement, schedule) if schedule else None
+            parties = agreement.parties(schedule) if schedule else None
             for partner in [p for p in trusts if parties is None or p and p.key in parties] \
                     if entry.per_trust else [None]:
                 found: list[str] = []
