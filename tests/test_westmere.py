@@ -89,7 +89,7 @@ def test_the_integrated_scheme_reads_as_agreed(out: Path) -> None:
         "8.2 The Contributions for 2027/28 apply only if this Agreement is extended under clause "
         "2.3 to cover that Financial Year.",
         "8.3 Each Partner spends its Contributions to this Scheme from its own Aligned Budget "
-        "under clause 9.1, and pays none of them to another Partner unless this Scheme "
+        "under clause 9.2, and pays none of them to another Partner unless this Scheme "
         "Specification provides otherwise."]
 
 
@@ -107,3 +107,12 @@ def test_each_partner_has_its_paragraph_of_contributions(out: Path) -> None:
     assert ("2.3 The Contributions of the Council for 2027/28 apply only if this Agreement is "
             "extended under clause 2.3 to cover that Financial Year.") in schedule
     assert "for 2027/28" not in schedule[schedule.index("## 3 NHS"):schedule.index("## 4 ")]
+
+
+def test_an_aligned_scheme_names_the_partners_whose_budgets_it_aligns(out: Path) -> None:
+    """The ICB has no budget in the integrated scheme: 'the Partners' budgets' would say it had."""
+    scheme = out / "schedules" / "01-integrated-mental-health.md"
+    assert paragraphs(scheme, "3.1") == [
+        "3.1 The budgets of the Council and the Trust for this Scheme are Aligned Budgets: each "
+        "of them keeps its own budget and accounts, and the Partners manage them together under "
+        "this Scheme."]
