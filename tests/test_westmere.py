@@ -116,3 +116,13 @@ def test_an_aligned_scheme_names_the_partners_whose_budgets_it_aligns(out: Path)
         "3.1 The budgets of the Council and the Trust for this Scheme are Aligned Budgets: each "
         "of them keeps its own budget and accounts, and the Partners manage them together under "
         "this Scheme."]
+
+
+def test_the_host_partner_does_not_pay_itself(out: Path) -> None:
+    scheme = out / "schedules" / "02-aftercare.md"
+    assert paragraphs(scheme, "7.2") == [
+        "7.2 The ICB must pay its Contributions to the Host Partner in equal monthly instalments "
+        "in advance, and the Host Partner credits its own Contributions to the Pooled Fund at "
+        "the same times, unless this Scheme Specification provides otherwise."]
+    assert "The Partners must pay their Contributions to the Host Partner" not in (
+        out / "agreement.md").read_text("utf-8")
