@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from s75docs.check.data import run_checks
+from s75docs.load.folder import load_agreement
 from s75docs.pipeline import build_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +128,19 @@ def test_the_host_partner_does_not_pay_itself(out: Path) -> None:
         "the same times, unless this Scheme Specification provides otherwise."]
     assert "The Partners must pay their Contributions to the Host Partner" not in (
         out / "agreement.md").read_text("utf-8")
+
+
+def test_budgets_ending_with_the_initial_term_are_open_for_an_extension(out: Path) -> None:
+    """The after-care pool runs to 31 March 2027, the end of the initial term, but the Scheme
+    lasts for the term, which may be extended to 2029: what then is open, not silently unsaid."""
+    scheme = out / "schedules" / "02-aftercare.md"
+    assert paragraphs(scheme, "3.3", "3.4") == [
+        "3.3 From 1 April 2024 to 31 March 2027 the budgets for this Scheme are pooled.",
+        "3.4 [whether the budgets for this Scheme continue if this Agreement is extended beyond "
+        "31 March 2027]"]
+    assert "continue if this Agreement is extended" in (out / "open-points.md").read_text("utf-8")
+    found = [f for f in run_checks(load_agreement(WESTMERE)) if f.code == "dates.extension"]
+    assert [(f.severity, f.path) for f in found] == [("open", "schedules[1].phases[0].end")]
+    # The integrated scheme has no phases: nothing to say.
+    assert "is extended beyond" not in (out / "schedules" / "01-integrated-mental-health.md"
+                                        ).read_text("utf-8")
