@@ -144,3 +144,11 @@ def test_budgets_ending_with_the_initial_term_are_open_for_an_extension(out: Pat
     # The integrated scheme has no phases: nothing to say.
     assert "is extended beyond" not in (out / "schedules" / "01-integrated-mental-health.md"
                                         ).read_text("utf-8")
+
+
+def test_the_risk_share_schedule_shares_between_those_who_pay_in(out: Path) -> None:
+    text = (out / "agreement.md").read_text("utf-8")
+    schedule = text[text.index("# Schedule 4: Risk Share"):text.index("# Schedule 5")]
+    assert ("1.2 The Partners that pay into the Pooled Fund share an Overspend or Underspend in "
+            "proportion to their Contributions to the Pooled Fund for the Financial Year in which "
+            "it arises") in schedule
