@@ -152,3 +152,16 @@ def test_the_risk_share_schedule_shares_between_those_who_pay_in(out: Path) -> N
     assert ("1.2 The Partners that pay into the Pooled Fund share an Overspend or Underspend in "
             "proportion to their Contributions to the Pooled Fund for the Financial Year in which "
             "it arises") in schedule
+
+
+def test_schedules_speak_of_the_providing_partner_and_the_functions_kept(out: Path) -> None:
+    """No Lead Commissioner reports on the integrated scheme (the Trust, its Lead Partner, does),
+    and the Council keeps the functions its Scheme Specification lists, not 'assessments of
+    eligibility that the law reserves to it' (the Trust determines eligibility for it)."""
+    text = (out / "agreement.md").read_text("utf-8").replace("\u2019", "'")
+    assert ("2.1 For each Scheme, the Lead Partner or, where there is none, the Partners' lead "
+            "officers prepare a performance report each quarter") in text
+    assert ("3.1.4 continue to exercise those of its functions that the Scheme does not cover, "
+            "including the functions that the Scheme Specification says it keeps, in a way that "
+            "supports the Scheme;") in text
+    assert "assessments of eligibility that the law reserves" not in text
