@@ -339,8 +339,9 @@ def test_no_parenthesis_inside_or_beside_another(built: dict[str, str], name: st
     nor followed by another bracket ("Live Well (Adults ...) (adults ...)")."""
     found = re.findall(r".{0,60}(?:\([^()]*\([^()]*\)\)|\) \().{0,20}", built[name])
     assert not found, found
-    assert "Better Care Fund" not in built[name] or re.search(r"or ends the .+ Schemes?, which holds? the Better Care Fund, takes effect "
-                     r"only at the end of a Financial Year", built[name])
+    assert "Better Care Fund" not in built[name] or re.search(
+        r"or ends the .+ Schemes?, which holds? the Better Care Fund, takes effect "
+        r"only at the end of a Financial Year", built[name])
 
 
 def test_illustrative_shares_are_one_open_point(tmp_path: Path) -> None:
