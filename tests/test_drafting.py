@@ -708,3 +708,12 @@ def test_only_a_partner_taking_part_in_a_scheme_may_end_it(built: dict[str, str]
     for name in ("suffolk-bcf-2025", "haringey-2016", "oxfordshire-2022"):
         assert body_paragraph(built[name], "Termination and Default", 1).startswith(
             "Any Partner may terminate this Agreement, or any Scheme, by giving"), name
+
+
+def test_with_no_risk_share_an_aligned_underspend_stays_with_its_partner(
+        aligned_only: str) -> None:
+    """Without a Pooled Fund there is no Scheme pot to carry an Underspend forward in, nor to
+    return it from: each Partner keeps its own (clause 9.4, here 7.4)."""
+    assert body_paragraph(aligned_only, "Risk Share, Overspends and Underspends", 5) == (
+        "**Underspends.** Each Partner keeps any Underspend on its own Aligned Budget, as clause "
+        "7.4 provides.")
