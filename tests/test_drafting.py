@@ -705,9 +705,13 @@ def test_only_a_partner_taking_part_in_a_scheme_may_end_it(built: dict[str, str]
         "Any Partner may terminate this Agreement, or any Scheme in which it takes part, by "
         "giving the other Partners not less than twelve months' written notice expiring no "
         "earlier than 31 March 2026.")
+    assert body_paragraph(built["westmere-integrated-2024"], "Force Majeure", 3).endswith(
+        "If they have not agreed within a further month, any Partner taking part in that Scheme "
+        "may end it by giving the other Partners one month's written notice.")
     for name in ("suffolk-bcf-2025", "haringey-2016", "oxfordshire-2022"):
         assert body_paragraph(built[name], "Termination and Default", 1).startswith(
             "Any Partner may terminate this Agreement, or any Scheme, by giving"), name
+        assert "any Partner may end that Scheme by giving" in built[name], name
 
 
 def test_with_no_risk_share_an_aligned_underspend_stays_with_its_partner(
