@@ -135,3 +135,27 @@ def test_a_better_care_fund_scheme_cannot_end_mid_year_whoever_writes_terminatio
     assert warning.severity == "warning" and "BCF national conditions" in warning.message
     report = compliance_markdown("T", prepared.compliance, template_dirs())
     assert "| MISSING: termination.bcf |" in report
+
+
+def test_a_trust_consents_only_to_the_arrangements_it_is_party_to(tmp_path: Path) -> None:
+    """Westmere's Trust takes part in the integrated scheme (reg 8), not in the after-care pool
+    the Council runs for itself and the ICB (regs 7 and 9): its commissioners' consent is
+    checked, and cited in the clause, under regulation 8(2) only."""
+    westmere = rows(WESTMERE)
+    consent = [(r.regulation, r.scheme) for r in westmere if r.regulation in CONSENT]
+    assert consent == [("reg 8(2)", "Integrated Adult Mental Health Services")]
+    prepared = prepare(WESTMERE)
+    assert prepared.document is not None
+    [(_, block)] = [t for name, t in prepared.document.labels.items()
+                    if name.startswith("functions.consent.")]
+    assert block is not None
+    assert ("has obtained the consent of the commissioners with which it holds NHS contracts, "
+            "as regulation 8(2) of the Regulations requires:") in block.plain()
+    # Were the Trust to pay into the after-care pool, it would be party to regs 7 and 9 there.
+    folder = tmp_path / "westmere"
+    shutil.copytree(WESTMERE, folder)
+    budget = folder / "budgets" / "aftercare.csv"
+    lines = budget.read_text(encoding="utf-8").splitlines()
+    budget.write_text("\n".join([*lines, lines[-1].replace("icb", "trust", 1)]) + "\n",
+                      encoding="utf-8")
+    assert {r.regulation for r in rows(folder) if r.regulation in CONSENT} == set(CONSENT)

@@ -339,8 +339,9 @@ def test_no_parenthesis_inside_or_beside_another(built: dict[str, str], name: st
     nor followed by another bracket ("Live Well (Adults ...) (adults ...)")."""
     found = re.findall(r".{0,60}(?:\([^()]*\([^()]*\)\)|\) \().{0,20}", built[name])
     assert not found, found
-    assert "Better Care Fund" not in built[name] or re.search(r"or ends the .+ Schemes?, which holds? the Better Care Fund, takes effect "
-                     r"only at the end of a Financial Year", built[name])
+    assert "Better Care Fund" not in built[name] or re.search(
+        r"or ends the .+ Schemes?, which holds? the Better Care Fund, takes effect "
+        r"only at the end of a Financial Year", built[name])
 
 
 def test_illustrative_shares_are_one_open_point(tmp_path: Path) -> None:
@@ -545,3 +546,178 @@ def test_money_columns_and_type_columns(built: dict[str, str], name: str) -> Non
             money = [c for c in column if c.startswith("£")]
             assert len({"." in c for c in money}) <= 1, column
             assert not {"pooled", "aligned", "other pooled"} & set(column), column
+
+
+# The Westmere review: three partners, integrated provision, aligned and pooled schemes ------
+
+def definition(text: str, term: str) -> str:
+    match = re.search(rf"^\d+\.\d+\.\d+ \*\*\u201c{term}\u201d\*\* (.*)$", text, re.M)
+    assert match, term
+    return match.group(1)
+
+
+def test_a_lead_that_acts_for_some_partners_only_is_not_defined_as_acting_for_all(
+        built: dict[str, str]) -> None:
+    """Westmere's Council commissions after-care for itself and the ICB, not the Trust, and the
+    Trust provides the integrated service for the Council alone; Suffolk's Council acts for both
+    ICBs, and the two-partner examples' leads for the other Partner: all the Partners."""
+    westmere = built["westmere-integrated-2024"]
+    assert definition(westmere, "Lead Commissioner") == (
+        "means the Partner that commissions services for a Scheme for itself and on behalf of "
+        "one or more other Partners, as named in the Scheme Specification;")
+    assert definition(westmere, "Lead Partner") == (
+        "means, for a Scheme, the Lead Commissioner or the Partner that provides the Services in "
+        "an integrated way on behalf of one or more other Partners, as named in the Scheme "
+        "Specification;")
+    for name in ("haringey-2016", "oxfordshire-2022", "suffolk-bcf-2025"):
+        assert definition(built[name], "Lead Commissioner") == (
+            "means the Partner that commissions services for a Scheme on behalf of all the "
+            "Partners, as named in the Scheme Specification;"), name
+
+
+WESTMERE = ROOT / "examples" / "westmere-integrated-2024"
+
+
+@pytest.fixture(scope="module")
+def aligned_only(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Westmere without its after-care Pooled Fund: one integrated scheme on Aligned Budgets,
+    nothing pooled and no risk share."""
+    source = (WESTMERE / "agreement.yaml").read_text("utf-8")
+    risk = source[source.index("risk_share:"):source.index("# Each Partner's Contributions")]
+    total = source[source.index("  - label: the Council's Contributions for 2024/25"):
+                   source.index("  - label: the Trust's")]
+    tmp = tmp_path_factory.mktemp("aligned-only")
+    folder = copy_with_edits(WESTMERE, tmp / "westmere", {"agreement.yaml": [
+        ("  - schedules/aftercare.yaml\n", ""), (risk, "risk_share:\n  method: none\n\n"),
+        (total, "")]})
+    return (build_agreement(folder, tmp / "out", formats=("md",))[0] / "agreement.md"
+            ).read_text("utf-8").replace("\u2019", "'")
+
+
+def body_paragraph(text: str, title: str, number: int) -> str:
+    """Paragraph ``number`` of the clause titled ``title`` (numbers move between examples)."""
+    heading = re.search(rf"^## (\d+) {re.escape(title)}$", parts(text)["body"], re.M)
+    assert heading, title
+    return clause(text, f"{heading.group(1)}.{number}").split("\n")[0].split(" ", 1)[1]
+
+
+def test_a_forecast_overspend_is_reported_by_whoever_holds_the_budget(
+        built: dict[str, str], aligned_only: str) -> None:
+    """The Pooled Fund Manager (an officer, not a Partner) reports on a Pooled Fund; the Partner
+    holding an Aligned Budget on its own: Westmere has both kinds, Suffolk a Pooled Fund only."""
+    title = "Risk Share, Overspends and Underspends"
+    start = ("The Partners will manage each Scheme so that its expenditure stays within its "
+             "Contributions. ")
+    rest = (" the action to be taken, such as changes to how the Services are commissioned or "
+            "delivered, so far as that can be done consistently with each Partner's statutory "
+            "duties.")
+    assert body_paragraph(built["westmere-integrated-2024"], title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast on a Pooled Fund, the Pooled Fund "
+        "Manager must tell the Partners; as soon as one is forecast on an Aligned Budget, the "
+        "Partner that holds that budget must tell the other Partners. The Partners will then "
+        "agree, through the Westmere Mental Health Partnership Board,") + rest
+    assert body_paragraph(built["suffolk-bcf-2025"], title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast, the Pooled Fund Manager must tell "
+        "the Partners, and the Partners will agree, through the Better Care Fund Partnership "
+        "Group,") + rest
+    assert body_paragraph(aligned_only, title, 2) == start + (
+        "As soon as an Overspend or Underspend is forecast on an Aligned Budget, the Partner "
+        "that holds that budget must tell the other Partners, and the Partners will agree, "
+        "through the Westmere Mental Health Partnership Board,") + rest
+    for text in [*built.values(), aligned_only]:
+        assert "Pooled Fund Manager must tell the other Partners" not in text
+
+
+def test_contributions_to_an_aligned_budget_are_not_said_to_be_paid(
+        built: dict[str, str], aligned_only: str) -> None:
+    """Only Contributions to a Pooled Fund are paid over; an Aligned Budget stays with its
+    Partner (clause 9.2), in the contributions clause, each aligned scheme and Schedule 5."""
+    title = "Financial Contributions"
+    westmere = built["westmere-integrated-2024"]
+    assert body_paragraph(westmere, title, 5) == (
+        "Contributions to a Pooled Fund are paid to its Host Partner at the times stated in the "
+        "Scheme Specification, and the Host Partner holds them only for the purposes of the "
+        "Scheme that Pooled Fund serves. Contributions to an Aligned Budget are not paid to "
+        "another Partner: each Partner holds and spends its own under clause 9.2.")
+    assert body_paragraph(aligned_only, title, 5) == (
+        "Contributions to an Aligned Budget are not paid to another Partner: each Partner holds "
+        "and spends its own under clause 7.2.")
+    assert body_paragraph(aligned_only, title, 4) == (
+        "No Partner may reduce a Contribution that has been agreed without the agreement of the "
+        "other Partners.")
+    assert "pay a Contribution late" not in aligned_only
+    assert "pay a Contribution late" in westmere
+    # Suffolk pools everything: each Partner pays, as before.
+    assert body_paragraph(built["suffolk-bcf-2025"], title, 5).startswith(
+        "Each Partner pays its Contributions at the times stated in the Scheme Specification.")
+    for text in (westmere, aligned_only, built["oxfordshire-2022"]):
+        assert "continue to pay Contributions" not in text
+        assert "each Partner will continue to make Contributions at the rate for the previous " \
+               "year until they are agreed, and the Contributions made in the meantime" in text
+        assert "Aligned Budget under clause 9.1" not in text
+    scheme = parts(westmere)["Scheme 1: Integrated Adult Mental Health Services"]
+    assert "from its own Aligned Budget under clause 9.2, and pays none" in scheme
+    joint = parts(westmere)["Schedule 5: Joint Working Obligations"]
+    assert ("3.1.1 pay its Contributions to a Pooled Fund when they are due, and keep its "
+            "Aligned Budget for a Scheme available for that Scheme;") in joint
+    assert "3.1.1 keep its Aligned Budget for the Scheme available for the Scheme;" in \
+        aligned_only
+    assert "3.1.1 pay its Contributions when they are due;" in built["suffolk-bcf-2025"]
+
+
+def test_a_pooled_fund_some_partners_pay_into_names_them(
+        built: dict[str, str], aligned_only: str) -> None:
+    """Westmere's Trust pays nothing into the after-care Pooled Fund: the fund is not the Trust's
+    to be managed for, and the definitions do not say every Partner pays into it; a Contribution
+    to an Aligned Budget is held, not paid (clause 10.5)."""
+    westmere = built["westmere-integrated-2024"]
+    assert clause(westmere, "7.1.1") == (
+        "7.1.1 a Pooled Fund for Section 117 After-care, hosted by the Council, into which the "
+        "Council and the ICB pay their Contributions (Scheme 2).")
+    assert clause(westmere, "8.3.1") == (
+        "8.3.1 manage the Pooled Fund on behalf of the Partners that pay into it and in line "
+        "with this Agreement;")
+    assert definition(westmere, "Pooled Fund") == (
+        "means a fund established under clause 7.1 into which two or more of the Partners pay "
+        "Contributions and out of which payments are made for the NHS Functions and the "
+        "Health-Related Functions of a Scheme;")
+    assert clause(westmere, "4.1.1").startswith(
+        "4.1.1 a pooled fund under regulation 7 of the Regulations, into which two or more of "
+        "the Partners pay Contributions")
+    assert definition(westmere, "Contribution") == (
+        "means the amount each Partner pays into a Pooled Fund, or holds in its own Aligned "
+        "Budget, for a Financial Year, as set out in Schedule 2;")
+    assert definition(aligned_only, "Contribution") == (
+        "means the amount each Partner holds in its own Aligned Budget for a Financial Year, as "
+        "set out in Schedule 2;")
+    # Every Partner pays into Suffolk's fund (both ICBs) and Oxfordshire's single pooled budget.
+    for name in ("suffolk-bcf-2025", "oxfordshire-2022", "haringey-2016"):
+        text = built[name]
+        assert "on behalf of all the Partners and in line with this Agreement" in text, name
+        assert "into which the Partners pay Contributions and out of which" in text, name
+        assert ", into which the" not in clause(text, "7.1"), name
+
+
+def test_only_a_partner_taking_part_in_a_scheme_may_end_it(built: dict[str, str]) -> None:
+    """Westmere's Trust has no part in the Council's and the ICB's after-care pool and may not
+    end it; where every Scheme involves every Partner (Suffolk) any Partner may end any."""
+    assert body_paragraph(built["westmere-integrated-2024"], "Termination and Default", 1) == (
+        "Any Partner may terminate this Agreement, or any Scheme in which it takes part, by "
+        "giving the other Partners not less than twelve months' written notice expiring no "
+        "earlier than 31 March 2026.")
+    assert body_paragraph(built["westmere-integrated-2024"], "Force Majeure", 3).endswith(
+        "If they have not agreed within a further month, any Partner taking part in that Scheme "
+        "may end it by giving the other Partners one month's written notice.")
+    for name in ("suffolk-bcf-2025", "haringey-2016", "oxfordshire-2022"):
+        assert body_paragraph(built[name], "Termination and Default", 1).startswith(
+            "Any Partner may terminate this Agreement, or any Scheme, by giving"), name
+        assert "any Partner may end that Scheme by giving" in built[name], name
+
+
+def test_with_no_risk_share_an_aligned_underspend_stays_with_its_partner(
+        aligned_only: str) -> None:
+    """Without a Pooled Fund there is no Scheme pot to carry an Underspend forward in, nor to
+    return it from: each Partner keeps its own (clause 9.4, here 7.4)."""
+    assert body_paragraph(aligned_only, "Risk Share, Overspends and Underspends", 5) == (
+        "**Underspends.** Each Partner keeps any Underspend on its own Aligned Budget, as clause "
+        "7.4 provides.")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from s75docs.check.data import run_checks
+from s75docs.load.folder import load_agreement
 from s75docs.pipeline import build_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +91,7 @@ def test_the_integrated_scheme_reads_as_agreed(out: Path) -> None:
         "8.2 The Contributions for 2027/28 apply only if this Agreement is extended under clause "
         "2.3 to cover that Financial Year.",
         "8.3 Each Partner spends its Contributions to this Scheme from its own Aligned Budget "
-        "under clause 9.1, and pays none of them to another Partner unless this Scheme "
+        "under clause 9.2, and pays none of them to another Partner unless this Scheme "
         "Specification provides otherwise."]
 
 
@@ -107,3 +109,59 @@ def test_each_partner_has_its_paragraph_of_contributions(out: Path) -> None:
     assert ("2.3 The Contributions of the Council for 2027/28 apply only if this Agreement is "
             "extended under clause 2.3 to cover that Financial Year.") in schedule
     assert "for 2027/28" not in schedule[schedule.index("## 3 NHS"):schedule.index("## 4 ")]
+
+
+def test_an_aligned_scheme_names_the_partners_whose_budgets_it_aligns(out: Path) -> None:
+    """The ICB has no budget in the integrated scheme: 'the Partners' budgets' would say it had."""
+    scheme = out / "schedules" / "01-integrated-mental-health.md"
+    assert paragraphs(scheme, "3.1") == [
+        "3.1 The budgets of the Council and the Trust for this Scheme are Aligned Budgets: each "
+        "of them keeps its own budget and accounts, and the Partners manage them together under "
+        "this Scheme."]
+
+
+def test_the_host_partner_does_not_pay_itself(out: Path) -> None:
+    scheme = out / "schedules" / "02-aftercare.md"
+    assert paragraphs(scheme, "7.2") == [
+        "7.2 The ICB must pay its Contributions to the Host Partner in equal monthly instalments "
+        "in advance, and the Host Partner credits its own Contributions to the Pooled Fund at "
+        "the same times, unless this Scheme Specification provides otherwise."]
+    assert "The Partners must pay their Contributions to the Host Partner" not in (
+        out / "agreement.md").read_text("utf-8")
+
+
+def test_budgets_ending_with_the_initial_term_are_open_for_an_extension(out: Path) -> None:
+    """The after-care pool runs to 31 March 2027, the end of the initial term, but the Scheme
+    lasts for the term, which may be extended to 2029: what then is open, not silently unsaid."""
+    scheme = out / "schedules" / "02-aftercare.md"
+    assert paragraphs(scheme, "3.3", "3.4") == [
+        "3.3 From 1 April 2024 to 31 March 2027 the budgets for this Scheme are pooled.",
+        "3.4 [whether the budgets for this Scheme continue if this Agreement is extended beyond "
+        "31 March 2027]"]
+    assert "continue if this Agreement is extended" in (out / "open-points.md").read_text("utf-8")
+    found = [f for f in run_checks(load_agreement(WESTMERE)) if f.code == "dates.extension"]
+    assert [(f.severity, f.path) for f in found] == [("open", "schedules[1].phases[0].end")]
+    # The integrated scheme has no phases: nothing to say.
+    assert "is extended beyond" not in (out / "schedules" / "01-integrated-mental-health.md"
+                                        ).read_text("utf-8")
+
+
+def test_the_risk_share_schedule_shares_between_those_who_pay_in(out: Path) -> None:
+    text = (out / "agreement.md").read_text("utf-8")
+    schedule = text[text.index("# Schedule 4: Risk Share"):text.index("# Schedule 5")]
+    assert ("1.2 The Partners that pay into the Pooled Fund share an Overspend or Underspend in "
+            "proportion to their Contributions to the Pooled Fund for the Financial Year in which "
+            "it arises") in schedule
+
+
+def test_schedules_speak_of_the_providing_partner_and_the_functions_kept(out: Path) -> None:
+    """No Lead Commissioner reports on the integrated scheme (the Trust, its Lead Partner, does),
+    and the Council keeps the functions its Scheme Specification lists, not 'assessments of
+    eligibility that the law reserves to it' (the Trust determines eligibility for it)."""
+    text = (out / "agreement.md").read_text("utf-8").replace("\u2019", "'")
+    assert ("2.1 For each Scheme, the Lead Partner or, where there is none, the Partners' lead "
+            "officers prepare a performance report each quarter") in text
+    assert ("3.1.4 continue to exercise those of its functions that the Scheme does not cover, "
+            "including the functions that the Scheme Specification says it keeps, in a way that "
+            "supports the Scheme;") in text
+    assert "assessments of eligibility that the law reserves" not in text

@@ -149,7 +149,9 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
-            for partner in trusts if entry.per_trust else [None]:
+            parties = agreement.parties(schedule) if schedule else None
+            for partner in [p for p in trusts if parties is None or p and p.key in parties] \
+                    if entry.per_trust else [None]:
                 found: list[str] = []
                 missing: list[str] = []
                 for label in entry.labels:

@@ -571,6 +571,18 @@ def check_open_points(loaded: Loaded, *, final: bool = False) -> Iterator[Findin
                 message = "a final agreement cannot rest on illustrative figures"
             yield loaded.origin.finding(severity, ("schedules", s, "illustrative"), message,
                                         "illustrative")
+        # Budgets that end with the initial term of an agreement that may be extended: the
+        # scheme prints this as an open point (scheme.md.j2).
+        term = loaded.agreement.term
+        last = schedule.phases[-1].end if schedule.phases else None
+        if term.end_date and term.latest_end and last and term.end_date <= last < term.latest_end:
+            message = (f"the budgets end on {last}, but the agreement may be extended to "
+                       f"{term.latest_end}: whether they continue in an extension is to be agreed")
+            if severity == "error":
+                message += " (a final agreement has no open points)"
+            yield loaded.origin.finding(
+                severity, ("schedules", s, "phases", len(schedule.phases) - 1, "end"), message,
+                "dates.extension")
 
 
 CHECKS: list[Callable[[Loaded], Iterator[Finding]]] = [

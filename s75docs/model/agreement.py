@@ -590,6 +590,17 @@ class Agreement(Strict):
         return [Exercise(of, by, _regulation(kinds[of], kinds[by]))
                 for of, by in pairs if of in kinds and by in kinds]
 
+    def parties(self, schedule: Schedule) -> set[str]:
+        """The partners a scheme involves: those that contribute to it, exercise or delegate
+        functions in it, lead it or host its fund. With three partners a scheme may involve two
+        (Westmere's Trust has no part in the after-care pool): a trust's commissioners consent
+        only to the arrangements it is party to, and a partner ends only a scheme it is in."""
+        keys = {line.partner for line in schedule.contributions}
+        keys |= {k for d in self.delegations(schedule) for k in (d.functions_of, d.exercised_by)}
+        keys |= {k for k in (schedule.lead_commissioner, schedule.host_partner)
+                 if isinstance(k, str)}
+        return keys
+
     def lead_delegators(self, lead: str) -> list[str] | None:
         """The partners whose functions a lead commissioner exercises when the data names only
         the lead: every other partner, if each is of the other kind and none is a trust (a

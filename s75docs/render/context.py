@@ -65,6 +65,7 @@ class Scheme:
     totals: Totals
     rows: list[ContributionRow]
     partners: list[Partner]  # partners contributing, in agreement order
+    parties: list[Partner]  # partners it involves at all (Agreement.parties), in agreement order
     pooled: bool
     aligned: bool
     lead_partner: Partner | None
@@ -175,6 +176,7 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         totals=totals,
         rows=rows,
         partners=partners,
+        parties=[p for p in agreement.partners if p.key in agreement.parties(schedule)],
         pooled=schedule.has(Arrangement.pooled_fund),
         aligned=schedule.has(Arrangement.aligned_budget) or any(
             p.kind == "aligned" for p in schedule.phases),
