@@ -60,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bytes", type=int, default=4_900_000, help="size of the budget table")
     parser.add_argument("--profile", action="store_true", help="cProfile in this process")
+    parser.add_argument("--sort", default="cumulative", help="profile order (pstats keys, comma-separated)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "big"
@@ -78,7 +79,7 @@ def main() -> None:
             finally:
                 profile.disable()
             print(f"time: {time.perf_counter() - start:.1f} s (under cProfile)")
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats(*args.sort.split(",")).print_stats(45)
             return
         start = time.perf_counter()
         done = subprocess.run([S75DOCS, *command], capture_output=True, text=True, check=False)

@@ -112,11 +112,11 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                                code="template")) from exc
     docx = template.docx
     strip_ids(docx)  # the reference's own ids; the body written next carries none
-    BodyWriter(docx, where, meta).write(document)
+    body = BodyWriter(docx, where, meta).write(document)
     core_properties(docx, meta)
     if meta.track_revisions:
         track_revisions(docx)
     out = io.BytesIO()
     docx.save(out)
-    return deterministic_zip(out.getvalue())
+    return deterministic_zip(out.getvalue(), body)
 

@@ -76,6 +76,22 @@ def el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) ->
     return element
 
 
+def esc(text: str) -> str:
+    """Text as lxml serialises an element's text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def esc_attr(value: object) -> str:
+    """A value as lxml serialises an attribute."""
+    return (esc(str(value)).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\t", "&#9;").replace("\r", "&#13;"))
+
+
+def tag(name: str, **attrs: object) -> str:
+    """An empty element as lxml writes it: ``<w:name w:key="value"/>``, attributes in order."""
+    return "<w:" + name + "".join(f' w:{k}="{esc_attr(v)}"' for k, v in attrs.items()) + "/>"
+
+
 @dataclass(frozen=True)
 class Format:
     bold: bool = False
@@ -87,39 +103,39 @@ class Format:
 PLAIN = Format()
 
 
-def text_run(text: str, fmt: Format) -> Any:
-    run = el("w:r")
-    props = []
+@functools.cache
+def run_props(fmt: Format) -> str:
+    """A run's ``w:rPr`` for the format (empty when plain)."""
+    props = ""
     if fmt.bold:
-        props += [el("w:b"), el("w:bCs")]
+        props += "<w:b/><w:bCs/>"
     if fmt.italic:
-        props += [el("w:i"), el("w:iCs")]
+        props += "<w:i/><w:iCs/>"
     if fmt.highlight:
-        props.append(el("w:highlight", val="yellow"))
-    if props:
-        run.append(el("w:rPr", props))
-    t = el("w:delText" if fmt.change == "del" else "w:t")
-    t.text = text
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    run.append(t)
-    return run
+        props += '<w:highlight w:val="yellow"/>'
+    return f"<w:rPr>{props}</w:rPr>" if props else ""
 
 
-def field_runs(instruction: str, result: str, fmt: Format) -> list[Any]:
-    def char(kind: str) -> Any:
-        run = el("w:r")
-        if fmt.bold or fmt.italic or fmt.highlight:
-            run.append(text_run("", fmt)[0])  # the same run properties
-        run.append(el("w:fldChar", fldCharType=kind))
-        return run
+def text_run(text: str, fmt: Format) -> str:
+    kind = "w:delText" if fmt.change == "del" else "w:t"
+    return f'<w:r>{run_props(fmt)}<{kind} xml:space="preserve">{esc(text)}</{kind}></w:r>'
 
-    instr_run = el("w:r")
-    instr = el("w:delInstrText" if fmt.change == "del" else "w:instrText")
-    instr.text = f" {instruction} "
-    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    instr_run.append(instr)
-    return [char("begin"), instr_run, char("separate"), text_run(result, fmt), char("end")]
 
+def field_runs(instruction: str, result: str, fmt: Format) -> list[str]:
+    props = run_props(fmt)
+
+    def char(kind: str) -> str:
+        return f'<w:r>{props}<w:fldChar w:fldCharType="{kind}"/></w:r>'
+
+    kind = "w:delInstrText" if fmt.change == "del" else "w:instrText"
+    instr = f'<w:r><{kind} xml:space="preserve"> {esc(instruction)} </{kind}></w:r>'
+    return [char("begin"), instr, char("separate"), text_run(result, fmt), char("end")]
+
+
+def fragment(xml: str) -> list[Any]:
+    """Elements parsed from WordprocessingML text (``w:`` prefixed), ready to insert."""
+    root = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{xml}</w:body>', oxml_parser)
+    return list(root)
 
 
 # --- properties, ids and the zip ----------------------------------------------------------------
@@ -177,10 +193,13 @@ def strip_ids(docx: Any) -> None:
                     del node.attrib[name]
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """The package re-zipped with fixed dates, attributes and entry order."""
+def deterministic_zip(data: bytes, replace: dict[str, bytes] | None = None) -> bytes:
+    """The package re-zipped with fixed dates, attributes and entry order; ``replace`` gives
+    the bytes of entries written apart (the document part, with its body spliced in)."""
+    replace = replace or {}
     with zipfile.ZipFile(io.BytesIO(data)) as source:
-        entries = {info.filename: source.read(info) for info in source.infolist()}
+        entries = {info.filename: replace.get(info.filename) or source.read(info)
+                   for info in source.infolist()}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
