@@ -161,11 +161,19 @@ def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
 
 def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span]:
     """Every span under ``nodes``; ``without="del"`` leaves out a redline's deleted text (and
-    so reads the text with the changes accepted), ``"ins"`` its inserted text."""
-    prune = None if without is None else lambda node: getattr(node, "change", None) == without
-    for node, _ in walk(nodes, prune=prune):
+    so reads the text with the changes accepted), ``"ins"`` its inserted text. (The walk's
+    order, without its ancestors: this runs over every cell of a big table.)"""
+    for node in nodes:
+        if without is not None and getattr(node, "change", None) == without:
+            continue
         if isinstance(node, Span):
             yield node
+            if node.children:
+                yield from spans(node.children, without=without)
+        elif isinstance(node, Cell):
+            yield from spans(node.spans, without=without)
+        else:
+            yield from spans(children(node), without=without)
 
 
 def plain_text(items: list[Span], *, without: str | None = None) -> str:
