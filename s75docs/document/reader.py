@@ -236,6 +236,7 @@ _NEWLINES = re.compile(r"\r\n?|\n")
 _DELIMITER_ROW = re.compile(r"\|(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*")
 _BLANK = re.compile(r"[ \t]*")
 _INLINE_MARKUP = frozenset("`*_&\\{\n")  # what markdown-it's enabled inline rules act on
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escape of ASCII punctuation
 _MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's limit on cells a short row is padded with
 
 
@@ -303,8 +304,9 @@ def _split_row(line: str) -> list[str]:
 def _cell_spans(text: str, source: str) -> list[Span]:
     if not text:
         return []
-    if _INLINE_MARKUP.isdisjoint(text):  # plain text: one text span, as markdown-it gives it
-        spans = [Span("text", text)]
+    if _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text) if "\\" in text else text):
+        # Plain text, perhaps with escaped punctuation: one text span, as markdown-it gives it.
+        spans = [Span("text", _ESCAPED.sub(r"\1", text))]
         _trim(spans)
         return spans
     return _inline(_PARSER.parseInline(text)[0], source).spans
