@@ -293,7 +293,7 @@ def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
 
 def _split_row(line: str) -> list[str]:
     text = mdTrim(line)
-    cells = escapedSplit(text) if "\\" in text else text.split("|")
+    cells = escapedSplit(text) if "\\|" in text else text.split("|")
     if cells and cells[0] == "":
         cells.pop(0)
     if cells and cells[-1] == "":
