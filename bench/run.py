@@ -113,26 +113,24 @@ import s75docs.pipeline as b
 from s75docs.write import docx as docx_writer
 mark("import s75docs (build, docx writer)")
 from s75docs.check.data import run_checks
-from s75docs.check.compliance import compliance, compliance_findings, load_map
-from s75docs.render.context import template_context
+from s75docs.check.compliance import compliance, load_map
 from s75docs.output.inputs import inputs_record
+from s75docs.output.atomic import publish
 from s75docs.load.folder import load_agreement
-from s75docs.render.environment import render_template
-from s75docs.check.terms import proper_names, undefined_terms
+from s75docs.check.terms import proper_names, undefined_terms, unused_terms
 loaded = load_agreement(sys.argv[1]); mark("load (YAML, CSV, model)")
 findings = run_checks(loaded); mark("checks")
 dirs = b.user_template_dirs(loaded)
 record = inputs_record(loaded.files, loaded.root, dirs, ("md", "docx"))
 mark("hash inputs (.inputs)")
-text = render_template(b.AGREEMENT_TEMPLATE, template_context(loaded.agreement), dirs)
-mark("render templates (Jinja)")
-doc = b.build_tree(text, source=b.AGREEMENT_TEMPLATE); doc.meta = b.document_meta(loaded)
-mark("document tree (markdown-it)")
+doc = b.render_with(loaded, dirs)
+mark("render templates and document tree")
 rows = compliance(loaded.agreement, doc, load_map(dirs))
-list(undefined_terms(doc, loaded.agreement, proper_names(dirs))); mark("compliance and terms")
-files = b.outputs_for(loaded, doc, ("md",), b.reference_docx(dirs)); mark("write Markdown")
-files.update(b.outputs_for(loaded, doc, ("docx",), b.reference_docx(dirs))); mark("write Word")
-b.write_atomically(Path(sys.argv[2]) / loaded.agreement.reference, files); mark("write files")
+list(undefined_terms(doc, loaded.agreement, proper_names(dirs))); list(unused_terms(doc))
+mark("compliance and terms")
+files = b.outputs_for(loaded, doc, ("md",), dirs); mark("write Markdown")
+files.update(b.outputs_for(loaded, doc, ("docx",), dirs)); mark("write Word")
+publish(Path(sys.argv[2]) / loaded.agreement.reference, files); mark("write files")
 previous = marks[0][1]
 for name, at in marks[1:]:
     print(f"{name}\t{at - previous:.4f}")

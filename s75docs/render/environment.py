@@ -67,7 +67,11 @@ class Safe(Markup):
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
-    return _ESCAPE.sub(r"\\\1", _SPACE.sub(" ", text))
+    return _ESCAPE.sub(_backslash, _SPACE.sub(" ", text))
+
+
+def _backslash(match: re.Match[str]) -> str:
+    return "\\" + match.group()
 
 
 def long_date(value: dt.date) -> str:
@@ -139,10 +143,12 @@ def _check_label(name: str) -> None:
 
 def finalize(value: Any) -> Markup:
     """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
-    from s75docs.model.agreement import OpenPoint
-
+    if type(value) is str:  # the most common value by far (every cell of a budget table)
+        return Safe(escape_markdown(value))
     if isinstance(value, Markup):
         return value
+    from s75docs.model.agreement import OpenPoint
+
     if isinstance(value, jinja2.Undefined):
         return Markup(str(value))  # StrictUndefined raises here
     if isinstance(value, OpenPoint):
