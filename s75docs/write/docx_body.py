@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +34,11 @@ from s75docs.write.docx_xml import (
     Format,
     clean,
     el,
+    esc,
     esc_attr,
     field_runs,
     fragment,
+    run_props,
     tag,
     text_run,
 )
@@ -546,9 +549,22 @@ class BodyWriter:
         between two tables or at the very end (elsewhere the next paragraph is spaced)."""
         if not block.rows:
             return []
-        columns = max(len(row) for row in block.rows)
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
+        layout = (self.style(TABLE_STYLE), self.style(TABLE_TEXT), indent, total)
+        xml = _TABLES.get(block, layout)
+        if xml is None:
+            xml = self.table_xml(block, indent, total)
+            if not block.change and all(_plain(cell) for row in block.rows for cell in row):
+                _TABLES.put(block, layout, xml)  # the same table in a schedule's own document
+        if not spacer:
+            return [Table(xml)]
+        gap = self.paragraph("Normal", change=block.change)
+        gap.spacing = '<w:spacing w:before="0" w:after="0"/>'
+        return [Table(xml), gap]
+
+    def table_xml(self, block: Block, indent: int, total: int) -> str:
+        columns = max(len(row) for row in block.rows)
         widths = _column_widths(block.rows, columns, total)
         xml = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{esc_attr(self.style(TABLE_STYLE))}"/>'
                f'<w:tblW w:w="{total}" w:type="dxa"/><w:tblInd w:w="{indent}" w:type="dxa"/>'
@@ -570,19 +586,51 @@ class BodyWriter:
                 tr_props += self.revision(row_change)
             xml.append(f"<w:tr><w:trPr>{tr_props}</w:trPr>")
             fmt = Format(bold=header)
+            props = run_props(fmt)
             keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
                 cell = row[c] if c < len(row) else empty
                 jc = _JC.get(cell.align, "")
-                xml.append(f"{cell_props[c]}{style}{keep}{jc}</w:pPr>"
-                           f"{''.join(self.runs(cell.spans, fmt))}</w:p></w:tc>")
+                if _plain(cell):  # most cells: one run of plain text, as runs() writes it
+                    text = clean(cell.spans[0].text)
+                    runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
+                        if text else ""
+                else:
+                    runs = "".join(self.runs(cell.spans, fmt))
+                xml.append(f"{cell_props[c]}{style}{keep}{jc}</w:pPr>{runs}</w:p></w:tc>")
             xml.append("</w:tr>")
         xml.append("</w:tbl>")
-        if not spacer:
-            return [Table("".join(xml))]
-        gap = self.paragraph("Normal", change=block.change)
-        gap.spacing = '<w:spacing w:before="0" w:after="0"/>'
-        return [Table("".join(xml)), gap]
+        return "".join(xml)
+
+
+class _TableCache:
+    """Tables already written, by block and layout: a schedule's own document repeats its
+    tables from the agreement's. Only tables of plain text are kept (nothing in them depends
+    on the document around them), and only while their block lives."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[weakref.ref[Block], tuple[object, ...], str]] = {}
+
+    def get(self, block: Block, layout: tuple[object, ...]) -> str | None:
+        entry = self.entries.get(id(block))
+        if entry is None or entry[0]() is not block or entry[1] != layout:
+            return None
+        return entry[2]
+
+    def put(self, block: Block, layout: tuple[object, ...], xml: str) -> None:
+        self.entries = {key: entry for key, entry in self.entries.items()
+                        if entry[0]() is not None}
+        self.entries[id(block)] = (weakref.ref(block), layout, xml)
+
+
+_TABLES = _TableCache()
+
+
+def _plain(cell: Cell) -> bool:
+    """A cell of one plain text span: no emphasis, reference, open point or change."""
+    spans = cell.spans
+    return len(spans) == 1 and spans[0].kind == "text" and not spans[0].children \
+        and not spans[0].change
 
 
 @dataclass
@@ -701,8 +749,13 @@ def _format(outer: Format, span: Span) -> Format:
 
 def _row_change(row: list[Cell]) -> str | None:
     """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
-    changes = {s.change for s in spans(row) if not s.children}
-    return changes.pop() if len(changes) == 1 and None not in changes else None
+    changes = set()
+    for span in spans(row):
+        if not span.children:
+            if span.change is None:
+                return None
+            changes.add(span.change)
+    return changes.pop() if len(changes) == 1 else None
 
 
 def _all_strong(block: Block) -> bool:
