@@ -111,16 +111,18 @@ class Document:
     def open_points(self) -> list[OpenPointAt]:
         """Every open point in reading order, with the part and clause it stands in."""
         found = []
-        for node, ancestors in walk(self.parts):
-            if not isinstance(node, Span) or node.kind != "open":
-                continue
-            part = next(a for a in ancestors if isinstance(a, Part))
-            block = next((a for a in ancestors if isinstance(a, Block)), None)
-            where = part.heading
-            if block is not None and block.full_number:
-                before, number, _ = self.citations.reference(part, block)
-                where += f", {before}{number}"
-            found.append(OpenPointAt(node.text, where))
+        for part in self.parts:
+            places: list[tuple[Block | None, list[Node]]] = [(None, list(part.title))]
+            places += [(block, _block_spans(block)) for block in part.blocks]
+            for block, items in places:
+                for span in spans(items):
+                    if span.kind != "open":
+                        continue
+                    where = part.heading
+                    if block is not None and block.full_number:
+                        before, number, _ = self.citations.reference(part, block)
+                        where += f", {before}{number}"
+                    found.append(OpenPointAt(span.text, where))
         return found
 
     def defined_terms(self) -> list[str]:
@@ -143,6 +145,10 @@ def children(node: Node) -> list[Node]:
     if isinstance(node, Part):
         return [*node.title, *node.blocks]
     return list(node.parts)
+
+
+def _block_spans(block: Block) -> list[Node]:
+    return [*block.spans, *(cell for row in block.rows for cell in row)]
 
 
 def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None

@@ -302,13 +302,15 @@ def _split_row(line: str) -> list[str]:
 
 
 def _cell_spans(text: str, source: str) -> list[Span]:
-    if not text:
-        return []
-    if _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text) if "\\" in text else text):
-        # Plain text, perhaps with escaped punctuation: one text span, as markdown-it gives it.
-        spans = [Span("text", _ESCAPED.sub(r"\1", text))]
-        _trim(spans)
-        return spans
+    if "\\" not in text:
+        if _INLINE_MARKUP.isdisjoint(text):  # plain text: one text span, as markdown-it gives it
+            text = text.strip()  # what _trim does to a lone span
+            return [Span("text", text)] if text else []
+    elif _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text)):
+        # Plain text with escaped punctuation (every amount: "1,000\\.00"): every backslash
+        # left starts an escape, read left to right as markdown-it does.
+        text = text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
+        return [Span("text", text)] if text else []
     return _inline(_PARSER.parseInline(text)[0], source).spans
 
 
