@@ -84,8 +84,11 @@ def main() -> None:
         start = time.perf_counter()
         done = subprocess.run([S75DOCS, *command], capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-        print(f"exit {done.returncode}; time: {seconds:.1f} s; peak memory: {peak:,.0f} MiB")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = usage.ru_maxrss / 1024  # KiB on Linux
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"exit {done.returncode}; time: {seconds:.1f} s; CPU: {cpu:.1f} s; "
+              f"peak memory: {peak:,.0f} MiB")
         if done.returncode:
             print(done.stderr[-2000:])
 

@@ -49,6 +49,7 @@ from s75docs.write.docx_xml import (
     AUTHOR,
     core_properties,
     deterministic_zip,
+    reference_environment,
     strip_ids,
     template_text,
     track_revisions,
@@ -74,8 +75,7 @@ class DocxMeta:
 def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     """The document as .docx bytes, on the styles and cover of ``reference``."""
     from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
-    from jinja2 import StrictUndefined, TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import TemplateError
     from markupsafe import Markup
 
     reference = Path(reference)
@@ -102,7 +102,7 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                     for name, term in meta.parties],
         "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
     }
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    env = reference_environment()
     try:
         template.render(context, jinja_env=env, autoescape=True)
     except TemplateError as exc:

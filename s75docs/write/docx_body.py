@@ -169,10 +169,13 @@ class BodyWriter:
 
     def _new_num(self, abstract_id: str) -> int:
         """A new instance of a list, counting from 1 on every level."""
-        num = self.numbering.add_num(int(abstract_id))
-        for ilvl in range(9):
-            num.add_lvlOverride(ilvl=ilvl).add_startOverride(1)
-        return int(num.numId)
+        num_id = int(self.numbering._next_numId)
+        overrides = "".join(f'<w:lvlOverride w:ilvl="{ilvl}"><w:startOverride w:val="1"/>'
+                            "</w:lvlOverride>" for ilvl in range(9))
+        self.numbering._insert_num(fragment(
+            f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
+            f"{overrides}</w:num>")[0])  # as python-docx's add_num and add_lvlOverride
+        return num_id
 
     # paragraphs
 

@@ -51,6 +51,32 @@ def template_text(text: str) -> Any:
     return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
 
 
+@functools.cache
+def reference_environment() -> Any:
+    """The sandboxed, strict environment docxtpl fills the reference document's tags with, one
+    per process. docxtpl compiles each part of the reference (body, headers, footers, each
+    property) again for every document it renders; the same source gives the same template,
+    so here each is compiled once."""
+    from jinja2 import StrictUndefined, Template
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Environment(SandboxedEnvironment):
+        compiled: dict[str, Template] = {}
+
+        def from_string(self, source: Any, globals: Any = None,
+                        template_class: Any = None) -> Any:
+            if globals is not None or template_class is not None or not isinstance(source, str):
+                return super().from_string(source, globals, template_class)
+            template = self.compiled.get(source)
+            if template is None:
+                if len(self.compiled) >= 64:  # a few references' parts; never grows unbounded
+                    self.compiled.clear()
+                template = self.compiled[source] = super().from_string(source)
+            return template
+
+    return Environment(autoescape=True, undefined=StrictUndefined)
+
+
 # --- XML helpers --------------------------------------------------------------------------------
 
 @functools.cache
