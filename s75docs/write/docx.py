@@ -37,7 +37,6 @@ dates and order, fixed core properties, no revision-save ids or random paragraph
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from s75docs.write.docx_xml import (
     AUTHOR,
     core_properties,
     deterministic_zip,
+    package_entries,
     reference_environment,
     strip_ids,
     template_text,
@@ -116,7 +116,5 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     core_properties(docx, meta)
     if meta.track_revisions:
         track_revisions(docx)
-    out = io.BytesIO()
-    docx.save(out)
-    return deterministic_zip(out.getvalue(), body)
+    return deterministic_zip(package_entries(docx), body)
 

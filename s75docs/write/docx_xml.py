@@ -202,30 +202,55 @@ _BEFORE_TRACKING = frozenset("""
     stylePaneSortMethod documentType mailMerge revisionView""".split())
 
 
+_NS = {"w": W_NS, "w14": W14_NS, "w15": W15_NS}
+_DROP_ELEMENTS = etree.XPath("descendant-or-self::w:rsids | descendant-or-self::w14:docId | "
+                             "descendant-or-self::w15:docId", namespaces=_NS)
+_DROP_ATTRIBUTES = etree.XPath(
+    "descendant-or-self::*[@w14:paraId or @w14:textId or "
+    f"@*[namespace-uri() = '{W_NS}' and starts-with(local-name(), 'rsid')]]", namespaces=_NS)
+
+
 def strip_ids(docx: Any) -> None:
-    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
-    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
+    """Remove revision-save ids and Word's random paragraph and document ids from every part
+    (found by XPath: walking every element of the reference in Python cost more)."""
     drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
     for part in docx.part.package.iter_parts():
         element = getattr(part, "_element", None)
         if element is None or not isinstance(element, etree._Element):
             continue
-        for node in list(element.iter()):
-            if node.tag in drop_elements:
-                node.getparent().remove(node)
-                continue
+        for node in _DROP_ELEMENTS(element):
+            node.getparent().remove(node)
+        for node in _DROP_ATTRIBUTES(element):
             for name in list(node.attrib):
                 if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
                     del node.attrib[name]
 
 
-def deterministic_zip(data: bytes, replace: dict[str, bytes] | None = None) -> bytes:
-    """The package re-zipped with fixed dates, attributes and entry order; ``replace`` gives
-    the bytes of entries written apart (the document part, with its body spliced in)."""
-    replace = replace or {}
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        entries = {info.filename: replace.get(info.filename) or source.read(info)
-                   for info in source.infolist()}
+def package_entries(docx: Any) -> dict[str, bytes]:
+    """The package's zip entries as python-docx's ``save`` writes them, without the zip (which
+    :func:`deterministic_zip` writes once)."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = docx.part.package
+    parts = list(package.iter_parts())
+    for part in parts:
+        part.before_marshal()
+    types = _ContentTypesItem.from_parts(parts)  # type: ignore[no-untyped-call]
+    entries = {CONTENT_TYPES_URI.membername: types.blob,
+               PACKAGE_URI.rels_uri.membername: package.rels.xml}
+    for part in parts:
+        entries[part.partname.membername] = part.blob
+        if len(part.rels):
+            entries[part.partname.rels_uri.membername] = part.rels.xml
+    return entries
+
+
+def deterministic_zip(entries: dict[str, bytes], replace: dict[str, bytes] | None = None
+                      ) -> bytes:
+    """The package zipped with fixed dates, attributes and entry order; ``replace`` gives the
+    bytes of entries written apart (the document part, with its body spliced in)."""
+    entries = {**entries, **(replace or {})}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
