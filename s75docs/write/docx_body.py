@@ -83,6 +83,8 @@ class BodyWriter:
         self.revision_date = meta.revision_date if meta else None
         self.body = docx.element.body
         self.style_ids = self._style_ids()
+        self._levels: dict[tuple[str, str, int], int] = {}  # list levels and indents looked up
+        self._indents: dict[tuple[str, int], tuple[int, int]] = {}
         missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
         if missing:
             self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
@@ -149,6 +151,12 @@ class BodyWriter:
         return str(abstract[0])
 
     def _level_of(self, abstract_id: str, style_name: str, default: int) -> int:
+        key = (abstract_id, style_name, default)
+        if key not in self._levels:
+            self._levels[key] = self._find_level(abstract_id, style_name, default)
+        return self._levels[key]
+
+    def _find_level(self, abstract_id: str, style_name: str, default: int) -> int:
         levels = self.numbering.xpath(
             f'w:abstractNum[@w:abstractNumId="{abstract_id}"]/w:lvl'
             f'[w:pStyle/@w:val="{self.style(style_name)}"]/@w:ilvl')
@@ -156,6 +164,11 @@ class BodyWriter:
 
     def _indent(self, abstract_id: str, ilvl: int) -> tuple[int, int]:
         """(left, hanging) of a list level, in twips."""
+        if (abstract_id, ilvl) not in self._indents:
+            self._indents[abstract_id, ilvl] = self._find_indent(abstract_id, ilvl)
+        return self._indents[abstract_id, ilvl]
+
+    def _find_indent(self, abstract_id: str, ilvl: int) -> tuple[int, int]:
         ind = self.numbering.xpath(f'w:abstractNum[@w:abstractNumId="{abstract_id}"]'
                                    f'/w:lvl[@w:ilvl="{ilvl}"]/w:pPr/w:ind')
         if not ind:
