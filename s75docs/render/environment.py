@@ -44,7 +44,8 @@ from s75docs.render.bounds import (
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
-SECONDS_PER_MB = 30.0  # more for each megabyte of data: heavy but legal input takes longer
+SECONDS_PER_MB = 4.0  # more for each megabyte of data: a 5 MB budget table renders, reads
+# and checks in about 5 s on a shared 2-core machine (bench/big_csv.py), so 40 s leaves room
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -415,7 +416,7 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
 def render_seconds(data_bytes: int = 0) -> float:
     """The time limit for rendering and checking: ``S75DOCS_RENDER_SECONDS`` if set, else
     RENDER_SECONDS plus SECONDS_PER_MB for each megabyte of the agreement's data (the tree and
-    the checks of a 5 MB budget table take about a minute; a runaway template over a small
+    the checks of a 5 MB budget table take a few seconds; a runaway template over a small
     agreement is still stopped within seconds)."""
     text = os.environ.get("S75DOCS_RENDER_SECONDS", "").strip()
     if not text:
