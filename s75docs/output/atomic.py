@@ -67,24 +67,81 @@ def guard(output: Path, inputs: Iterable[Path]) -> None:
 @contextlib.contextmanager
 def locked(out_dir: Path, reference: str) -> Iterator[None]:
     """One build of an agreement at a time; a second one is told so instead of interleaving."""
-    from filelock import FileLock, Timeout  # portable: fcntl on POSIX, msvcrt on Windows
-
     out_dir.mkdir(parents=True, exist_ok=True)
     lock_path = out_dir / f".{reference}.lock"
     if lock_path.is_symlink() or (lock_path.exists() and not lock_path.is_file()):
         raise S75Error(Finding("error", f"{lock_path} is not a lock file of ours (a link or a "
                                "special file); remove it and try again", str(lock_path)))
-    lock = FileLock(lock_path, timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
+    release = _lock(lock_path)
+    if release is None:
         raise S75Error(Finding("error", f"another build of '{reference}' is writing to "
                                f"{out_dir} right now; try again when it has finished",
-                               str(lock_path))) from None
+                               str(lock_path)))
     try:
         yield
     finally:
+        release()
+
+
+# An advisory lock on the lock file's descriptor: msvcrt on Windows, flock on POSIX (what the
+# filelock package does, without the tenth of a second its import, asyncio included, costs);
+# filelock itself where neither exists.
+_BUSY = frozenset({errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK})
+
+
+def _lock(path: Path) -> Callable[[], None] | None:
+    """Take the exclusive lock of ``path``: how to release it, or None when another holds it."""
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import msvcrt
+
+        def take(fd: int) -> None:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+        def give(fd: int) -> None:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        try:
+            import fcntl
+        except ImportError:
+            return _filelock(path)
+
+        def take(fd: int) -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def give(fd: int) -> None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        take(fd)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in _BUSY:
+            return None
+        raise
+
+    def release() -> None:
+        try:
+            give(fd)
+        finally:
+            os.close(fd)
+
+    return release
+
+
+def _filelock(path: Path) -> Callable[[], None] | None:
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return None
+
+    def release() -> None:
         lock.release()
+
+    return release
 
 
 def write_atomically(destination: Path, files: dict[str, bytes],
