@@ -1,10 +1,13 @@
 """The agreement's body in Word: parts, clauses, tables, references and tracked changes.
 
-:class:`BodyWriter` reads the reference document's styles and lists, then builds each part's
-paragraphs in the rendered document's XML where the ``{{p body }}`` placeholder stands: clause
-paragraphs on the linked multilevel list (a new list instance per part), bookmarks round the
-clauses references name, ``REF`` fields for references, the contents field's text, and a
-redline's ``w:ins``/``w:del`` revisions. See :mod:`s75docs.write.docx` for the whole design.
+:class:`BodyWriter` reads the reference document's styles and lists, then writes each part's
+paragraphs as WordprocessingML text: clause paragraphs on the linked multilevel list (a new
+list instance per part), bookmarks round the clauses references name, ``REF`` fields for
+references, the contents field's text, and a redline's ``w:ins``/``w:del`` revisions. The text is
+spliced into the serialised document part where the ``{{p body }}`` placeholder stood (making
+one lxml element per node was most of a big table's build). Bookmark and revision ids stand as
+tokens until they are numbered in document order, with the reference's own. See
+:mod:`s75docs.write.docx` for the whole design.
 """
 
 from __future__ import annotations
@@ -567,12 +570,14 @@ class BodyWriter:
             return []
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
-        layout = (self.style(TABLE_STYLE), self.style(TABLE_TEXT), indent, total)
-        xml = _TABLES.get(block, layout)
+        # The same table in a schedule's own document: written once, if it is plain text.
+        key = _plain_table_key(block, (self.style(TABLE_STYLE), self.style(TABLE_TEXT), indent,
+                                       total))
+        xml = None if key is None else _TABLES.get(block, key)
         if xml is None:
             xml = self.table_xml(block, indent, total)
-            if not block.change and all(_plain(cell) for row in block.rows for cell in row):
-                _TABLES.put(block, layout, xml)  # the same table in a schedule's own document
+            if key is not None:
+                _TABLES.put(block, key, xml)
         if not spacer:
             return [Table(xml)]
         gap = self.paragraph("Normal", change=block.change)
@@ -620,23 +625,37 @@ class BodyWriter:
 
 
 class _TableCache:
-    """Tables already written, by block and layout: a schedule's own document repeats its
-    tables from the agreement's. Only tables of plain text are kept (nothing in them depends
-    on the document around them), and only while their block lives."""
+    """Tables already written, by block and key (the layout and every cell's text, alignment
+    and header flag, compared whole, so a table changed since is written afresh), only while
+    their block lives."""
 
     def __init__(self) -> None:
         self.entries: dict[int, tuple[weakref.ref[Block], tuple[object, ...], str]] = {}
 
-    def get(self, block: Block, layout: tuple[object, ...]) -> str | None:
+    def get(self, block: Block, key: tuple[object, ...]) -> str | None:
         entry = self.entries.get(id(block))
-        if entry is None or entry[0]() is not block or entry[1] != layout:
+        if entry is None or entry[0]() is not block or entry[1] != key:
             return None
         return entry[2]
 
-    def put(self, block: Block, layout: tuple[object, ...], xml: str) -> None:
-        self.entries = {key: entry for key, entry in self.entries.items()
+    def put(self, block: Block, key: tuple[object, ...], xml: str) -> None:
+        self.entries = {number: entry for number, entry in self.entries.items()
                         if entry[0]() is not None}
-        self.entries[id(block)] = (weakref.ref(block), layout, xml)
+        self.entries[id(block)] = (weakref.ref(block), key, xml)
+
+
+def _plain_table_key(block: Block, layout: tuple[object, ...]) -> tuple[object, ...] | None:
+    """What a table of plain text is written from; None when any of it is not plain (a
+    reference, emphasis, an open point, a change), which the document around it can change."""
+    if block.change:
+        return None
+    cells: list[tuple[str, str, bool]] = []
+    for row in block.rows:
+        for cell in row:
+            if not _plain(cell):
+                return None
+            cells.append((cell.spans[0].text, cell.align, cell.header))
+    return (*layout, tuple(len(row) for row in block.rows), tuple(cells))
 
 
 _TABLES = _TableCache()
