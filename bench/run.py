@@ -400,7 +400,7 @@ def report(args, figures, rows, stage_rows, stage_cold, listing,  # type: ignore
         f"Measured by `bench/run.py` on {dt.date.today()}: {cpu} CPU(s) {model}, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}. "
         "Wall-clock seconds of real commands (each a fresh process, as a user runs them). "
-        "The machine was shared with other work while this ran, so expect noise of 10 to 20%.",
+        "The machine was shared with other work while this ran: the load average is given below.",
         "",
         "## Targets",
         "",
