@@ -60,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bytes", type=int, default=4_900_000, help="size of the budget table")
     parser.add_argument("--profile", action="store_true", help="cProfile in this process")
+    parser.add_argument("--sort", default="cumulative", help="profile order (pstats keys, comma-separated)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "big"
@@ -78,13 +79,16 @@ def main() -> None:
             finally:
                 profile.disable()
             print(f"time: {time.perf_counter() - start:.1f} s (under cProfile)")
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats(*args.sort.split(",")).print_stats(45)
             return
         start = time.perf_counter()
         done = subprocess.run([S75DOCS, *command], capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-        print(f"exit {done.returncode}; time: {seconds:.1f} s; peak memory: {peak:,.0f} MiB")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = usage.ru_maxrss / 1024  # KiB on Linux
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"exit {done.returncode}; time: {seconds:.1f} s; CPU: {cpu:.1f} s; "
+              f"peak memory: {peak:,.0f} MiB")
         if done.returncode:
             print(done.stderr[-2000:])
 

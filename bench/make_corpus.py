@@ -226,6 +226,10 @@ def agreement_data(index: int, seed: int) -> tuple[dict, dict[str, dict], dict[s
         if "lead_commissioning" in arrangements or "joint_commissioning" in arrangements:
             schedule["lead_commissioner"] = ("joint" if "joint_commissioning" in arrangements
                                              else lead)
+            if schedule["lead_commissioner"] == lead and len(keys) > 2:
+                # With a trust as a third partner, whose functions the lead exercises is said.
+                other = keys[1] if lead == keys[0] else keys[0]
+                schedule["delegations"] = [{"functions_of": other, "exercised_by": lead}]
         if "pooled_fund" in arrangements:
             host = rng.choice(keys[:2])
             schedule["host_partner"] = host

@@ -8,18 +8,20 @@ Worker processes live for the whole batch, so each compiles the templates once
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from s75docs.constants import default_jobs
 from s75docs.errors import Finding, S75Error
 from s75docs.options import choose_formats
+
+if TYPE_CHECKING:  # imported where a batch runs in parallel: a one-off build never needs them
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 Status = Literal["built", "skipped", "failed"]
 
@@ -106,6 +108,8 @@ def skip_if_unchanged(path: Path | str, out_dir: Path | str, formats: tuple[str,
 
 def _context() -> multiprocessing.context.BaseContext:
     """``fork`` where there is one (workers start in milliseconds, modules already imported)."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
@@ -186,6 +190,8 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
         for index in pending:
             finish(index, build_one(paths[index], out_dir, formats, templates, force))
         return [results[i] for i in range(len(paths))]
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     context = _context()
     if context.get_start_method() == "fork":
         _warm_up()

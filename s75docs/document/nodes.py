@@ -111,16 +111,18 @@ class Document:
     def open_points(self) -> list[OpenPointAt]:
         """Every open point in reading order, with the part and clause it stands in."""
         found = []
-        for node, ancestors in walk(self.parts):
-            if not isinstance(node, Span) or node.kind != "open":
-                continue
-            part = next(a for a in ancestors if isinstance(a, Part))
-            block = next((a for a in ancestors if isinstance(a, Block)), None)
-            where = part.heading
-            if block is not None and block.full_number:
-                before, number, _ = self.citations.reference(part, block)
-                where += f", {before}{number}"
-            found.append(OpenPointAt(node.text, where))
+        for part in self.parts:
+            places: list[tuple[Block | None, list[Node]]] = [(None, list(part.title))]
+            places += [(block, _block_spans(block)) for block in part.blocks]
+            for block, items in places:
+                for span in spans(items):
+                    if span.kind != "open":
+                        continue
+                    where = part.heading
+                    if block is not None and block.full_number:
+                        before, number, _ = self.citations.reference(part, block)
+                        where += f", {before}{number}"
+                    found.append(OpenPointAt(span.text, where))
         return found
 
     def defined_terms(self) -> list[str]:
@@ -145,6 +147,10 @@ def children(node: Node) -> list[Node]:
     return list(node.parts)
 
 
+def _block_spans(block: Block) -> list[Node]:
+    return [*block.spans, *(cell for row in block.rows for cell in row)]
+
+
 def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
          ) -> Iterator[Visit]:
     """Every node under (and including) ``nodes``, depth first in reading order, with its
@@ -161,11 +167,19 @@ def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
 
 def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span]:
     """Every span under ``nodes``; ``without="del"`` leaves out a redline's deleted text (and
-    so reads the text with the changes accepted), ``"ins"`` its inserted text."""
-    prune = None if without is None else lambda node: getattr(node, "change", None) == without
-    for node, _ in walk(nodes, prune=prune):
+    so reads the text with the changes accepted), ``"ins"`` its inserted text. (The walk's
+    order, without its ancestors: this runs over every cell of a big table.)"""
+    for node in nodes:
+        if without is not None and getattr(node, "change", None) == without:
+            continue
         if isinstance(node, Span):
             yield node
+            if node.children:
+                yield from spans(node.children, without=without)
+        elif isinstance(node, Cell):
+            yield from spans(node.spans, without=without)
+        else:
+            yield from spans(children(node), without=without)
 
 
 def plain_text(items: list[Span], *, without: str | None = None) -> str:

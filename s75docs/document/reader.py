@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -139,80 +143,192 @@ def _trim(spans: list[Span]) -> None:
 def parse(markdown: str, *, source: str = "rendered agreement") -> Document:
     """Markdown (from the templates) to parts and blocks, quotes curled; numbering is left to
     ``finish``."""
-    tokens = read_tokens(markdown)
-    parts: list[Part] = []
-    part: Part | None = None
-    lists: list[str] = []  # "ol" / "ul" stack
-    first_para_in_item = False
-    list_style = "clause"
-    row: list[Cell] | None = None
-    table: Block | None = None
-    cell_header = False
-    cell_align = "left"
-    heading_tag = ""
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        kind = token.type
-        if kind == "heading_open":
-            heading_tag = token.tag
-        elif kind == "inline" and heading_tag:
-            inline = _inline(token, source)
-            if heading_tag == "h1":
-                part_kind = next((c for c in inline.classes if c in PART_KINDS), None)
-                if part_kind is None:
-                    raise S75Error(Finding("error", f"part heading {plain_text(inline.spans)!r} "
-                                           "needs a kind: {.front}, {.body}, {.schedule}, "
-                                           "{.scheme} or {.execution}", source, code="template"))
-                keys = [c[4:] for c in inline.classes if c.startswith("key=")]
-                part = Part(part_kind, inline.spans, inline.label, key=keys[0] if keys else None)  # type: ignore[arg-type]
-                parts.append(part)
-                list_style = "clause"
-            else:
-                part = _require_part(part, source)
-                if heading_tag == "h2" and part.kind in NUMBERED_PARTS:
-                    part.blocks.append(Block("clause", inline.spans, 1, inline.label))
+    reader = _Reader(source)
+    for kind, segment in _segments(markdown):
+        if kind == "table":
+            reader.table(segment)
+        else:
+            reader.tokens(read_tokens(segment))
+    typeset(reader.parts)
+    return Document(reader.parts)
+
+
+class _Reader:
+    """The state of one reading: the part and the lists open, across the text's segments."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.parts: list[Part] = []
+        self.part: Part | None = None
+        self.lists: list[str] = []  # "ol" / "ul" stack
+        self.list_style = "clause"
+
+    def table(self, rows: list[list[tuple[str, str]]]) -> None:
+        """A pipe table split by :func:`_segments`: its header row, then the body rows."""
+        part = self.part = _require_part(self.part, self.source)
+        block = Block("table", level=_numbered_depth(part, self.lists))
+        for index, row in enumerate(rows):
+            block.rows.append([Cell(_cell_spans(text, self.source), align, index == 0)
+                               for text, align in row])
+        part.blocks.append(block)
+
+    def tokens(self, tokens: list[Token]) -> None:
+        source = self.source
+        part, lists, list_style = self.part, self.lists, self.list_style
+        first_para_in_item = False
+        row: list[Cell] | None = None
+        table: Block | None = None
+        cell_header = False
+        cell_align = "left"
+        heading_tag = ""
+        for token in tokens:
+            kind = token.type
+            if kind == "heading_open":
+                heading_tag = token.tag
+            elif kind == "inline" and heading_tag:
+                inline = _inline(token, source)
+                if heading_tag == "h1":
+                    part_kind = next((c for c in inline.classes if c in PART_KINDS), None)
+                    if part_kind is None:
+                        raise S75Error(Finding("error", f"part heading {plain_text(inline.spans)!r} "
+                                               "needs a kind: {.front}, {.body}, {.schedule}, "
+                                               "{.scheme} or {.execution}", source, code="template"))
+                    keys = [c[4:] for c in inline.classes if c.startswith("key=")]
+                    part = Part(part_kind, inline.spans, inline.label, key=keys[0] if keys else None)  # type: ignore[arg-type]
+                    self.parts.append(part)
+                    list_style = "clause"
                 else:
-                    styles = [c for c in inline.classes if c in ("parties", "recitals")]
-                    list_style = styles[0] if styles else "clause"
-                    part.blocks.append(Block("heading", inline.spans, 0, inline.label))
-            heading_tag = ""
-        elif kind in ("ordered_list_open", "bullet_list_open"):
-            lists.append("ol" if kind == "ordered_list_open" else "ul")
-        elif kind in ("ordered_list_close", "bullet_list_close"):
-            lists.pop()
-        elif kind == "list_item_open":
-            first_para_in_item = True
-        elif kind == "inline" and table is not None:
-            cell = Cell(_inline(token, source).spans, cell_align, cell_header)
-            assert row is not None
-            row.append(cell)
-        elif kind == "inline":
-            part = _require_part(part, source)
-            inline = _inline(token, source)
-            _add_paragraph(part, inline, lists, first_para_in_item, list_style, source)
-            first_para_in_item = False
-        elif kind == "table_open":
-            part = _require_part(part, source)
-            table = Block("table", level=_numbered_depth(part, lists))
-        elif kind == "table_close":
-            assert table is not None and part is not None
-            part.blocks.append(table)
-            table = None
-        elif kind == "tr_open":
-            row = []
-        elif kind == "tr_close":
-            assert table is not None and row is not None
-            table.rows.append(row)
-            row = None
-        elif kind in ("th_open", "td_open"):
-            cell_header = kind == "th_open"
-            style = token.attrGet("style") or ""
-            cell_align = "right" if "right" in str(style) else "center" if "center" in str(
-                style) else "left"
-        i += 1
-    typeset(parts)
-    return Document(parts)
+                    part = _require_part(part, source)
+                    if heading_tag == "h2" and part.kind in NUMBERED_PARTS:
+                        part.blocks.append(Block("clause", inline.spans, 1, inline.label))
+                    else:
+                        styles = [c for c in inline.classes if c in ("parties", "recitals")]
+                        list_style = styles[0] if styles else "clause"
+                        part.blocks.append(Block("heading", inline.spans, 0, inline.label))
+                heading_tag = ""
+            elif kind in ("ordered_list_open", "bullet_list_open"):
+                lists.append("ol" if kind == "ordered_list_open" else "ul")
+            elif kind in ("ordered_list_close", "bullet_list_close"):
+                lists.pop()
+            elif kind == "list_item_open":
+                first_para_in_item = True
+            elif kind == "inline" and table is not None:
+                cell = Cell(_inline(token, source).spans, cell_align, cell_header)
+                assert row is not None
+                row.append(cell)
+            elif kind == "inline":
+                part = _require_part(part, source)
+                inline = _inline(token, source)
+                _add_paragraph(part, inline, lists, first_para_in_item, list_style, source)
+                first_para_in_item = False
+            elif kind == "table_open":
+                part = _require_part(part, source)
+                table = Block("table", level=_numbered_depth(part, lists))
+            elif kind == "table_close":
+                assert table is not None and part is not None
+                part.blocks.append(table)
+                table = None
+            elif kind == "tr_open":
+                row = []
+            elif kind == "tr_close":
+                assert table is not None and row is not None
+                table.rows.append(row)
+                row = None
+            elif kind in ("th_open", "td_open"):
+                cell_header = kind == "th_open"
+                style = token.attrGet("style") or ""
+                cell_align = "right" if "right" in str(style) else "center" if "center" in str(
+                    style) else "left"
+        self.part, self.list_style = part, list_style
+
+
+# --- pipe tables without the general parser ------------------------------------------------------
+# A budget table may have tens of thousands of rows; markdown-it-py reads them at a few
+# microseconds a token. A table that stands alone (a blank line before and after, every line
+# starting with "|") is read here instead, by the rules of markdown-it's own table rule (the
+# same cell splitting, trimming and alignment), and only the cells that hold inline markup go
+# through its inline parser. Anything else is left in the text for markdown-it.
+
+_NEWLINES = re.compile(r"\r\n?|\n")
+_DELIMITER_ROW = re.compile(r"\|(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*")
+_BLANK = re.compile(r"[ \t]*")
+_INLINE_MARKUP = frozenset("`*_&\\{\n")  # what markdown-it's enabled inline rules act on
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escape of ASCII punctuation
+_MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's limit on cells a short row is padded with
+
+
+def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
+    """The text as ("text", Markdown) and ("table", rows of (cell text, align)) in order."""
+    lines = _NEWLINES.sub("\n", markdown).replace("\0", "\ufffd").split("\n")
+    start = index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("|") and (index == 0 or _BLANK.fullmatch(lines[index - 1])):
+            end = index
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            rows = None
+            if end == len(lines) or _BLANK.fullmatch(lines[end]):
+                rows = _table_rows(lines[index:end])
+            if rows is not None:
+                if start < index:
+                    yield "text", "\n".join(lines[start:index])
+                yield "table", rows
+                start = index = end
+                continue
+            index = end
+            continue
+        index += 1
+    if start < len(lines):
+        yield "text", "\n".join(lines[start:])
+
+
+def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
+    """The table's rows as markdown-it reads them, or None when it is not a plain table."""
+    if len(lines) < 2 or not _DELIMITER_ROW.fullmatch(lines[1]):
+        return None
+    aligns = []
+    for column in lines[1].split("|")[1:-1]:
+        cell = mdTrim(column)
+        aligns.append("center" if cell[0] == ":" and cell[-1] == ":" else
+                      "right" if cell[-1] == ":" else "left")
+    count = len(aligns)
+    header = _split_row(lines[0])
+    if len(header) != count:
+        return None
+    rows = [list(zip(header, aligns, strict=True))]
+    autocompleted = 0
+    for line in lines[2:]:
+        cells = _split_row(line)
+        autocompleted += count - len(cells)
+        if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
+            return None
+        cells += [""] * (count - len(cells))
+        rows.append(list(zip(cells[:count], aligns, strict=True)))
+    return rows
+
+
+def _split_row(line: str) -> list[str]:
+    text = mdTrim(line)
+    cells = escapedSplit(text) if "\\|" in text else text.split("|")
+    if cells and cells[0] == "":
+        cells.pop(0)
+    if cells and cells[-1] == "":
+        cells.pop()
+    return [mdTrim(cell) for cell in cells]
+
+
+def _cell_spans(text: str, source: str) -> list[Span]:
+    if "\\" not in text:
+        if _INLINE_MARKUP.isdisjoint(text):  # plain text: one text span, as markdown-it gives it
+            text = text.strip()  # what _trim does to a lone span
+            return [Span("text", text)] if text else []
+    elif _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text)):
+        # Plain text with escaped punctuation (every amount: "1,000\\.00"): every backslash
+        # left starts an escape, read left to right as markdown-it does.
+        text = text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
+        return [Span("text", text)] if text else []
+    return _inline(_PARSER.parseInline(text)[0], source).spans
 
 
 def _require_part(part: Part | None, source: str) -> Part:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from s75docs.document.nodes import Node, Span, walk
+from s75docs.document.nodes import Block, Cell, Document, Node, Part, Span
 
 OPEN_DOUBLE, CLOSE_DOUBLE, OPEN_SINGLE, CLOSE_SINGLE = "\u201c", "\u201d", "\u2018", "\u2019"
 # A character after which a quote opens rather than closes.
@@ -61,13 +61,35 @@ def curl(text: str, before: str = "") -> str:
 def typeset(nodes: Iterable[Node]) -> None:
     """Curl the quotes of every text span under ``nodes``, each paragraph, heading and table cell
     read as one run so that a quote after a bold word or a reference closes."""
-    last: dict[int, str] = {}  # the last character printed in each paragraph, cell or title
-    for node, ancestors in walk(nodes):
-        if not isinstance(node, Span) or node.children:
-            continue
-        container = id(next(a for a in reversed(ancestors) if not isinstance(a, Span)))
-        before = last.get(container, "")
-        if node.kind in _CURLED_KINDS:
-            node.text = curl(node.text, before)
-        shown = "x" if node.kind == "ref" else node.plain()  # a reference ends in a number
-        last[container] = shown[-1:] or before
+    for container in _containers(nodes):
+        before = ""  # the last character printed in the paragraph, cell or title
+        for node in _leaves(container):
+            if node.kind in _CURLED_KINDS:
+                node.text = curl(node.text, before)
+            shown = "x" if node.kind == "ref" else node.plain()  # a reference ends in a number
+            before = shown[-1:] or before
+
+
+def _containers(nodes: Iterable[Node]) -> Iterator[list[Span]]:
+    """The span lists that are read as one run each (titles, paragraphs, cells), in order."""
+    for node in nodes:
+        if isinstance(node, Document):
+            yield from _containers(node.parts)
+        elif isinstance(node, Part):
+            yield node.title
+            yield from _containers(node.blocks)
+        elif isinstance(node, Block):
+            yield node.spans
+            yield from (cell.spans for row in node.rows for cell in row)
+        elif isinstance(node, Cell):
+            yield node.spans
+        else:
+            raise TypeError("typeset reads paragraphs, cells and titles, not loose spans")
+
+
+def _leaves(items: list[Span]) -> Iterator[Span]:
+    for span in items:
+        if span.children:
+            yield from _leaves(span.children)
+        else:
+            yield span

@@ -75,7 +75,7 @@ Percent = Annotated[Decimal, BeforeValidator(_percent), PlainSerializer(lambda d
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class OpenPoint(Strict):

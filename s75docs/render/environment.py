@@ -44,7 +44,8 @@ from s75docs.render.bounds import (
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
-SECONDS_PER_MB = 30.0  # more for each megabyte of data: heavy but legal input takes longer
+SECONDS_PER_MB = 4.0  # more for each megabyte of data: a 5 MB budget table renders, reads
+# and checks in about 5 s on a shared 2-core machine (bench/big_csv.py), so 40 s leaves room
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -67,7 +68,11 @@ class Safe(Markup):
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
-    return _ESCAPE.sub(r"\\\1", _SPACE.sub(" ", text))
+    return _ESCAPE.sub(_backslash, _SPACE.sub(" ", text))
+
+
+def _backslash(match: re.Match[str]) -> str:
+    return "\\" + match.group()
 
 
 def long_date(value: dt.date) -> str:
@@ -139,10 +144,12 @@ def _check_label(name: str) -> None:
 
 def finalize(value: Any) -> Markup:
     """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
-    from s75docs.model.agreement import OpenPoint
-
+    if type(value) is str:  # the most common value by far (every cell of a budget table)
+        return Safe(escape_markdown(value))
     if isinstance(value, Markup):
         return value
+    from s75docs.model.agreement import OpenPoint
+
     if isinstance(value, jinja2.Undefined):
         return Markup(str(value))  # StrictUndefined raises here
     if isinstance(value, OpenPoint):
@@ -413,7 +420,7 @@ def render_template(name: str, context: dict[str, Any], dirs: list[Path],
 def render_seconds(data_bytes: int = 0) -> float:
     """The time limit for rendering and checking: ``S75DOCS_RENDER_SECONDS`` if set, else
     RENDER_SECONDS plus SECONDS_PER_MB for each megabyte of the agreement's data (the tree and
-    the checks of a 5 MB budget table take about a minute; a runaway template over a small
+    the checks of a 5 MB budget table take a few seconds; a runaway template over a small
     agreement is still stopped within seconds)."""
     text = os.environ.get("S75DOCS_RENDER_SECONDS", "").strip()
     if not text:

@@ -37,7 +37,6 @@ dates and order, fixed core properties, no revision-save ids or random paragraph
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +48,8 @@ from s75docs.write.docx_xml import (
     AUTHOR,
     core_properties,
     deterministic_zip,
+    package_entries,
+    reference_environment,
     strip_ids,
     template_text,
     track_revisions,
@@ -74,8 +75,7 @@ class DocxMeta:
 def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     """The document as .docx bytes, on the styles and cover of ``reference``."""
     from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
-    from jinja2 import StrictUndefined, TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import TemplateError
     from markupsafe import Markup
 
     reference = Path(reference)
@@ -100,7 +100,7 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                     for name, term in meta.parties],
         "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
     }
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    env = reference_environment()
     try:
         template.render(context, jinja_env=env, autoescape=True)
     except TemplateError as exc:
@@ -110,11 +110,9 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                                code="template")) from exc
     docx = template.docx
     strip_ids(docx)  # the reference's own ids; the body written next carries none
-    BodyWriter(docx, where, meta).write(document)
+    body = BodyWriter(docx, where, meta).write(document)
     core_properties(docx, meta)
     if meta.track_revisions:
         track_revisions(docx)
-    out = io.BytesIO()
-    docx.save(out)
-    return deterministic_zip(out.getvalue())
+    return deterministic_zip(package_entries(docx), body)
 

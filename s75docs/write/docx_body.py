@@ -1,35 +1,50 @@
 """The agreement's body in Word: parts, clauses, tables, references and tracked changes.
 
-:class:`BodyWriter` reads the reference document's styles and lists, then builds each part's
-paragraphs in the rendered document's XML where the ``{{p body }}`` placeholder stands: clause
-paragraphs on the linked multilevel list (a new list instance per part), bookmarks round the
-clauses references name, ``REF`` fields for references, the contents field's text, and a
-redline's ``w:ins``/``w:del`` revisions. See :mod:`s75docs.write.docx` for the whole design.
+:class:`BodyWriter` reads the reference document's styles and lists, then writes each part's
+paragraphs as WordprocessingML text: clause paragraphs on the linked multilevel list (a new
+list instance per part), bookmarks round the clauses references name, ``REF`` fields for
+references, the contents field's text, and a redline's ``w:ins``/``w:del`` revisions. The text is
+spliced into the serialised document part where the ``{{p body }}`` placeholder stood (making
+one lxml element per node was most of a big table's build). Bookmark and revision ids stand as
+tokens until they are numbered in document order, with the reference's own. See
+:mod:`s75docs.write.docx` for the whole design.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+import re
+import weakref
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from docx.oxml.ns import qn
-from docx.shared import Twips
 
 from s75docs.document.nodes import (
     NUMBERED_PARTS,
     Block,
     Cell,
     Document,
-    Node,
     Part,
     Span,
     plain_text,
     spans,
-    walk,
 )
 from s75docs.errors import Finding, S75Error
-from s75docs.write.docx_xml import AUTHOR, PLAIN, Format, clean, el, field_runs, text_run
+from s75docs.write.docx_xml import (
+    AUTHOR,
+    PLAIN,
+    Format,
+    clean,
+    el,
+    esc,
+    esc_attr,
+    field_runs,
+    fragment,
+    run_props,
+    tag,
+    text_run,
+)
 
 if TYPE_CHECKING:
     from s75docs.write.docx import DocxMeta
@@ -71,6 +86,8 @@ class BodyWriter:
         self.revision_date = meta.revision_date if meta else None
         self.body = docx.element.body
         self.style_ids = self._style_ids()
+        self._levels: dict[tuple[str, str, int], int] = {}  # list levels and indents looked up
+        self._indents: dict[tuple[str, int], tuple[int, int]] = {}
         missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
         if missing:
             self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
@@ -104,8 +121,7 @@ class BodyWriter:
             f'w:abstractNum[@w:abstractNumId="{self.clause_list}"]'
             f'/w:lvl[@w:ilvl="{self.clause_levels[1]}"]/w:lvlText/@w:val')
         self.clause_number_text = str(level_text[0]) if level_text else "%1"
-        ids = [int(v) for v in self.body.xpath(".//w:bookmarkStart/@w:id") if v.isdigit()]
-        self.next_bookmark_id = max(ids, default=-1) + 1
+        self.bookmark_count = 0
 
     def _fail(self, message: str) -> None:
         raise S75Error(Finding("error", message, self.where, code="template"))
@@ -138,6 +154,12 @@ class BodyWriter:
         return str(abstract[0])
 
     def _level_of(self, abstract_id: str, style_name: str, default: int) -> int:
+        key = (abstract_id, style_name, default)
+        if key not in self._levels:
+            self._levels[key] = self._find_level(abstract_id, style_name, default)
+        return self._levels[key]
+
+    def _find_level(self, abstract_id: str, style_name: str, default: int) -> int:
         levels = self.numbering.xpath(
             f'w:abstractNum[@w:abstractNumId="{abstract_id}"]/w:lvl'
             f'[w:pStyle/@w:val="{self.style(style_name)}"]/@w:ilvl')
@@ -145,6 +167,11 @@ class BodyWriter:
 
     def _indent(self, abstract_id: str, ilvl: int) -> tuple[int, int]:
         """(left, hanging) of a list level, in twips."""
+        if (abstract_id, ilvl) not in self._indents:
+            self._indents[abstract_id, ilvl] = self._find_indent(abstract_id, ilvl)
+        return self._indents[abstract_id, ilvl]
+
+    def _find_indent(self, abstract_id: str, ilvl: int) -> tuple[int, int]:
         ind = self.numbering.xpath(f'w:abstractNum[@w:abstractNumId="{abstract_id}"]'
                                    f'/w:lvl[@w:ilvl="{ilvl}"]/w:pPr/w:ind')
         if not ind:
@@ -158,77 +185,73 @@ class BodyWriter:
 
     def _new_num(self, abstract_id: str) -> int:
         """A new instance of a list, counting from 1 on every level."""
-        num = self.numbering.add_num(int(abstract_id))
-        for ilvl in range(9):
-            num.add_lvlOverride(ilvl=ilvl).add_startOverride(1)
-        return int(num.numId)
+        num_id = int(self.numbering._next_numId)
+        overrides = "".join(f'<w:lvlOverride w:ilvl="{ilvl}"><w:startOverride w:val="1"/>'
+                            "</w:lvlOverride>" for ilvl in range(9))
+        self.numbering._insert_num(fragment(
+            f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
+            f"{overrides}</w:num>")[0])  # as python-docx's add_num and add_lvlOverride
+        return num_id
 
     # paragraphs
 
     def paragraph(self, style_name: str, *, num: tuple[int, int] | None = None,
                   ind: tuple[int, int] | None = None, page_break: bool = False,
                   keep_next: bool = False, jc: str | None = None, outline: int | None = None,
-                  change: str | None = None) -> Any:
-        props = [el("w:pStyle", val=self.style(style_name))]
-        if keep_next:
-            props.append(el("w:keepNext"))
-        if page_break:
-            props.append(el("w:pageBreakBefore"))
-        if num is not None:
-            num_id, ilvl = num
-            props.append(el("w:numPr", [el("w:ilvl", val=ilvl), el("w:numId", val=num_id)]))
-        if ind is not None:
-            left, hanging = ind
-            props.append(el("w:ind", left=left, hanging=hanging) if hanging else
-                         el("w:ind", left=left))
-        if jc:
-            props.append(el("w:jc", val=jc))
-        if outline is not None:
-            props.append(el("w:outlineLvl", val=outline))
-        if change:  # the paragraph mark itself inserted or deleted: the paragraph comes or goes
-            props.append(el("w:rPr", [self.revision(change)]))
-        return el("w:p", [el("w:pPr", props)])
+                  change: str | None = None) -> Para:
+        return Para(self.style(style_name), keep_next=keep_next, page_break=page_break, num=num,
+                    ind=ind, jc=jc, outline=outline,
+                    mark=f"<w:rPr>{self.revision(change)}</w:rPr>" if change else "")
 
-    def revision(self, change: str) -> Any:
-        """A ``w:ins`` or ``w:del`` with the redline's author and date (ids are set at the end)."""
-        attrs: dict[str, object] = {"id": 0, "author": self.revision_author}
-        if self.revision_date is not None:
-            attrs["date"] = f"{self.revision_date.isoformat()}T00:00:00Z"
-        return el("w:ins" if change == "ins" else "w:del", (), **attrs)
+    def revision(self, change: str, inner: str | None = None) -> str:
+        """A ``w:ins`` or ``w:del`` with the redline's author and date, round ``inner`` (its id
+        is a token, numbered in document order at the end)."""
+        name = "w:ins" if change == "ins" else "w:del"
+        date = "" if self.revision_date is None else \
+            f' w:date="{self.revision_date.isoformat()}T00:00:00Z"'
+        head = f'<{name} w:id="{REVISION_TOKEN}" w:author="{esc_attr(self.revision_author)}"{date}'
+        return head + "/>" if inner is None else f"{head}>{inner}</{name}>"
 
-    def tracked(self, runs: list[tuple[Any, str | None]]) -> list[Any]:
+    def tracked(self, runs: list[tuple[str, str | None]]) -> list[str]:
         """Runs, each neighbouring group of inserted (or deleted) ones wrapped in one revision."""
-        out: list[Any] = []
-        wrapper, current = None, None
+        out: list[str] = []
+        group: list[str] = []
+        current = None
         for run, change in runs:
+            if change != current and group:
+                assert current is not None
+                out.append(self.revision(current, "".join(group)))
+                group = []
+            current = change
             if change is None:
                 out.append(run)
-                wrapper = current = None
-                continue
-            if wrapper is None or change != current:
-                wrapper, current = self.revision(change), change
-                out.append(wrapper)
-            wrapper.append(run)
+            else:
+                group.append(run)
+        if group:
+            assert current is not None
+            out.append(self.revision(current, "".join(group)))
         return out
 
-    def bookmark(self, paragraph: Any, label: str | None) -> None:
+    def _bookmark_id(self) -> str:
+        self.bookmark_count += 1
+        return f"{BOOKMARK_TOKEN}{self.bookmark_count}{BOOKMARK_TOKEN}"
+
+    def bookmark(self, paragraph: Para, label: str | None) -> None:
         """Bookmark what the paragraph holds so far, if a reference names the label."""
         if not label or label not in self.bookmark_names:
             return
-        bookmark_id = self.next_bookmark_id
-        self.next_bookmark_id += 1
-        children = [c for c in paragraph if c.tag != qn("w:pPr")]
-        start = el("w:bookmarkStart", id=bookmark_id, name=self.bookmark_names[label])
-        end = el("w:bookmarkEnd", id=bookmark_id)
-        if not children:
-            paragraph.extend([start, end])
-            return
-        children[0].addprevious(start)
-        children[-1].addnext(end)
+        bookmark_id = self._bookmark_id()
+        start = f'<w:bookmarkStart w:id="{bookmark_id}" w:name="{self.bookmark_names[label]}"/>'
+        paragraph.content.insert(0, start)
+        paragraph.content.append(f'<w:bookmarkEnd w:id="{bookmark_id}"/>')
 
-    def runs(self, items: list[Span], fmt: Format = PLAIN) -> list[Any]:
+    def runs(self, items: list[Span], fmt: Format = PLAIN) -> list[str]:
         """Runs for spans, neighbouring text of one format merged into one run."""
-        out: list[tuple[Any, str | None]] = []
+        if not fmt.change and len(items) == 1 and items[0].kind == "text" and \
+                not items[0].children and not items[0].change:  # most table cells
+            text = clean(items[0].text)
+            return [text_run(text, fmt)] if text else []
+        out: list[tuple[str, str | None]] = []
         pending: list[tuple[str, Format]] = []
 
         def flush() -> None:
@@ -241,11 +264,12 @@ class BodyWriter:
             out.extend((text_run(text, f), f.change) for text, f in merged if text)
             pending.clear()
 
-        for span, ancestors in walk(items):
-            if not isinstance(span, Span) or span.children:
-                continue
-            f = _format(fmt, (*ancestors, span))
-            if span.kind == "text":
+        def visit(span: Span, outer: Format) -> None:
+            f = _format(outer, span)
+            if span.children:
+                for child in span.children:
+                    visit(child, f)
+            elif span.kind == "text":
                 pending.append((clean(span.text), f))
             elif span.kind == "break":
                 pending.append((" ", f))
@@ -258,51 +282,96 @@ class BodyWriter:
                 # A target in a part left out (a scheme on its own), or deleted text: no field.
                 if name is None or f.change == "del":
                     pending.append((clean(span.plain()), f))
-                    continue
+                    return
                 pending.append((clean(span.before), f))
                 flush()
                 switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
                 out.extend((run, f.change) for run in
                            field_runs(f"REF {name} {switches}", clean(span.number), f))
                 pending.append((clean(span.after), f))
+
+        for span in items:
+            visit(span, fmt)
         flush()
         return self.tracked(out)
 
     # the document
 
-    def write(self, document: Document) -> None:
+    def write(self, document: Document) -> dict[str, bytes]:
+        """Write the document's body where the placeholder stands; returns the document part's
+        bytes by zip entry name (the body is spliced into the serialised part as text: building
+        it element by element in lxml was the writer's whole cost)."""
+        from docx.opc.oxml import serialize_part_xml
+
         placeholders = self.body.xpath(
             f'.//w:p[w:pPr/w:pStyle/@w:val="{PLACEHOLDER_STYLE}"]')
         if not placeholders:
             self._fail("the reference document has no '{{p body }}' paragraph for the agreement")
         self._name_bookmarks(document)
         placeholder = placeholders[0]
-        for part in document.parts:
-            for element in self.part(part):
-                placeholder.addprevious(element)
-        placeholder.getparent().remove(placeholder)
         for extra in placeholders[1:]:
             extra.getparent().remove(extra)
+        marker = fragment(MARKER)[0]
+        placeholder.addprevious(marker)
+        placeholder.getparent().remove(placeholder)
+        body = "".join(element.xml() for part in document.parts for element in self.part(part))
         self.contents()
-        self._renumber_bookmarks()
-        self._number_revisions()
+        body = self._number_annotations(marker, body)
+        head, found, tail = serialize_part_xml(self.docx.element).partition(MARKER.encode())
+        if not found:  # pragma: no cover - the marker is ours, written as lxml writes it
+            self._fail("the body's place in the document was lost")
+        name = str(self.docx.part.partname).lstrip("/")
+        return {name: b"".join((head, body.encode("utf-8"), tail))}
 
-    def _renumber_bookmarks(self) -> None:
-        """Bookmark ids 0, 1, 2 ... in document order."""
+    def _number_annotations(self, marker: Any, body: str) -> str:
+        """Bookmark ids 0, 1, 2 ... in document order, then tracked changes' ids after them
+        (both are annotations, whose ids Word wants unique): the reference's own in its tree,
+        the body's in its text, where they stand as tokens."""
+        start_tag, end_tag, id_attr = qn("w:bookmarkStart"), qn("w:bookmarkEnd"), qn("w:id")
+        before: list[Any] = []
+        after: list[Any] = []
+        side = before
+        for node in self.body.iter(start_tag, qn("w:p")):
+            if node is marker:
+                side = after
+            elif node.tag == start_tag:
+                side.append(node)
         ids: dict[str, str] = {}
-        for node in self.body.iter(qn("w:bookmarkStart")):
-            ids.setdefault(node.get(qn("w:id")), str(len(ids)))
-        for node in self.body.iter(qn("w:bookmarkStart"), qn("w:bookmarkEnd")):
-            old = node.get(qn("w:id"))
+        for node in before:
+            ids.setdefault(node.get(id_attr), str(len(ids)))
+        body_ids: dict[str, str] = {}
+        for token in _BOOKMARK_START.findall(body) if BOOKMARK_TOKEN in body else ():
+            body_ids.setdefault(token, str(len(ids) + len(body_ids)))
+        for node in after:
+            ids.setdefault(node.get(id_attr), str(len(ids) + len(body_ids)))
+        for node in self.body.iter(start_tag, end_tag):
+            old = node.get(id_attr)
             if old in ids:
-                node.set(qn("w:id"), ids[old])
-
-    def _number_revisions(self) -> None:
-        """Tracked changes' ids in document order, after the bookmarks' (both are annotations,
-        whose ids Word wants unique)."""
-        first = len({node.get(qn("w:id")) for node in self.body.iter(qn("w:bookmarkStart"))})
-        for number, node in enumerate(self.body.iter(qn("w:ins"), qn("w:del")), first):
-            node.set(qn("w:id"), str(number))
+                node.set(id_attr, ids[old])
+        if body_ids:
+            body = _BOOKMARK_ID.sub(lambda m: body_ids[m.group(1)], body)
+        first = len({node.get(id_attr) for node in self.body.iter(start_tag)}) + len(body_ids)
+        revisions_before: list[Any] = []
+        revisions_after: list[Any] = []
+        side = revisions_before
+        for node in self.body.iter(qn("w:ins"), qn("w:del"), qn("w:p")):
+            if node is marker:
+                side = revisions_after
+            elif node.tag != qn("w:p"):
+                side.append(node)
+        number = first
+        for node in revisions_before:
+            node.set(id_attr, str(number))
+            number += 1
+        if REVISION_TOKEN in body:
+            pieces = body.split(REVISION_TOKEN)
+            body = "".join(piece + (str(number + i) if i < len(pieces) - 1 else "")
+                           for i, piece in enumerate(pieces))
+            number += len(pieces) - 1
+        for node in revisions_after:
+            node.set(id_attr, str(number))
+            number += 1
+        return body
 
     def contents(self) -> None:
         """Fill the contents (TOC) field's shown text with the parts and the clauses of the
@@ -361,35 +430,26 @@ class BodyWriter:
         for number, text, anchor, level in self.toc_entries:
             style = TOC_STYLE.format(level)
             p = self.paragraph(style if style.casefold() in self.style_ids else TOC_STYLE.format(1))
-            link = el("w:hyperlink", anchor=anchor, history=1)
-            plain = PLAIN
-            if number:
-                link.append(text_run(number, plain))
-                link.append(el("w:r", [el("w:tab")]))
-            link.append(text_run(text, plain))
-            p.append(link)
-            paragraphs.append(p)
-        paragraphs[0].insert(1, copy.deepcopy(begin_run))
-        paragraphs[0].insert(2, copy.deepcopy(instr_run))
-        paragraphs[0].insert(3, el("w:r", [el("w:fldChar", fldCharType="separate")]))
-        paragraphs[-1].append(el("w:r", [el("w:fldChar", fldCharType="end")]))
-        for p in paragraphs:
+            link = text_run(number, PLAIN) + "<w:r><w:tab/></w:r>" if number else ""
+            p.content.append(f'<w:hyperlink w:anchor="{esc_attr(anchor)}" w:history="1">'
+                             f"{link}{text_run(text, PLAIN)}</w:hyperlink>")
+            paragraphs.append(p.xml())
+        toc_paragraphs = fragment("".join(paragraphs))
+        toc_paragraphs[0].insert(1, copy.deepcopy(begin_run))
+        toc_paragraphs[0].insert(2, copy.deepcopy(instr_run))
+        toc_paragraphs[0].insert(3, el("w:r", [el("w:fldChar", fldCharType="separate")]))
+        toc_paragraphs[-1].append(el("w:r", [el("w:fldChar", fldCharType="end")]))
+        for p in toc_paragraphs:
             first.addprevious(p)
         for p in old:
             p.getparent().remove(p)
 
-    def toc_entry(self, paragraph: Any, number: str, text: str, level: int) -> None:
+    def toc_entry(self, paragraph: Para, number: str, text: str, level: int) -> None:
         anchor = f"{TOC_PREFIX}{len(self.toc_entries) + 1:04d}"
         self.toc_entries.append((number, clean(text), anchor, level))
-        bookmark_id = self.next_bookmark_id
-        self.next_bookmark_id += 1
-        props = paragraph.find(qn("w:pPr"))
-        start = el("w:bookmarkStart", id=bookmark_id, name=anchor)
-        if props is not None:
-            props.addnext(start)
-        else:
-            paragraph.insert(0, start)
-        paragraph.append(el("w:bookmarkEnd", id=bookmark_id))
+        bookmark_id = self._bookmark_id()
+        paragraph.content.insert(0, f'<w:bookmarkStart w:id="{bookmark_id}" w:name="{anchor}"/>')
+        paragraph.content.append(f'<w:bookmarkEnd w:id="{bookmark_id}"/>')
 
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
@@ -403,8 +463,8 @@ class BodyWriter:
                     self.bookmark_names[label] = f"{BOOKMARK_PREFIX}{number:04d}"
                     self.part_targets[label] = is_part
 
-    def part(self, part: Part) -> list[Any]:
-        out = [self.part_heading(part)]
+    def part(self, part: Part) -> list[Para | Table]:
+        out: list[Para | Table] = [self.part_heading(part)]
         numbered = part.kind in NUMBERED_PARTS
         nums: dict[str, int] = {}
         gapped: list[int] = []  # positions in `out` of paragraphs that follow a table
@@ -415,17 +475,18 @@ class BodyWriter:
                     nums = {k: v for k, v in nums.items() if k == "clause"}
                 p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING,
                                    change=block.change)
-                p.extend(self.runs(block.spans))
+                p.content.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "clause":
-                out.append(self.clause(block, nums, in_terms=part.kind == "body"))
+                clause = self.clause(block, nums, in_terms=part.kind == "body")
                 if _lead_in(block, following):  # stays on the page of its first item
-                    out[-1].get_or_add_pPr().keepNext_val = True
+                    clause.keep_next = True
+                out.append(clause)
             elif block.kind == "bullet":
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
                 p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
                                    change=block.change)
-                p.extend(self.runs(block.spans))
+                p.content.extend(self.runs(block.spans))
                 out.append(p)
             elif block.kind == "table":
                 spacer = following is None or following.kind == "table"
@@ -438,44 +499,46 @@ class BodyWriter:
                 level = min(block.level, MAX_STYLE_LEVEL)
                 p = self.paragraph(BODY.format(level) if level else "Normal",
                                    change=block.change)
-                p.extend(self.runs(block.spans))
+                p.content.extend(self.runs(block.spans))
                 self.bookmark(p, _label(block))
                 out.append(p)
         for position, element in enumerate(out[:-1]):  # what introduces a table stays with it
-            if element.tag == qn("w:p") and out[position + 1].tag == qn("w:tbl"):
-                element.get_or_add_pPr().keepNext_val = True
+            if isinstance(element, Para) and isinstance(out[position + 1], Table):
+                element.keep_next = True
         for position in gapped:  # the gap after a table, on the paragraph that follows it
-            out[position].get_or_add_pPr().get_or_add_spacing().before = Twips(TABLE_GAP)
+            gap = out[position]
+            assert isinstance(gap, Para)
+            gap.spacing = f'<w:spacing w:before="{TABLE_GAP}"/>'
         return out
 
-    def execution_text(self, block: Block, following: Block | None) -> Any:
+    def execution_text(self, block: Block, following: Block | None) -> Para:
         """Execution blocks: each party's block kept on one page, where it fits."""
         keep = following is not None and not _all_strong(following)
         style = EXECUTION_TEXT if EXECUTION_TEXT.casefold() in self.style_ids else "Normal"
         p = self.paragraph(style, keep_next=keep, change=block.change)
-        p.extend(self.runs(block.spans))
+        p.content.extend(self.runs(block.spans))
         self.bookmark(p, _label(block))
         return p
 
-    def part_heading(self, part: Part) -> Any:
+    def part_heading(self, part: Part) -> Para:
         """Each part's heading starts a page (the first after the contents)."""
         p = self.paragraph(AGREEMENT_TITLE if part.kind == "front" else PART_HEADING,
                            page_break=True, change=part.change)
         fmt = Format(change=part.change)
         if part.name:
-            p.extend(self.tracked([(text_run(part.name, fmt), part.change)]))
+            p.content.extend(self.tracked([(text_run(part.name, fmt), part.change)]))
             self.bookmark(p, _label(part))
-            p.extend(self.tracked([(text_run(": ", fmt), part.change)]))
-            p.extend(self.runs(part.title, fmt))
+            p.content.extend(self.tracked([(text_run(": ", fmt), part.change)]))
+            p.content.extend(self.runs(part.title, fmt))
         else:
-            p.extend(self.runs(part.title, fmt))
+            p.content.extend(self.runs(part.title, fmt))
             self.bookmark(p, _label(part))
         if part.kind != "front" and part.change != "del":
             title = plain_text(part.title, without="del")  # a redline's contents show the new headings
             self.toc_entry(p, "", f"{part.name}: {title}" if part.name else title, 1)
         return p
 
-    def clause(self, block: Block, nums: dict[str, int], *, in_terms: bool) -> Any:
+    def clause(self, block: Block, nums: dict[str, int], *, in_terms: bool) -> Para:
         """A numbered paragraph; a clause heading of the terms is listed in the contents, one
         of a schedule or scheme only put at a lower outline level (navigable, not listed)."""
         style_kind = block.list_style if block.list_style in self.lists else "clause"
@@ -495,7 +558,7 @@ class BodyWriter:
             p = self.paragraph(style, num=(nums[style_kind], ilvl),
                                ind=self._indent(abstract, ilvl) if level > 1 else None,
                                change=block.change)
-        p.extend(self.runs(block.spans))
+        p.content.extend(self.runs(block.spans))
         self.bookmark(p, _label(block))
         if in_terms and style_kind == "clause" and level == 1 and block.change != "del":
             # A redline's contents list the headings as they now read.
@@ -503,51 +566,166 @@ class BodyWriter:
                            plain_text(block.spans, without="del"), 2)
         return p
 
-    def table(self, block: Block, *, spacer: bool) -> list[Any]:
+    def table(self, block: Block, *, spacer: bool) -> list[Para | Table]:
         """The table; with ``spacer``, an empty paragraph after it, which Word needs only
         between two tables or at the very end (elsewhere the next paragraph is spaced)."""
         if not block.rows:
             return []
-        columns = max(len(row) for row in block.rows)
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
+        # The same table in a schedule's own document: written once, if it is plain text.
+        key = _plain_table_key(block, (self.style(TABLE_STYLE), self.style(TABLE_TEXT), indent,
+                                       total))
+        xml = None if key is None else _TABLES.get(block, key)
+        if xml is None:
+            xml = self.table_xml(block, indent, total)
+            if key is not None:
+                _TABLES.put(block, key, xml)
+        if not spacer:
+            return [Table(xml)]
+        gap = self.paragraph("Normal", change=block.change)
+        gap.spacing = '<w:spacing w:before="0" w:after="0"/>'
+        return [Table(xml), gap]
+
+    def table_xml(self, block: Block, indent: int, total: int) -> str:
+        columns = max(len(row) for row in block.rows)
         widths = _column_widths(block.rows, columns, total)
-        table = el("w:tbl", [
-            el("w:tblPr", [
-                el("w:tblStyle", val=self.style(TABLE_STYLE)),
-                el("w:tblW", w=total, type="dxa"),
-                el("w:tblInd", w=indent, type="dxa"),
-                el("w:tblLayout", type="fixed"),
-                el("w:tblLook", val="04A0", firstRow=1, lastRow=0, firstColumn=0,
-                    lastColumn=0, noHBand=1, noVBand=1),
-            ]),
-            el("w:tblGrid", [el("w:gridCol", w=w) for w in widths]),
-        ])
+        xml = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{esc_attr(self.style(TABLE_STYLE))}"/>'
+               f'<w:tblW w:w="{total}" w:type="dxa"/><w:tblInd w:w="{indent}" w:type="dxa"/>'
+               '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" '
+               'w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+               "</w:tblPr><w:tblGrid>",
+               *(f'<w:gridCol w:w="{w}"/>' for w in widths), "</w:tblGrid>"]
+        cell_props = [f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>' for w in widths]
+        style = f'<w:p><w:pPr><w:pStyle w:val="{esc_attr(self.style(TABLE_TEXT))}"/>'
         kept = _kept_rows(len(block.rows))
+        empty = Cell([])
         for index, row in enumerate(block.rows):
             header = all(cell.header for cell in row) and bool(row)
-            tr_props = [el("w:cantSplit")]
+            tr_props = "<w:cantSplit/>"
             if header and index == 0:
-                tr_props.append(el("w:tblHeader"))
+                tr_props += "<w:tblHeader/>"
             row_change = block.change or _row_change(row)
             if row_change:  # an inserted or deleted row: accepting or rejecting removes it
-                tr_props.append(self.revision(row_change))
-            tr = el("w:tr", [el("w:trPr", tr_props)])
+                tr_props += self.revision(row_change)
+            xml.append(f"<w:tr><w:trPr>{tr_props}</w:trPr>")
+            fmt = Format(bold=header)
+            props = run_props(fmt)
+            keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
-                cell = row[c] if c < len(row) else Cell([])
-                tr.append(self.cell(cell, widths[c], header, keep_next=index in kept))
-            table.append(tr)
-        if not spacer:
-            return [table]
-        gap = self.paragraph("Normal", change=block.change)
-        gap[0].insert(1, el("w:spacing", before=0, after=0))
-        return [table, gap]
+                cell = row[c] if c < len(row) else empty
+                jc = _JC.get(cell.align, "")
+                if _plain(cell):  # most cells: one run of plain text, as runs() writes it
+                    text = clean(cell.spans[0].text)
+                    runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
+                        if text else ""
+                else:
+                    runs = "".join(self.runs(cell.spans, fmt))
+                xml.append(f"{cell_props[c]}{style}{keep}{jc}</w:pPr>{runs}</w:p></w:tc>")
+            xml.append("</w:tr>")
+        xml.append("</w:tbl>")
+        return "".join(xml)
 
-    def cell(self, cell: Cell, width: int, header: bool, *, keep_next: bool = False) -> Any:
-        jc = {"right": "right", "center": "center"}.get(cell.align)
-        p = self.paragraph(TABLE_TEXT, jc=jc, keep_next=keep_next)
-        p.extend(self.runs(cell.spans, Format(bold=header)))
-        return el("w:tc", [el("w:tcPr", [el("w:tcW", w=width, type="dxa")]), p])
+
+class _TableCache:
+    """Tables already written, by block and key (the layout and every cell's text, alignment
+    and header flag, compared whole, so a table changed since is written afresh), only while
+    their block lives."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[weakref.ref[Block], tuple[object, ...], str]] = {}
+
+    def get(self, block: Block, key: tuple[object, ...]) -> str | None:
+        entry = self.entries.get(id(block))
+        if entry is None or entry[0]() is not block or entry[1] != key:
+            return None
+        return entry[2]
+
+    def put(self, block: Block, key: tuple[object, ...], xml: str) -> None:
+        self.entries = {number: entry for number, entry in self.entries.items()
+                        if entry[0]() is not None}
+        self.entries[id(block)] = (weakref.ref(block), key, xml)
+
+
+def _plain_table_key(block: Block, layout: tuple[object, ...]) -> tuple[object, ...] | None:
+    """What a table of plain text is written from; None when any of it is not plain (a
+    reference, emphasis, an open point, a change), which the document around it can change."""
+    if block.change:
+        return None
+    cells: list[tuple[str, str, bool]] = []
+    for row in block.rows:
+        for cell in row:
+            if not _plain(cell):
+                return None
+            cells.append((cell.spans[0].text, cell.align, cell.header))
+    return (*layout, tuple(len(row) for row in block.rows), tuple(cells))
+
+
+_TABLES = _TableCache()
+
+
+def _plain(cell: Cell) -> bool:
+    """A cell of one plain text span: no emphasis, reference, open point or change."""
+    spans = cell.spans
+    return len(spans) == 1 and spans[0].kind == "text" and not spans[0].children \
+        and not spans[0].change
+
+
+@dataclass
+class Table:
+    """A table, its XML ready."""
+
+    text: str
+
+    def xml(self) -> str:
+        return self.text
+
+
+@dataclass
+class Para:
+    """A paragraph still open to change (bookmarks, keep with next, the gap after a table):
+    its properties, in the order WordprocessingML puts them, and its content as XML."""
+
+    style: str
+    keep_next: bool = False
+    page_break: bool = False
+    num: tuple[int, int] | None = None
+    spacing: str = ""
+    ind: tuple[int, int] | None = None
+    jc: str | None = None
+    outline: int | None = None
+    mark: str = ""  # the paragraph mark's w:rPr: inserted or deleted with the paragraph
+    content: list[str] = field(default_factory=list)
+
+    def xml(self) -> str:
+        props = [f'<w:pStyle w:val="{esc_attr(self.style)}"/>']
+        if self.keep_next:
+            props.append("<w:keepNext/>")
+        if self.page_break:
+            props.append("<w:pageBreakBefore/>")
+        if self.num is not None:
+            num_id, ilvl = self.num
+            props.append(f'<w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>')
+        props.append(self.spacing)
+        if self.ind is not None:
+            left, hanging = self.ind
+            props.append(tag("ind", left=left, hanging=hanging) if hanging else
+                         tag("ind", left=left))
+        if self.jc:
+            props.append(tag("jc", val=self.jc))
+        if self.outline is not None:
+            props.append(tag("outlineLvl", val=self.outline))
+        props.append(self.mark)
+        return f"<w:p><w:pPr>{''.join(props)}</w:pPr>{''.join(self.content)}</w:p>"
+
+
+_JC = {"right": '<w:jc w:val="right"/>', "center": '<w:jc w:val="center"/>'}
+# Ids of the body's annotations stand as tokens until they are numbered in document order.
+BOOKMARK_TOKEN = "\x01"
+REVISION_TOKEN = "\x02"
+_BOOKMARK_START = re.compile('<w:bookmarkStart w:id="\x01(\\d+)\x01"')
+_BOOKMARK_ID = re.compile("\x01(\\d+)\x01")
+MARKER = f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'
 
 
 KEEP_WHOLE_TABLE = 12  # rows: a table this short is kept on one page
@@ -594,23 +772,28 @@ def _label(item: Block | Part) -> str | None:
     return None if item.change == "del" else item.label
 
 
-def _format(outer: Format, path: tuple[Node, ...]) -> Format:
-    """The format of the text at the end of ``path`` (its spans, outermost first): bold or
-    italic inside a bold or italic span, changed as the innermost change says."""
+def _format(outer: Format, span: Span) -> Format:
+    """The format of a span's text inside ``outer``: bold or italic inside a bold or italic
+    span, changed as the innermost change says."""
     f = outer
-    for node in path:
-        if isinstance(node, Span):
-            if node.change:
-                f = replace(f, change=node.change)
-            if node.kind in ("strong", "em"):
-                f = replace(f, bold=True) if node.kind == "strong" else replace(f, italic=True)
+    if span.change:
+        f = replace(f, change=span.change)
+    if span.kind == "strong":
+        f = replace(f, bold=True)
+    elif span.kind == "em":
+        f = replace(f, italic=True)
     return f
 
 
 def _row_change(row: list[Cell]) -> str | None:
     """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
-    changes = {s.change for s in spans(row) if not s.children}
-    return changes.pop() if len(changes) == 1 and None not in changes else None
+    changes = set()
+    for span in spans(row):
+        if not span.children:
+            if span.change is None:
+                return None
+            changes.add(span.change)
+    return changes.pop() if len(changes) == 1 else None
 
 
 def _lead_in(block: Block, following: Block | None) -> bool:

@@ -51,6 +51,32 @@ def template_text(text: str) -> Any:
     return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
 
 
+@functools.cache
+def reference_environment() -> Any:
+    """The sandboxed, strict environment docxtpl fills the reference document's tags with, one
+    per process. docxtpl compiles each part of the reference (body, headers, footers, each
+    property) again for every document it renders; the same source gives the same template,
+    so here each is compiled once."""
+    from jinja2 import StrictUndefined, Template
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Environment(SandboxedEnvironment):
+        compiled: dict[str, Template] = {}
+
+        def from_string(self, source: Any, globals: Any = None,
+                        template_class: Any = None) -> Any:
+            if globals is not None or template_class is not None or not isinstance(source, str):
+                return super().from_string(source, globals, template_class)
+            template = self.compiled.get(source)
+            if template is None:
+                if len(self.compiled) >= 64:  # a few references' parts; never grows unbounded
+                    self.compiled.clear()
+                template = self.compiled[source] = super().from_string(source)
+            return template
+
+    return Environment(autoescape=True, undefined=StrictUndefined)
+
+
 # --- XML helpers --------------------------------------------------------------------------------
 
 @functools.cache
@@ -76,6 +102,22 @@ def el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) ->
     return element
 
 
+def esc(text: str) -> str:
+    """Text as lxml serialises an element's text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def esc_attr(value: object) -> str:
+    """A value as lxml serialises an attribute."""
+    return (esc(str(value)).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\t", "&#9;").replace("\r", "&#13;"))
+
+
+def tag(name: str, **attrs: object) -> str:
+    """An empty element as lxml writes it: ``<w:name w:key="value"/>``, attributes in order."""
+    return "<w:" + name + "".join(f' w:{k}="{esc_attr(v)}"' for k, v in attrs.items()) + "/>"
+
+
 @dataclass(frozen=True)
 class Format:
     bold: bool = False
@@ -87,39 +129,39 @@ class Format:
 PLAIN = Format()
 
 
-def text_run(text: str, fmt: Format) -> Any:
-    run = el("w:r")
-    props = []
+@functools.cache
+def run_props(fmt: Format) -> str:
+    """A run's ``w:rPr`` for the format (empty when plain)."""
+    props = ""
     if fmt.bold:
-        props += [el("w:b"), el("w:bCs")]
+        props += "<w:b/><w:bCs/>"
     if fmt.italic:
-        props += [el("w:i"), el("w:iCs")]
+        props += "<w:i/><w:iCs/>"
     if fmt.highlight:
-        props.append(el("w:highlight", val="yellow"))
-    if props:
-        run.append(el("w:rPr", props))
-    t = el("w:delText" if fmt.change == "del" else "w:t")
-    t.text = text
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    run.append(t)
-    return run
+        props += '<w:highlight w:val="yellow"/>'
+    return f"<w:rPr>{props}</w:rPr>" if props else ""
 
 
-def field_runs(instruction: str, result: str, fmt: Format) -> list[Any]:
-    def char(kind: str) -> Any:
-        run = el("w:r")
-        if fmt.bold or fmt.italic or fmt.highlight:
-            run.append(text_run("", fmt)[0])  # the same run properties
-        run.append(el("w:fldChar", fldCharType=kind))
-        return run
+def text_run(text: str, fmt: Format) -> str:
+    kind = "w:delText" if fmt.change == "del" else "w:t"
+    return f'<w:r>{run_props(fmt)}<{kind} xml:space="preserve">{esc(text)}</{kind}></w:r>'
 
-    instr_run = el("w:r")
-    instr = el("w:delInstrText" if fmt.change == "del" else "w:instrText")
-    instr.text = f" {instruction} "
-    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    instr_run.append(instr)
-    return [char("begin"), instr_run, char("separate"), text_run(result, fmt), char("end")]
 
+def field_runs(instruction: str, result: str, fmt: Format) -> list[str]:
+    props = run_props(fmt)
+
+    def char(kind: str) -> str:
+        return f'<w:r>{props}<w:fldChar w:fldCharType="{kind}"/></w:r>'
+
+    kind = "w:delInstrText" if fmt.change == "del" else "w:instrText"
+    instr = f'<w:r><{kind} xml:space="preserve"> {esc(instruction)} </{kind}></w:r>'
+    return [char("begin"), instr, char("separate"), text_run(result, fmt), char("end")]
+
+
+def fragment(xml: str) -> list[Any]:
+    """Elements parsed from WordprocessingML text (``w:`` prefixed), ready to insert."""
+    root = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{xml}</w:body>', oxml_parser)
+    return list(root)
 
 
 # --- properties, ids and the zip ----------------------------------------------------------------
@@ -160,27 +202,55 @@ _BEFORE_TRACKING = frozenset("""
     stylePaneSortMethod documentType mailMerge revisionView""".split())
 
 
+_NS = {"w": W_NS, "w14": W14_NS, "w15": W15_NS}
+_DROP_ELEMENTS = etree.XPath("descendant-or-self::w:rsids | descendant-or-self::w14:docId | "
+                             "descendant-or-self::w15:docId", namespaces=_NS)
+_DROP_ATTRIBUTES = etree.XPath(
+    "descendant-or-self::*[@w14:paraId or @w14:textId or "
+    f"@*[namespace-uri() = '{W_NS}' and starts-with(local-name(), 'rsid')]]", namespaces=_NS)
+
+
 def strip_ids(docx: Any) -> None:
-    """Remove revision-save ids and Word's random paragraph and document ids from every part."""
-    drop_elements = {qn("w:rsids"), f"{{{W14_NS}}}docId", f"{{{W15_NS}}}docId"}
+    """Remove revision-save ids and Word's random paragraph and document ids from every part
+    (found by XPath: walking every element of the reference in Python cost more)."""
     drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
     for part in docx.part.package.iter_parts():
         element = getattr(part, "_element", None)
         if element is None or not isinstance(element, etree._Element):
             continue
-        for node in list(element.iter()):
-            if node.tag in drop_elements:
-                node.getparent().remove(node)
-                continue
+        for node in _DROP_ELEMENTS(element):
+            node.getparent().remove(node)
+        for node in _DROP_ATTRIBUTES(element):
             for name in list(node.attrib):
                 if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
                     del node.attrib[name]
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """The package re-zipped with fixed dates, attributes and entry order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        entries = {info.filename: source.read(info) for info in source.infolist()}
+def package_entries(docx: Any) -> dict[str, bytes]:
+    """The package's zip entries as python-docx's ``save`` writes them, without the zip (which
+    :func:`deterministic_zip` writes once)."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = docx.part.package
+    parts = list(package.iter_parts())
+    for part in parts:
+        part.before_marshal()
+    types = _ContentTypesItem.from_parts(parts)  # type: ignore[no-untyped-call]
+    entries = {CONTENT_TYPES_URI.membername: types.blob,
+               PACKAGE_URI.rels_uri.membername: package.rels.xml}
+    for part in parts:
+        entries[part.partname.membername] = part.blob
+        if len(part.rels):
+            entries[part.partname.rels_uri.membername] = part.rels.xml
+    return entries
+
+
+def deterministic_zip(entries: dict[str, bytes], replace: dict[str, bytes] | None = None
+                      ) -> bytes:
+    """The package zipped with fixed dates, attributes and entry order; ``replace`` gives the
+    bytes of entries written apart (the document part, with its body spliced in)."""
+    entries = {**entries, **(replace or {})}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):

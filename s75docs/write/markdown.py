@@ -25,8 +25,13 @@ _CLOSING_HASHES = re.compile(r"(?<=\s)#+$")  # an ATX heading would drop them
 _OPEN_POINT_BEFORE_LINK = re.compile(r"(?<!\\)((?:\\\\)*)\](?=[(\[:])")  # after even backslashes
 
 
+_INLINE_CHARS = frozenset("\\`*[]<~$_&")  # every match of _INLINE holds one of these
+
+
 def escape_inline(text: str) -> str:
     """Text as CommonMark prints it literally, wherever in a line it stands."""
+    if _INLINE_CHARS.isdisjoint(text):
+        return text
     return _INLINE.sub(lambda m: "\\" + m.group(), text)
 
 
@@ -92,6 +97,12 @@ def _critic(text: str, change: str | None) -> str:
 
 
 def _cell(cell: Cell) -> str:
+    if len(cell.spans) == 1 and cell.spans[0].kind == "text" and not cell.spans[0].change \
+            and not cell.spans[0].children:  # most cells: plain text, as _spans writes it
+        text = escape_inline(cell.spans[0].text)
+        if "]" in text:
+            text = _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", text)
+        return text.replace("|", "\\|")
     return _spans(cell.spans).replace("|", "\\|")
 
 

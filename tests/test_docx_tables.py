@@ -1,0 +1,62 @@
+"""A table of plain text is written once and reused for a schedule's own document: the reuse
+must never print a table that has changed since, nor one whose cells depend on the document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+from s75docs.constants import BUILTIN_TEMPLATES
+from s75docs.document.resolve import build_tree, select_parts
+from s75docs.write.docx import DocxMeta, write_docx
+
+META = DocxMeta(title="Agreement", core_date=dt.date(2022, 4, 1))
+REFERENCE = BUILTIN_TEMPLATES / "reference.docx"
+MARKDOWN = """# Terms {.body}
+
+## Scope {#scope}
+
+1. The budget is:
+
+| Partner | Amount |
+|---|---:|
+| Council | 1,000 |
+| ICB | 2,000 |
+
+# Budget {.scheme}
+
+## Lines
+
+1. As {@scope} says:
+
+| Line | Where |
+|---|---|
+| Equipment | {@scope} |
+"""
+
+
+def body(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return package.read("word/document.xml").decode("utf-8")
+
+
+def test_a_changed_table_is_written_afresh() -> None:
+    document = build_tree(MARKDOWN)
+    first = body(write_docx(document, META, REFERENCE))
+    assert "2,000" in first
+    table = next(b for b in document.parts[0].blocks if b.kind == "table")
+    table.rows[2][1].spans[0].text = "3,000"
+    second = body(write_docx(document, META, REFERENCE))
+    assert "3,000" in second and "2,000" not in second
+    assert second.replace("3,000", "2,000") == first
+
+
+def test_a_table_holding_a_reference_follows_its_document() -> None:
+    """In the agreement the reference is a field to the clause; in the scheme on its own,
+    where the clause is not, it is plain text."""
+    document = build_tree(MARKDOWN)
+    whole = body(write_docx(document, META, REFERENCE))
+    alone = body(write_docx(select_parts(document, [document.parts[1]]), META, REFERENCE))
+    assert whole.count("REF _Ref_s75_") == 2
+    assert "REF _Ref_s75_" not in alone and alone.count("clause 1") == 2
