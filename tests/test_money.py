@@ -239,3 +239,28 @@ def test_whole_pounds_have_no_pence(pounds: int) -> None:
         assert "." not in shown
         assert parse_money(shown) == pounds
     assert parse_money(pounds) == pounds
+
+
+@pytest.mark.parametrize(("typed", "fragment"), [
+    ("4x9%", "is not a percentage between 0 and 100"),
+    ("-5%", "is not a percentage between 0 and 100"),
+    ("£49", "is not a percentage between 0 and 100"),
+    ("050%", "starts with a zero"),
+    ("101%", "is not a percentage between 0 and 100"),
+    ("", "give a percentage"),
+])
+def test_a_mistyped_percentage_is_called_a_percentage(typed: str, fragment: str) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from s75docs.model.agreement import Percent
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Percent).validate_python(typed)
+    assert fragment in str(caught.value)
+    assert "amount of money" not in str(caught.value)
+
+
+def test_a_percentage_keeps_its_decimals() -> None:
+    from pydantic import TypeAdapter
+
+    from s75docs.model.agreement import Percent
+    assert TypeAdapter(Percent).validate_python("37.42%") == Decimal("37.42")

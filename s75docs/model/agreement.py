@@ -8,6 +8,7 @@ Cross-field rules that need the whole agreement (partner keys, statute, arithmet
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -61,10 +62,15 @@ Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Bool = StrictBool
 
 
+_PERCENT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def _percent(value: object) -> Decimal:
     text = "" if value is None else str(value).strip().removesuffix("%").strip()
     if not text:  # a share just added in the workspace, say: ask for one, not for money
         raise ValueError("give a percentage between 0 and 100, such as 49%")
+    if not _PERCENT_TEXT.fullmatch(text):  # "4x9%" is a mistyped percentage, not bad money
+        raise ValueError(f"{value!r} is not a percentage between 0 and 100, such as 49%")
     amount = parse_money(text)
     if not 0 <= amount <= 100:
         raise ValueError(f"{value!r} is not a percentage between 0 and 100")
