@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 from s75docs.constants import BUILTIN_TEMPLATES
@@ -60,3 +61,27 @@ def test_a_table_holding_a_reference_follows_its_document() -> None:
     alone = body(write_docx(select_parts(document, [document.parts[1]]), META, REFERENCE))
     assert whole.count("REF _Ref_s75_") == 2
     assert "REF _Ref_s75_" not in alone and alone.count("clause 1") == 2
+
+
+def test_a_wide_table_of_amounts_is_set_smaller_so_no_amount_breaks() -> None:
+    """Six columns of amounts with pence do not fit at 10 pt: the table's text is set smaller
+    (not below 7 pt) rather than breaking "£10,646,662.94" inside the number."""
+    def document(amount: str) -> str:
+        rows = "\n".join(f"| Integrated Adult Mental Health Services |{f' {amount} |' * 5}"
+                         for _ in range(2))
+        text = ("# Terms {.body}\n\n## Scope\n\n1. The totals are:\n\n"
+                "| Scheme | 2024/25 | 2025/26 | 2026/27 | 2027/28 | Total |\n"
+                f"|---|---:|---:|---:|---:|---:|\n{rows}\n")
+        docx = write_docx(build_tree(text), META, REFERENCE)
+        return zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+
+    from s75docs.write.docx_body import _CELL_PADDING, _CHAR_TWIPS
+    wide = document("£10,646,662.94")
+    sizes = {int(s) for s in re.findall(r'<w:sz w:val="(\d+)"/>', wide)}
+    assert len(sizes) == 1 and 14 <= sizes.pop() < 20
+    size = int(re.findall(r'<w:sz w:val="(\d+)"/>', wide)[0])
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"/>', wide)]
+    for width in widths[1:]:  # each amount column holds the amount on one line at that size
+        assert width >= len("£10,646,662.94") * (_CHAR_TWIPS * size // 20) + _CELL_PADDING
+    # A table that fits keeps the style's size.
+    assert "<w:sz " not in document("£1,000")

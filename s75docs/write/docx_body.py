@@ -589,7 +589,7 @@ class BodyWriter:
 
     def table_xml(self, block: Block, indent: int, total: int) -> str:
         columns = max(len(row) for row in block.rows)
-        widths = _column_widths(block.rows, columns, total)
+        widths, size = _column_widths(block.rows, columns, total)
         xml = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{esc_attr(self.style(TABLE_STYLE))}"/>'
                f'<w:tblW w:w="{total}" w:type="dxa"/><w:tblInd w:w="{indent}" w:type="dxa"/>'
                '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" '
@@ -609,7 +609,7 @@ class BodyWriter:
             if row_change:  # an inserted or deleted row: accepting or rejecting removes it
                 tr_props += self.revision(row_change)
             xml.append(f"<w:tr><w:trPr>{tr_props}</w:trPr>")
-            fmt = Format(bold=header)
+            fmt = Format(bold=header, size=size)
             props = run_props(fmt)
             keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
@@ -743,18 +743,28 @@ def _kept_rows(count: int) -> set[int]:
 
 _CHAR_TWIPS = 115  # an average character of 10 pt Arial, bold headers included
 _CELL_PADDING = 2 * 108 + 20
+_TABLE_SIZE = 20  # half-points: the Table Text style's 10 pt
+_SMALLEST_TABLE_SIZE = 14  # 7 pt: smaller is hard to read on paper
 
 
-def _column_widths(rows: list[list[Cell]], columns: int, total: int) -> list[int]:
-    """Column widths (twips) summing to ``total``: no column narrower than its longest word
-    (so "£60,987,000" never breaks), the rest shared in proportion to the columns' text."""
-    least, wanted = [], []
+def _column_widths(rows: list[list[Cell]], columns: int,
+                   total: int) -> tuple[list[int], int | None]:
+    """Column widths (twips) summing to ``total``, no column narrower than its longest word
+    (so "£60,987,000.47" never breaks), the rest shared in proportion to the columns' text; and
+    the text's size in half-points where the style's 10 pt would not let every word fit (a
+    table of four years' amounts with pence), down to 7 pt (None: the style's size)."""
+    words, texts = [], []
     for c in range(columns):
-        texts = [row[c].plain() for row in rows if c < len(row)]
-        longest_word = max((len(w) for t in texts for w in t.split()), default=1)
-        longest_text = max((len(t) for t in texts), default=1)
-        least.append(longest_word * _CHAR_TWIPS + _CELL_PADDING)
-        wanted.append(max(longest_text, 4) * _CHAR_TWIPS + _CELL_PADDING)
+        column = [row[c].plain() for row in rows if c < len(row)]
+        words.append(max((len(w) for t in column for w in t.split()), default=1))
+        texts.append(max((len(t) for t in column), default=1))
+    room = total - columns * _CELL_PADDING
+    size = None
+    if sum(words) * _CHAR_TWIPS > room:
+        size = max(_SMALLEST_TABLE_SIZE, _TABLE_SIZE * room // (sum(words) * _CHAR_TWIPS))
+    char = _CHAR_TWIPS * (size or _TABLE_SIZE) // _TABLE_SIZE
+    least = [n * char + _CELL_PADDING for n in words]
+    wanted = [max(n, 4) * char + _CELL_PADDING for n in texts]
     if sum(least) >= total:  # too many columns to fit every word: share by those needs
         widths = [total * n // sum(least) for n in least]
     elif sum(wanted) <= total:  # everything fits on one line: spread the spare room evenly
@@ -764,7 +774,7 @@ def _column_widths(rows: list[list[Cell]], columns: int, total: int) -> list[int
         extra = [w - n for w, n in zip(wanted, least, strict=False)]
         widths = [n + spare * e // max(sum(extra), 1) for n, e in zip(least, extra, strict=False)]
     widths[-1] += total - sum(widths)
-    return widths
+    return widths, size
 
 
 def _label(item: Block | Part) -> str | None:

@@ -124,6 +124,7 @@ class Format:
     italic: bool = False
     highlight: bool = False
     change: str | None = None  # "ins" / "del": a tracked change (the run is wrapped later)
+    size: int | None = None  # half-points, where the style's size does not fit (a wide table)
 
 
 PLAIN = Format()
@@ -137,6 +138,8 @@ def run_props(fmt: Format) -> str:
         props += "<w:b/><w:bCs/>"
     if fmt.italic:
         props += "<w:i/><w:iCs/>"
+    if fmt.size:
+        props += f'<w:sz w:val="{fmt.size}"/><w:szCs w:val="{fmt.size}"/>'
     if fmt.highlight:
         props += '<w:highlight w:val="yellow"/>'
     return f"<w:rPr>{props}</w:rPr>" if props else ""
