@@ -721,3 +721,25 @@ def test_with_no_risk_share_an_aligned_underspend_stays_with_its_partner(
     assert body_paragraph(aligned_only, "Risk Share, Overspends and Underspends", 5) == (
         "**Underspends.** Each Partner keeps any Underspend on its own Aligned Budget, as clause "
         "7.4 provides.")
+
+
+def test_terms_of_reference_read_for_one_chair_or_several_and_put_a_quorum_in_a_sentence(
+        built: dict[str, str], tmp_path: Path) -> None:
+    """Westmere's board has two chairs: its terms of reference speak of "a chair", never "the
+    chair" as if there were one; a quorum given as a phrase is put in a sentence."""
+    westmere = next(t for h, t in parts(built["westmere-integrated-2024"]).items()
+                    if "Terms of Reference" in h)
+    assert "Chairs: the Council's Director of Adult Social Services and the ICB's" in westmere
+    assert "the chair" not in westmere.replace("chair the meeting", "")
+    assert "If no chair is present, the members present choose" in westmere
+    assert "The quorum is one member from each Partner." in westmere
+    folder = copy(tmp_path, ROOT / "examples" / "westmere-integrated-2024", {"agreement.yaml": [
+        ("      - the ICB's Director of Mental Health Commissioning\n", ""),
+        ("quorum: one member from each Partner",
+         "quorum: A meeting is quorate when two members are present.")]})
+    one = next(t for h, t in parts((build_agreement(folder, tmp_path / "out", formats=("md",))[0]
+                                    / "agreement.md").read_text("utf-8").replace("\u2019", "'"))
+               .items() if "Terms of Reference" in h)
+    assert "Chair: the Council's Director of Adult Social Services." in one
+    assert "If the chair is absent" in one and "ask the chair to call" in one
+    assert "4.1 A meeting is quorate when two members are present.\n" in one
