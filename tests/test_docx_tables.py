@@ -1,14 +1,19 @@
-"""A table of plain text is written once and reused for a schedule's own document: the reuse
-must never print a table that has changed since, nor one whose cells depend on the document."""
+"""A table whose text stands alone (plain text, emphasis) is written once and reused for a
+schedule's own document: the reuse must never print a table that has changed since, nor one
+whose cells depend on the document."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import zipfile
+from typing import Any
+
+import pytest
 
 from s75docs.constants import BUILTIN_TEMPLATES
 from s75docs.document.resolve import build_tree, select_parts
+from s75docs.write import docx_body
 from s75docs.write.docx import DocxMeta, write_docx
 
 META = DocxMeta(title="Agreement", core_date=dt.date(2022, 4, 1))
@@ -33,6 +38,23 @@ MARKDOWN = """# Terms {.body}
 | Line | Where |
 |---|---|
 | Equipment | {@scope} |
+"""
+TOTALLED = """# Budget {.scheme}
+
+## Lines
+
+1. The lines are:
+
+| Line | Amount |
+|---|---:|
+| Equipment | 1,000 |
+| **Total** | **1,000** |
+
+# Other {.scheme}
+
+## Lines
+
+1. None.
 """
 
 
@@ -60,3 +82,26 @@ def test_a_table_holding_a_reference_follows_its_document() -> None:
     alone = body(write_docx(select_parts(document, [document.parts[1]]), META, REFERENCE))
     assert whole.count("REF _Ref_s75_") == 2
     assert "REF _Ref_s75_" not in alone and alone.count("clause 1") == 2
+
+
+def test_a_table_with_a_bold_total_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget table's total row is bold, which no document changes: the scheme's own
+    document reuses the agreement's table; a bold cell changed since is written afresh."""
+    written = []
+    table_xml = docx_body.BodyWriter.table_xml
+
+    def counted(self: docx_body.BodyWriter, *args: Any) -> str:
+        written.append(1)
+        return table_xml(self, *args)
+
+    monkeypatch.setattr(docx_body.BodyWriter, "table_xml", counted)
+    document = build_tree(TOTALLED)
+    whole = body(write_docx(document, META, REFERENCE))
+    alone = body(write_docx(select_parts(document, [document.parts[0]]), META, REFERENCE))
+    assert len(written) == 1
+    assert whole.count("<w:b/>") == alone.count("<w:b/>") > 0
+    table = next(b for b in document.parts[0].blocks if b.kind == "table")
+    table.rows[2][1].spans[0].children[0].text = "2,000"
+    again = body(write_docx(document, META, REFERENCE))
+    assert len(written) == 2
+    assert "2,000" in again and again.replace("2,000", "1,000") == whole
