@@ -470,9 +470,9 @@ cells, and parallel and sequential batch outputs are compared above.
   then moved into the tree. The body is now WordprocessingML text (`docx_body.Para`, table rows
   as prepared strings) spliced into the serialised document part: no element per node. Bookmark
   and revision ids are written as tokens and numbered in document order at the end, as before.
-  A table of plain text is written once per process for the agreement and reused for the
-  schedule's own document (same block, same layout). This alone took the 0.5 MB build from 35 s
-  to 15 s (profiled).
+  A table that holds no reference or change is written once per process for the agreement
+  and reused for the schedule's own document (same block, same layout). This alone took the
+  0.5 MB build from 35 s to 15 s (profiled).
 - *markdown-it-py parsed every table row and cell* (block tokens, then the inline parser on each
   cell). A pipe table that stands alone (a blank line before and after, every line starting
   with `|`) is now split by markdown-it's own table rules in `document.reader` (same cell
@@ -488,6 +488,58 @@ cells, and parallel and sequential batch outputs are compared above.
   such tables; it is now 20 s + 4 s per MB (40 s at 5 MB), and `tests/test_big_input.py`
   builds a 0.5 MB table under the default limit and checks every line reaches the .md and both
   .docx files.
+
+**The 5 MB table, second pass (branch perf2)**: the render stage's growth was found to be
+the garbage collector, not the templates. Counted with `gc.callbacks`: at 1 MB the collector
+took 0.12 s of the render's 1.3 s and 0.24 s of the tree's 0.6 s; at 4.9 MB, 0.7 s of 4.5 s
+and 1.6 s of 3.1 s. A build makes millions of objects that live until it ends (budget lines,
+rendered text, the tree), and each full collection walks all of them, so the collector's share
+grows with the heap. cProfile of the render alone at 1 MB and 2 MB gave the same functions,
+each called twice as often and taking 1.7 to 2.2 times as long: the bounds, the escaping, the
+watchdog and `finalize` grow with the table, not faster.
+
+- *The collector runs after every 100,000 new objects instead of 700 while an agreement is
+  built or checked* (`pipeline.fewer_collections`, around `prepare` and `build_agreement`;
+  nested and concurrent builds share one change, undone when the last ends). Collections
+  still run and cycles are still freed: with the collector switched off altogether the peak
+  was the same (625 MiB), so a build leaves almost no cyclic garbage. No limit of the sandbox
+  is touched.
+- *A table whose cells hold emphasis, defined terms or open points is written once too*: a
+  budget table's bold **Total** row made the whole table "not plain", so the 5 MB table was
+  written twice (agreement and schedule). Only references (a field to a bookmark of the
+  document) and changes (a revision of the document) depend on the document around a table;
+  anything else is now part of the reuse key. `tests/test_docx_tables.py` checks that such a
+  table is written once, and afresh when a bold cell changes.
+- Small: a one-span cell's plain text and an unchanged table row are read without a walk; a
+  cell, paragraph or title of one span is curled without walking it, and text without a quote
+  does not go through `curl`'s cache (the table's 250,000 amounts filled it for nothing).
+- Tried and left (measured slower or no faster outside the profiler, which overstates
+  generators): `spans()` and the checks' walks of the data with a stack of their own instead
+  of a generator per node (0.21 s against 0.19 s; open points 0.8 s against 0.35 s); the
+  sandbox's attribute check remembered by type and name (no difference at 1 MB).
+
+Measured on 2026-11-30 from 09:18 to 09:28 UTC, load average 0.9 to 1.3 on 2 CPUs (a quiet
+hour), `s75docs build` as a fresh process (md+docx, `-j 1`), the earlier code (commit 41d0612)
+and this branch alternated, medians of 3, outputs compared (identical but for `.inputs`'s tool
+hash):
+
+| Budget table | Before: wall, CPU, peak | After: wall, CPU, peak | After / before |
+|---|---:|---:|---:|
+| 4.9 MB (62,917 lines) | 17.1 s, 17.1 s, 623 MiB | 13.8 s, 13.7 s, 693 MiB | 0.80 |
+| 1.0 MB (12,839 lines) | 3.96 s, 3.96 s, 181 MiB | 3.44 s, 3.43 s, 187 MiB | 0.87 |
+
+By stage at 4.9 MB (process time in one process, two runs each, same hour): loading 1.4 to 1.5
+-> 1.1 to 1.6 s, checks 1.5 to 1.8 -> 1.7 to 2.0 s (noise: unchanged code), rendering 5.5 to 5.9
+-> 4.7 to 4.8 s, document tree 3.4 to 3.9 -> 1.9 to 2.0 s, Markdown 0.7 to 0.8 s, Word 5.3 to
+5.5 -> 3.5 to 4.2 s. The peak grows by 70 MiB: the reused table's XML and its key are kept for
+the schedule's document, and up to 100,000 young objects wait for a collection; it stays well
+within 1 GB. **The 10 s target is still missed** (13.8 s on a quiet machine). What is left, in
+order of size: the render (~4.5 s: per line, five sandboxed attribute reads, four `finalize`
+and Markdown escapes, a guarded `money` filter and ten bounded output pieces, each a Python
+call; the size bounds themselves are a small part), the Word writer (~3.5 s: the table's XML
+once, zipping 0.6 s, numbering annotations over the 60 MB body 0.5 s, the column widths 0.4 s),
+the tree (~2 s: reading the 250,000 cells into spans, typesetting, references), checks (~1.5 s,
+mostly the drafting and open-point walks of every budget line's fields) and loading (~1.3 s).
 
 **A cold build against pandoc (issue 16)**:
 

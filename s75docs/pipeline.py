@@ -7,6 +7,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +56,39 @@ class Prepared:
             f.severity == "error" for f in self.findings)
 
 
+YOUNG_OBJECTS = 100_000  # the collector's first threshold while an agreement is built
+
+
+_COLLECTIONS = threading.Lock()
+_builds = [0, 0, 0, 0]  # how many builds run now; the thresholds they replaced
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often while an agreement is built.
+
+    A build makes millions of objects that live until it ends (the budget lines, the rendered
+    text, the document tree), and almost none of them is garbage; at the default threshold
+    (700) the collector runs thousands of times over them, and each full collection walks the
+    whole heap, so its cost grew faster than the input: 4 of the 18 s of CPU of a 5 MB budget
+    table (bench/big_csv.py). Collections still run (cycles are still freed), after every
+    YOUNG_OBJECTS new objects instead of 700. The thresholds are the process's, so nested and
+    concurrent builds share one change, undone when the last ends.
+    """
+    with _COLLECTIONS:
+        if _builds[0] == 0:
+            _builds[1:] = gc.get_threshold()
+            gc.set_threshold(YOUNG_OBJECTS, *_builds[2:])
+        _builds[0] += 1
+    try:
+        yield
+    finally:
+        with _COLLECTIONS:
+            _builds[0] -= 1
+            if _builds[0] == 0:
+                gc.set_threshold(*_builds[1:])
+
+
 def prepare(path: Path | str | Loaded, *, final: bool = False,
             templates: list[Path] | None = None) -> Prepared:
     """Load, check, render and prove compliance: the work ``check`` and ``build`` share.
@@ -59,6 +96,12 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
     Rendering is skipped when the data has errors (the templates would only fail on them).
     ``path`` may be an agreement already loaded (a batch build loads it first to hash it).
     """
+    with fewer_collections():
+        return _prepare(path, final=final, templates=templates)
+
+
+def _prepare(path: Path | str | Loaded, *, final: bool,
+             templates: list[Path] | None) -> Prepared:
     loaded = path if isinstance(path, Loaded) else load_agreement(path)
     findings = run_checks(loaded, final=final)
     dirs = user_template_dirs(loaded, templates)
@@ -206,6 +249,13 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
 
     Errors in the checks stop the build before anything is written.
     """
+    with fewer_collections():
+        return _build_agreement(path, out_dir, formats=formats, templates=templates)
+
+
+def _build_agreement(path: Path | str | Loaded, out_dir: Path | str, *,
+                     formats: tuple[str, ...], templates: list[Path] | None,
+                     ) -> tuple[Path, list[Finding]]:
     formats = choose_formats(formats)
     loaded = path if isinstance(path, Loaded) else load_agreement(path)
     # Hashed before rendering: an input edited during the build makes the next one rebuild.

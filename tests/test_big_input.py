@@ -41,3 +41,18 @@ def test_a_half_megabyte_budget_table_builds_whole(tmp_path: Path,
         with zipfile.ZipFile(io.BytesIO(docx.read_bytes())) as package:
             body = package.read("word/document.xml").decode("utf-8")
         assert body.count("Community equipment line") == lines
+
+
+def test_a_build_collects_garbage_less_often_and_restores_the_thresholds() -> None:
+    """Nested builds share one change of the collector's thresholds, undone by the last."""
+    import gc
+
+    from s75docs.pipeline import YOUNG_OBJECTS, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS
+        with fewer_collections():
+            assert gc.get_threshold()[0] == YOUNG_OBJECTS
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS
+    assert gc.get_threshold() == before

@@ -1,5 +1,6 @@
-"""A table of plain text is written once and reused for a schedule's own document: the reuse
-must never print a table that has changed since, nor one whose cells depend on the document."""
+"""A table whose text stands alone (plain text, emphasis) is written once and reused for a
+schedule's own document: the reuse must never print a table that has changed since, nor one
+whose cells depend on the document."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import datetime as dt
 import io
 import re
 import zipfile
+from typing import Any
+
+import pytest
 
 from s75docs.constants import BUILTIN_TEMPLATES
 from s75docs.document.resolve import build_tree, select_parts
+from s75docs.write import docx_body
 from s75docs.write.docx import DocxMeta, write_docx
 
 META = DocxMeta(title="Agreement", core_date=dt.date(2022, 4, 1))
@@ -34,6 +39,23 @@ MARKDOWN = """# Terms {.body}
 | Line | Where |
 |---|---|
 | Equipment | {@scope} |
+"""
+TOTALLED = """# Budget {.scheme}
+
+## Lines
+
+1. The lines are:
+
+| Line | Amount |
+|---|---:|
+| Equipment | 1,000 |
+| **Total** | **1,000** |
+
+# Other {.scheme}
+
+## Lines
+
+1. None.
 """
 
 
@@ -85,3 +107,26 @@ def test_a_wide_table_of_amounts_is_set_smaller_so_no_amount_breaks() -> None:
         assert width >= len("£10,646,662.94") * (_CHAR_TWIPS * size // 20) + _CELL_PADDING
     # A table that fits keeps the style's size.
     assert "<w:sz " not in document("£1,000")
+
+
+def test_a_table_with_a_bold_total_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget table's total row is bold, which no document changes: the scheme's own
+    document reuses the agreement's table; a bold cell changed since is written afresh."""
+    written = []
+    table_xml = docx_body.BodyWriter.table_xml
+
+    def counted(self: docx_body.BodyWriter, *args: Any) -> str:
+        written.append(1)
+        return table_xml(self, *args)
+
+    monkeypatch.setattr(docx_body.BodyWriter, "table_xml", counted)
+    document = build_tree(TOTALLED)
+    whole = body(write_docx(document, META, REFERENCE))
+    alone = body(write_docx(select_parts(document, [document.parts[0]]), META, REFERENCE))
+    assert len(written) == 1
+    assert whole.count("<w:b/>") == alone.count("<w:b/>") > 0
+    table = next(b for b in document.parts[0].blocks if b.kind == "table")
+    table.rows[2][1].spans[0].children[0].text = "2,000"
+    again = body(write_docx(document, META, REFERENCE))
+    assert len(written) == 2
+    assert "2,000" in again and again.replace("2,000", "1,000") == whole

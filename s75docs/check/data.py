@@ -503,19 +503,27 @@ def _term_options(loaded: Loaded) -> Iterator[Finding]:
 
 
 def _texts(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
-    """Every string the data holds, with its field path; open points are notes by design."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, BaseModel) and not isinstance(value, OpenPoint):
-        for name in type(value).model_fields:
-            if name not in _NOTE_FIELDS:
-                yield from _texts(getattr(value, name), path + (name,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _texts(item, path + (i,))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _texts(item, path + (key,))
+    """Every string the data holds, with its field path; open points are notes by design.
+    (Depth first in field order, with a stack of its own: a budget table has 60,000 lines.)"""
+    stack: list[tuple[Any, PathKey]] = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            yield path, value
+        elif isinstance(value, BaseModel) and not isinstance(value, OpenPoint):
+            stack.extend([(getattr(value, name), path + (name,)) for name in
+                          reversed(type(value).model_fields) if name not in _NOTE_FIELDS])
+        else:
+            stack.extend(reversed(_items(value, path)))
+
+
+def _items(value: Any, path: PathKey) -> list[tuple[Any, PathKey]]:
+    """A list's or a mapping's items with their paths, in order; none for anything else."""
+    if isinstance(value, list):
+        return [(item, path + (i,)) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return [(item, path + (key,)) for key, item in value.items()]
+    return []
 
 
 def check_drafting(loaded: Loaded) -> Iterator[Finding]:
@@ -539,17 +547,16 @@ def check_drafting(loaded: Loaded) -> Iterator[Finding]:
 
 
 def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
-    if isinstance(value, OpenPoint):
-        yield path, value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _walk(getattr(value, name), path + (name,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _walk(item, path + (i,))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk(item, path + (key,))
+    stack: list[tuple[Any, PathKey]] = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, OpenPoint):
+            yield path, value
+        elif isinstance(value, BaseModel):
+            stack.extend([(getattr(value, name), path + (name,))
+                          for name in reversed(type(value).model_fields)])
+        else:
+            stack.extend(reversed(_items(value, path)))
 
 
 def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:

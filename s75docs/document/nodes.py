@@ -185,5 +185,7 @@ def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span
 def plain_text(items: list[Span], *, without: str | None = None) -> str:
     """The spans' text as a reference or a comparison reads it (see ``spans`` for ``without``)."""
     if without is None:  # every word: each span's own text, three times faster than a walk
+        if len(items) == 1 and items[0].kind == "text" and not items[0].children:
+            return items[0].text  # most table cells
         return "".join(span.plain() for span in items)
     return "".join(span.plain() for span in spans(items, without=without) if not span.children)

@@ -62,6 +62,11 @@ def typeset(nodes: Iterable[Node]) -> None:
     """Curl the quotes of every text span under ``nodes``, each paragraph, heading and table cell
     read as one run so that a quote after a bold word or a reference closes."""
     for container in _containers(nodes):
+        if len(container) == 1 and not container[0].children:  # one span (most table cells)
+            node = container[0]
+            if node.kind in _CURLED_KINDS and ("'" in node.text or '"' in node.text):
+                node.text = curl(node.text)
+            continue
         before = ""  # the last character printed in the paragraph, cell or title
         for node in _leaves(container):
             if node.kind in _CURLED_KINDS:

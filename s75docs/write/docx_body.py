@@ -573,7 +573,8 @@ class BodyWriter:
             return []
         indent = self.text_at[min(block.level, MAX_STYLE_LEVEL)]
         total = max(self.text_width - indent, 2000)
-        # The same table in a schedule's own document: written once, if it is plain text.
+        # The same table in a schedule's own document: written once, if nothing in it depends
+        # on the document around it.
         key = _plain_table_key(block, (self.style(TABLE_STYLE), self.style(TABLE_TEXT), indent,
                                        total))
         xml = None if key is None else _TABLES.get(block, key)
@@ -648,17 +649,37 @@ class _TableCache:
 
 
 def _plain_table_key(block: Block, layout: tuple[object, ...]) -> tuple[object, ...] | None:
-    """What a table of plain text is written from; None when any of it is not plain (a
-    reference, emphasis, an open point, a change), which the document around it can change."""
+    """What a table whose text stands alone is written from; None when any of it depends on
+    the document around it (a reference, a change), which can differ from one document to
+    the next. Emphasis, defined terms and open points are written the same everywhere (a
+    budget table's bold total row), so they are part of the key."""
     if block.change:
         return None
-    cells: list[tuple[str, str, bool]] = []
+    cells: list[tuple[object, str, bool]] = []
     for row in block.rows:
         for cell in row:
-            if not _plain(cell):
+            if _plain(cell):
+                cells.append((cell.spans[0].text, cell.align, cell.header))
+                continue
+            content = _fixed_spans(cell.spans)
+            if content is None:
                 return None
-            cells.append((cell.spans[0].text, cell.align, cell.header))
+            cells.append((content, cell.align, cell.header))
     return (*layout, tuple(len(row) for row in block.rows), tuple(cells))
+
+
+def _fixed_spans(items: list[Span]) -> tuple[object, ...] | None:
+    """The spans as a key, if their runs depend on nothing but themselves: no reference (its
+    field names a bookmark of this document) and no change (its revision is this document's)."""
+    key: list[object] = []
+    for span in items:
+        if span.kind == "ref" or span.change:
+            return None
+        children = _fixed_spans(span.children)
+        if children is None:
+            return None
+        key.append((span.kind, span.text, children))
+    return tuple(key)
 
 
 _TABLES = _TableCache()
@@ -756,7 +777,7 @@ def _column_widths(rows: list[list[Cell]], columns: int,
     words, texts = [], []
     for c in range(columns):
         column = [row[c].plain() for row in rows if c < len(row)]
-        words.append(max((len(w) for t in column for w in t.split()), default=1))
+        words.append(max([max(map(len, t.split()), default=0) for t in column], default=0) or 1)
         texts.append(max((len(t) for t in column), default=1))
     room = total - columns * _CELL_PADDING
     size = None
@@ -797,6 +818,9 @@ def _format(outer: Format, span: Span) -> Format:
 
 def _row_change(row: list[Cell]) -> str | None:
     """"ins" / "del" when every piece of text in the row is inserted (or deleted)."""
+    first = row[0].spans if row else None
+    if first and not first[0].children and first[0].change is None:
+        return None  # the first piece of text is unchanged (most rows)
     changes = set()
     for span in spans(row):
         if not span.children:
