@@ -5,6 +5,7 @@ are compiled once per process."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -296,3 +297,23 @@ def test_ctrl_c_during_a_parallel_batch_prints_no_worker_tracebacks(corpus: list
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err  # interrupted, or (on a fast machine) already finished
+
+
+def test_a_template_changed_in_a_long_lived_process_is_hashed_again(tmp_path: Path) -> None:
+    """Template digests are remembered for a batch, but a template saved again (a new file put
+    in place, or the same file rewritten) is hashed afresh, even at the same size."""
+    from s75docs.output.inputs import template_files
+
+    clause = tmp_path / "body" / "term.md.j2"
+    clause.parent.mkdir()
+    clause.write_text("six months", "utf-8")
+    first = template_files(tmp_path)
+    assert template_files(tmp_path) == first
+    replacement = tmp_path / "new.tmp"
+    replacement.write_text("nine months"[:10], "utf-8")
+    os.replace(replacement, clause)  # as an editor saves: a new inode
+    second = template_files(tmp_path)
+    assert second != first
+    clause.write_text("two months", "utf-8")  # in place, the same size
+    os.utime(clause, ns=(1, 1))  # even with the modification time set back
+    assert template_files(tmp_path) not in (first, second)

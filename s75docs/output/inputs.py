@@ -53,7 +53,24 @@ def template_files(folder: Path) -> dict[str, str]:
     """Every file in one template folder a build could use, by path relative to the folder."""
     found = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
              if path.suffix in TEMPLATE_SUFFIXES or path.name == "reference.docx"}
-    return {name: file_digest(path) for name, path in sorted(found.items()) if path.is_file()}
+    return {name: _template_digest(path) for name, path in sorted(found.items())
+            if path.is_file()}
+
+
+_TEMPLATE_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def _template_digest(path: Path) -> str:
+    """A template file's digest, remembered for the process while its inode, size and modification
+    and change times stay the same: a batch hashes the same template folders for every
+    agreement (an editor's save makes a new inode or moves the change time, which cannot be
+    set back)."""
+    status = path.stat()
+    key = (str(path), status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size)
+    digest = _TEMPLATE_DIGESTS.get(key)
+    if digest is None:
+        digest = _TEMPLATE_DIGESTS[key] = file_digest(path)
+    return digest
 
 
 def _input_name(path: Path, root: Path) -> str:
@@ -133,10 +150,11 @@ def _recorded_path(name: str, root: Path) -> Path | None:
     """The file a name in ``.inputs`` stands for, or None (so the agreement is loaded in full)
     unless it is a regular file inside the agreement folder or among our presets: a record
     is data on disk, and must not lead the check anywhere else."""
+    resolved = root.resolve()
     if name.startswith("s75docs:"):
         base, path = PACKAGE, PACKAGE / name.removeprefix("s75docs:")
-    elif name.startswith(root.resolve().name + "/"):
-        base, path = root.resolve(), root / name.removeprefix(root.resolve().name + "/")
+    elif name.startswith(resolved.name + "/"):
+        base, path = resolved, root / name.removeprefix(resolved.name + "/")
     else:
         return None
     try:
