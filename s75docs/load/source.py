@@ -68,8 +68,9 @@ class Source:
             parts = parts[:-1]
 
 
-def read_text(path: Path, *, display: str | None = None) -> str:
-    """Read a UTF-8 text input (a leading BOM is allowed), refusing huge or non-UTF-8 files."""
+def read_text(path: Path, *, display: str | None = None, keep_bom: bool = False) -> str:
+    """Read a UTF-8 text input (a leading BOM is allowed, and dropped unless ``keep_bom``: the
+    workspace writes a file back byte for byte), refusing huge or non-UTF-8 files."""
     name = display or str(path)
     try:
         size = path.stat().st_size
@@ -81,7 +82,7 @@ def read_text(path: Path, *, display: str | None = None) -> str:
         )
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8" if keep_bom else "utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise S75Error(

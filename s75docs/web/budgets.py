@@ -42,8 +42,7 @@ class Table:
 
 def read_text_bom(path: Path, display: str) -> str:
     """A text file as it is, a leading BOM kept (to compare and write back byte for byte)."""
-    text = read_text(path, display=display)
-    return BOM + text if path.read_bytes()[:3] == BOM.encode() else text
+    return read_text(path, display=display, keep_bom=True)
 
 
 def parse_table(path: Path, display: str) -> tuple[str, Table]:
