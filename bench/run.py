@@ -4,7 +4,8 @@
 
 Every figure is wall-clock time of a real command (a subprocess of the CLI, as a user runs it),
 the median of several runs, the commands compared with each other alternated run by run (the
-machine is shared, so a slow patch hits both sides):
+machine is shared, so a slow patch hits both sides). The code measured (and the baseline's) is
+compiled to bytecode first, as ``pip install`` does:
 
 - CLI cold start: ``s75docs --help`` (median of 5);
 - ``check`` and ``build --format md,docx --force`` of each worked example, alternated with
@@ -261,6 +262,11 @@ def main() -> None:
         rows.append((what, seconds, baseline, ratio))
         print(f"{what:58} {seconds:8.3f} s  {baseline:28} {ratio}", flush=True)
 
+    # pip install compiles every module to bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
+    # (set on some machines) would otherwise compile our modules from source in every process.
+    for code in filter(None, (ROOT, args.baseline)):
+        subprocess.run([PYTHON, "-m", "compileall", "-q", str(code / "s75docs")], check=True,
+                       capture_output=True)
     try:
         # Warm the on-disk template cache and the OS file cache once, as any second run would.
         timed([S75DOCS, "build", *map(str, EXAMPLES), "-o", str(work / "warm"), "--force"])
