@@ -67,3 +67,13 @@ def test_an_unchanged_rebuild_loads_no_heavy_library(tmp_path: Path) -> None:
     again, output = loaded_after("build", str(MINIMAL), "-o", out, "--format", "md")
     assert "0 built, 1 skipped" in output
     assert not again & {*HEAVY, "pydantic"}, sorted(again & {*HEAVY, "pydantic"})
+
+
+def test_a_word_build_loads_neither_python_docx_nor_docxtpl(tmp_path: Path) -> None:
+    """The reference .docx is read and its cover filled by s75docs.write.docx_package and
+    docx_cover; python-docx and docxtpl (with their imports) stay off the build."""
+    modules, output = loaded_after("build", str(MINIMAL), "-o", str(tmp_path / "out"),
+                                   "--format", "md,docx")
+    assert "1 built" in output and "lxml" in modules
+    assert not modules & {"docx", "docxtpl"}, sorted(modules & {"docx", "docxtpl"})
+    assert list((tmp_path / "out").rglob("*.docx"))

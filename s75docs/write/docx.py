@@ -2,15 +2,16 @@
 
 ``reference.docx`` (``templates/make_reference_docx.py`` writes ours) supplies the page set-up,
 the styles, the multilevel clause numbering, the cover page, the contents field, the header
-with the draft marking and the footer with page numbers. Its few tags (``{{ title }}``,
-``{{ draft_marking }}``, the parties) are filled in by docxtpl from :class:`DocxMeta`, escaped.
+with the draft marking and the footer with page numbers. It is read once per process
+(:mod:`s75docs.write.docx_package`) and its few docxtpl-style tags (``{{ title }}``,
+``{{ draft_marking }}``, the parties) are filled from :class:`DocxMeta`, escaped, by
+:mod:`s75docs.write.docx_cover` (docxtpl itself only for the few tag forms that module leaves
+to it).
 
-The agreement itself never goes through docxtpl or Jinja: docxtpl renders only a placeholder
+The agreement itself never goes through the tags or Jinja: the tags render only a placeholder
 paragraph where ``{{p body }}`` stands, and this module then builds the agreement's paragraphs
-directly in the rendered document's XML and puts them in the placeholder's place. (docxtpl's
-sub-documents would have been copied through its whole-document string rendering, which turns
-tabs and line feeds inside text into Word markup and ``{_{`` into ``{{``, and they need the
-optional docxcompose package.) So a party's name is printed exactly as written, whatever it holds.
+directly in the rendered document's XML and puts them in the placeholder's place. So a party's
+name is printed exactly as written, whatever it holds.
 
 Numbers are real Word numbering, not typed text: every clause paragraph has a ``Clause N``
 style linked to one multilevel list, and each numbered part gets its own list instance

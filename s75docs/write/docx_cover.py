@@ -177,7 +177,19 @@ _DOC_PR = etree.XPath("//wp:docPr", namespaces=NSMAP)
 
 
 def cover(reference: Reference) -> Cover:
-    """The reference's compiled tags, made on first use."""
+    """The reference's compiled tags, made on first use; :class:`DocxtplNeededError` for a
+    reference that needs docxtpl (remembered)."""
+    from jinja2 import TemplateError
+
     if reference.cover is None:
-        reference.cover = Cover(reference)
+        try:
+            reference.cover = Cover(reference)
+        except DocxtplNeededError:
+            reference.cover = False
+        except TemplateError as exc:
+            raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it "
+                                   f"may use {NAMES})", reference.where,
+                                   code="template")) from exc
+    if reference.cover is False:
+        raise DocxtplNeededError
     return reference.cover  # type: ignore[no-any-return]
