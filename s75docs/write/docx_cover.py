@@ -8,8 +8,8 @@ does (the same steps, in the same order, so the output is the same), compiles it
 process in the sandboxed, strict, size-bounded environment that renders the agreement's own
 templates, and renders it per document with XML-escaped values. docxtpl's table-cell tags
 (``{%tc``, ``colspan``, ``cellbg``, ``vm``, ``hm``), tags in footnotes and tabs or line breaks
-in rendered text are left to docxtpl itself (:func:`needs_docxtpl`), which this replaces on
-every other reference.
+in rendered text are left to docxtpl itself (:class:`DocxtplNeededError`), which this replaces
+on every other reference.
 """
 
 from __future__ import annotations
