@@ -80,40 +80,59 @@ REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
 
 
 class BodyWriter:
+    # looked up in the reference's styles and lists (see _look_up)
+    style_ids: dict[str, str]
+    _levels: dict[tuple[str, str, int], int]
+    _indents: dict[tuple[str, int], tuple[int, int]]
+    clause_list: str
+    clause_levels: dict[int, int]
+    text_at: dict[int, int]
+    lists: dict[str, str]
+    bullet_hanging: int
+    clause_number_text: str
+
     def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None) -> None:
         self.docx = docx
         self.where = where
         self.revision_author = clean(meta.revision_author) if meta else AUTHOR
         self.revision_date = meta.revision_date if meta else None
         self.body = docx.document.find(qn("w:body"))
-        self.style_ids = self._style_ids()
-        self._levels: dict[tuple[str, str, int], int] = {}  # list levels and indents looked up
-        self._indents: dict[tuple[str, int], tuple[int, int]] = {}
-        missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
-        if missing:
-            self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
         self.numbering = docx.numbering
-        self.clause_list = self._linked_list(CLAUSE.format(1))
-        self.clause_levels = {level: self._level_of(self.clause_list, CLAUSE.format(level),
-                                                    level - 1)
-                              for level in range(1, MAX_STYLE_LEVEL + 1)}
-        self.text_at = {0: 0, **{level: self._indent(self.clause_list,
-                                                     self.clause_levels[level])[0]
-                                 for level in self.clause_levels}}
-        self.lists = {"clause": self.clause_list, "parties": self._linked_list(PARTIES),
-                      "recitals": self._linked_list(RECITALS)}
-        bullet_list = self._linked_list(LIST_BULLET)
-        self.bullet_hanging = self._indent(bullet_list, self._level_of(bullet_list, LIST_BULLET,
-                                                                       0))[1] or 360
+        # What the reference's styles and lists say, looked up once per reference (the lists'
+        # definitions are the reference's: a document only adds list instances to them).
+        looked_up = docx.reference.memo.get("body")
+        if looked_up is None:
+            looked_up = docx.reference.memo["body"] = self._look_up()
+        (self.style_ids, self._levels, self._indents, self.clause_list, self.clause_levels,
+         self.text_at, self.lists, self.bullet_hanging, self.clause_number_text) = looked_up
         self.text_width = _text_width(self.body)
         self.bookmark_names: dict[str, str] = {}
         self.part_targets: dict[str, bool] = {}
         self.toc_entries: list[tuple[str, str, str, int]] = []  # number, text, anchor, level
-        level_text = self.numbering.xpath(
-            f'w:abstractNum[@w:abstractNumId="{self.clause_list}"]'
-            f'/w:lvl[@w:ilvl="{self.clause_levels[1]}"]/w:lvlText/@w:val')
-        self.clause_number_text = str(level_text[0]) if level_text else "%1"
         self.bookmark_count = 0
+
+    def _look_up(self) -> tuple[Any, ...]:
+        """The styles' ids, the lists the styles are linked to, their levels and indents."""
+        self.style_ids = self._style_ids()
+        self._levels, self._indents = {}, {}  # list levels and indents, as they are looked up
+        missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
+        if missing:
+            self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
+        clause_list = self._linked_list(CLAUSE.format(1))
+        clause_levels = {level: self._level_of(clause_list, CLAUSE.format(level), level - 1)
+                         for level in range(1, MAX_STYLE_LEVEL + 1)}
+        text_at = {0: 0, **{level: self._indent(clause_list, clause_levels[level])[0]
+                            for level in clause_levels}}
+        lists = {"clause": clause_list, "parties": self._linked_list(PARTIES),
+                 "recitals": self._linked_list(RECITALS)}
+        bullet_list = self._linked_list(LIST_BULLET)
+        bullet_hanging = self._indent(bullet_list, self._level_of(bullet_list, LIST_BULLET,
+                                                                  0))[1] or 360
+        level_text = self.numbering.xpath(
+            f'w:abstractNum[@w:abstractNumId="{clause_list}"]'
+            f'/w:lvl[@w:ilvl="{clause_levels[1]}"]/w:lvlText/@w:val')
+        return (self.style_ids, self._levels, self._indents, clause_list, clause_levels, text_at,
+                lists, bullet_hanging, str(level_text[0]) if level_text else "%1")
 
     def _fail(self, message: str) -> None:
         raise S75Error(Finding("error", message, self.where, code="template"))

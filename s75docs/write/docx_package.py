@@ -103,6 +103,7 @@ class Reference:
         self.texts: dict[str, str] = {}  # serialised as docxtpl sees them, for the cover filler
         self._bytes: dict[str, bytes] = {}
         self.cover: Any = None  # the compiled cover (docx_cover.Cover), made on first use
+        self.memo: dict[str, Any] = {}  # what the writer looked up in the styles and lists
 
     def _fail(self, message: str) -> None:
         raise S75Error(Finding("error", message, self.where, code="template"))
