@@ -182,3 +182,28 @@ def test_the_reference_is_read_once_and_again_when_it_changes(tmp_path: Path) ->
     assert texts(write_docx(DOCUMENT, META, reference))[0] == f"First {META.title}"
     firm_reference(tmp_path, para(run("Second cover, {{ title }}")))
     assert texts(write_docx(DOCUMENT, META, reference))[0] == f"Second cover, {META.title}"
+
+
+def test_the_compiled_cover_is_kept_on_disk_between_processes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from s75docs.render.environment import BoundedEnvironment
+    from s75docs.write import docx_package
+
+    monkeypatch.delenv("S75DOCS_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    compiled: list[str] = []
+    original = BoundedEnvironment.compile
+
+    def counting(self: Any, source: str, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(source)
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(BoundedEnvironment, "compile", counting)
+    reference = firm_reference(tmp_path, FIRM_COVER)
+    docx_package._reference.cache_clear()  # as if a new process
+    first = write_docx(DOCUMENT, META, reference)
+    assert compiled and list((tmp_path / "cache" / "s75docs").glob("jinja-*/*.cache"))
+    compiled.clear()
+    docx_package._reference.cache_clear()
+    assert write_docx(DOCUMENT, META, reference) == first
+    assert compiled == []

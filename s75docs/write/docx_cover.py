@@ -15,7 +15,9 @@ on every other reference.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -124,15 +126,14 @@ class Cover:
             if _LISTING.search(text):
                 raise DocxtplNeededError
             if "{" in text:
-                self.parts[name] = env.from_string(
-                    _PARAGRAPH.sub(r"\n<w:p\1", prepare(text)))
+                self.parts[name] = _compile(env, _PARAGRAPH.sub(r"\n<w:p\1", prepare(text)))
         self.properties: list[tuple[str, Any]] = []
         core = next((reference.trees[p.name] for p in reference.parts.values()
                      if p.content_type == CORE), None)
         for tag in PROPERTIES:
             found = core.find(qn(tag)) if core is not None else None
             source = (found.text or "") if found is not None else ""
-            self.properties.append((tag, env.from_string(source) if "{" in source else source))
+            self.properties.append((tag, _compile(env, source) if "{" in source else source))
 
     def fill(self, package: Package, context: dict[str, Any], where: str) -> None:
         """Render the tags into the package's own trees of those parts."""
@@ -170,6 +171,30 @@ class Cover:
         core = package.core()
         for tag, value in values:
             set_property(core, tag, value)
+
+
+def _compile(env: Any, source: str) -> Any:
+    """A tag template, its compiled code kept between runs in the agreement templates' on-disk
+    cache (:func:`s75docs.render.environment.bytecode_cache`; the cover of our reference took
+    as long to compile as to fill five documents). Each source has an entry of its own, named
+    after it and after this module, whose environment the code is compiled for."""
+    from s75docs.render.environment import bytecode_cache
+
+    cache = bytecode_cache()
+    if cache is None:
+        return env.from_string(source)
+    name = f"s75docs-cover-{_module_key()}-{hashlib.sha256(source.encode()).hexdigest()}"
+    bucket = cache.get_bucket(env, name, None, source)
+    code = bucket.code
+    if code is None:
+        code = bucket.code = env.compile(source)
+        cache.set_bucket(bucket)
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
+
+
+@functools.cache
+def _module_key() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 _DOCUMENT = parser(huge_tree=True)  # as docxtpl reads its body
