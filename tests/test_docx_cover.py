@@ -265,3 +265,13 @@ def test_the_compiled_cover_is_kept_on_disk_between_processes(
     docx_package._reference.cache_clear()
     assert write_docx(DOCUMENT, META, reference) == first
     assert compiled == []
+
+
+def test_a_title_over_255_characters_is_written_whole() -> None:
+    """python-docx refused core properties over 255 characters (the build failed with an
+    internal error); the file's title is now the whole title, as the cover's is."""
+    title = "Agreement " + "between many partners " * 15
+    data = write_docx(DOCUMENT, replace(META, title=title), REFERENCE)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        core = etree.fromstring(archive.read("docProps/core.xml"))
+    assert core.findtext("{http://purl.org/dc/elements/1.1/}title") == title
