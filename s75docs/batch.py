@@ -238,6 +238,7 @@ def status_text(result: Result) -> str:
 
 def summary_table(results: list[Result]):  # type: ignore[no-untyped-def]
     """One row per agreement: where it came from, what happened, its open points, its time."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
@@ -246,10 +247,36 @@ def summary_table(results: list[Result]):  # type: ignore[no-untyped-def]
     table.add_column("open points", justify="right")
     table.add_column("seconds", justify="right")
     colours = {"built": "green", "skipped": "cyan", "failed": "red"}
-    for r in results:
-        table.add_row(str(r.path), f"[{colours[r.status]}]{status_text(r)}[/]",
-                      str(r.open_points) if r.ok else "", f"{r.seconds:.2f}")
+    for r, (path, status, points, seconds) in zip(results, summary_cells(results), strict=True):
+        table.add_row(escape(path), f"[{colours[r.status]}]{escape(status)}[/]", points, seconds)
     return table
+
+
+def summary_cells(results: list[Result]) -> list[tuple[str, str, str, str]]:
+    return [(str(r.path), status_text(r), str(r.open_points) if r.ok else "", f"{r.seconds:.2f}")
+            for r in results]
+
+
+SUMMARY_HEADINGS = ("agreement", "status", "open points", "seconds")
+
+
+def plain_summary_table(results: list[Result], width: int) -> str | None:
+    """The summary table as :func:`summary_table` prints it to a file or pipe (no colours),
+    without loading rich; None when rich must lay it out (a cell that would wrap, or text
+    whose width on screen is not its length)."""
+    rows = [SUMMARY_HEADINGS, *summary_cells(results)]
+    if not all(cell.isascii() and cell.isprintable() for row in rows for cell in row):
+        return None
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    if sum(widths) + 3 * 3 > width:
+        return None
+
+    def line(row: tuple[str, ...], bar: str) -> str:
+        return f" {bar} ".join((row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                                row[2].rjust(widths[2]), row[3].rjust(widths[3])))
+
+    rule = "╇".join("━" * (w + (1 if i in (0, 3) else 2)) for i, w in enumerate(widths))
+    return "\n".join([line(rows[0], "┃"), rule, *(line(r, "│") for r in rows[1:])])
 
 
 def summary_line(results: list[Result], seconds: float, jobs: int) -> str:

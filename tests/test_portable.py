@@ -150,3 +150,55 @@ def test_a_limit_ending_at_its_deadline_leaves_the_next_limit_working() -> None:
             while time.monotonic() - started < 10:
                 pass
     assert time.monotonic() - started < 5
+
+
+def test_one_watchdog_thread_serves_every_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting (and joining) a thread for every limited block cost up to tens of milliseconds
+    a build on a busy machine; the watchdog is started once."""
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(self.name)
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counting)
+    for _ in range(20):
+        with time_limit(5):
+            pass
+    assert started.count("s75docs-time-limit") <= 1
+    with pytest.raises(TimeLimitError):
+        with time_limit(0.1):
+            while True:
+                pass
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_the_time_limit_works_in_a_forked_worker() -> None:
+    """A batch forks its workers after the parent has used a limit: the child has no watchdog
+    thread of its parent's, and gets its own."""
+    script = textwrap.dedent("""
+        import multiprocessing, sys
+        from s75docs.render.limits import TimeLimitError, time_limit
+
+        def child(queue):
+            try:
+                with time_limit(0.2):
+                    while True:
+                        pass
+            except TimeLimitError as exc:
+                queue.put(str(exc))
+
+        if __name__ == "__main__":
+            with time_limit(5):
+                pass
+            context = multiprocessing.get_context("fork")
+            queue = context.Queue()
+            process = context.Process(target=child, args=(queue,))
+            process.start()
+            process.join(20)
+            print(queue.get(timeout=1) if not process.is_alive() else "STILL RUNNING")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "took longer than 0.2 seconds" in result.stdout, result.stdout + result.stderr

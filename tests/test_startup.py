@@ -4,6 +4,7 @@ loads no spreadsheet library. Each case runs in a fresh interpreter and lists ``
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,24 @@ def test_an_unchanged_rebuild_loads_no_heavy_library(tmp_path: Path) -> None:
     again, output = loaded_after("build", str(MINIMAL), "-o", out, "--format", "md")
     assert "0 built, 1 skipped" in output
     assert not again & {*HEAVY, "pydantic"}, sorted(again & {*HEAVY, "pydantic"})
+
+
+def test_a_word_build_loads_neither_python_docx_nor_docxtpl(tmp_path: Path) -> None:
+    """The reference .docx is read and its cover filled by s75docs.write.docx_package and
+    docx_cover; python-docx and docxtpl (with their imports) stay off the build."""
+    modules, output = loaded_after("build", str(MINIMAL), "-o", str(tmp_path / "out"),
+                                   "--format", "md,docx")
+    assert "1 built" in output and "lxml" in modules
+    assert not modules & {"docx", "docxtpl"}, sorted(modules & {"docx", "docxtpl"})
+    assert list((tmp_path / "out").rglob("*.docx"))
+
+
+def test_a_piped_build_prints_its_summary_without_rich(tmp_path: Path) -> None:
+    """rich is for terminals (colours, the progress bar) and failures; a piped build's
+    summary is the same table without it."""
+    if any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE")):
+        pytest.skip("the environment makes rich treat a pipe as a terminal")
+    modules, output = loaded_after("build", str(MINIMAL), "-o", str(tmp_path / "out"),
+                                   "--format", "md")
+    assert "\u2503 status \u2503" in output and "1 built" in output
+    assert "rich" not in modules

@@ -1,8 +1,8 @@
 """A time limit for work that runs a firm's templates, without signals.
 
 ``SIGALRM`` exists only on POSIX and only in the main thread; council PCs run Windows and the
-workspace renders in worker threads. Instead a watchdog thread waits for the deadline and then
-raises :class:`TimeLimitError` asynchronously in the thread doing the work (CPython's
+workspace renders in worker threads. Instead a watchdog thread (one a process) waits for the
+deadline and then raises :class:`TimeLimitError` asynchronously in the thread doing the work (CPython's
 ``PyThreadState_SetAsyncExc``, on every platform). The exception arrives between two Python
 bytecodes, so a runaway template loop is stopped; a single long C call (one huge string
 operation) is not, which is why the sandbox also bounds the size of every value it builds.
@@ -11,7 +11,9 @@ operation) is not, which is why the sandbox also bounds the size of every value 
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,6 +53,66 @@ def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
         ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None)
 
 
+class _Watch:
+    """One limited block: the thread doing it, its deadline, whether the watchdog fired at it."""
+
+    __slots__ = ("deadline", "fired", "worker")
+
+    def __init__(self, worker: int, deadline: float) -> None:
+        self.worker, self.deadline, self.fired = worker, deadline, False
+
+
+class _Watchdog:
+    """One thread per process that stops every limited block whose time is up. Started once:
+    starting and joining a thread for every block cost up to tens of milliseconds a build on a
+    busy machine, waiting for the scheduler."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.watched: dict[int, _Watch] = {}  # by the working thread's id
+        self.thread: threading.Thread | None = None
+
+    def watch(self, watch: _Watch) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="s75docs-time-limit",
+                                               daemon=True)
+                self.thread.start()
+            self.watched[watch.worker] = watch
+            self.lock.notify()
+
+    def unwatch(self, watch: _Watch) -> None:
+        """Once this returns the watchdog never fires at ``watch``."""
+        with self.lock:
+            if self.watched.get(watch.worker) is watch:
+                del self.watched[watch.worker]
+
+    def _run(self) -> None:
+        with self.lock:
+            while True:
+                now = time.monotonic()
+                for watch in self.watched.values():
+                    if not watch.fired and watch.deadline <= now:
+                        watch.fired = True
+                        _raise_in(watch.worker, TimeLimitError)
+                pending = [w.deadline for w in self.watched.values() if not w.fired]
+                self.lock.wait(min(pending) - now if pending else None)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _after_fork() -> None:
+    """A forked worker starts with a fresh watchdog (the parent's thread is not copied, and its
+    lock may have been held at the fork)."""
+    global _WATCHDOG
+    _WATCHDOG = _Watchdog()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 @contextmanager
 def time_limit(seconds: float, what: str = "rendering") -> Iterator[None]:
     """Stop the block with :class:`TimeLimitError` (a ``TimeoutError``) after ``seconds``.
@@ -66,27 +128,18 @@ def time_limit(seconds: float, what: str = "rendering") -> Iterator[None]:
     if seconds <= 0:
         yield
         return
-    worker = threading.get_ident()
-    finished = threading.Event()
-    fired = threading.Event()
-
-    def watchdog() -> None:
-        if not finished.wait(seconds):
-            fired.set()
-            _raise_in(worker, TimeLimitError)
-
-    thread = threading.Thread(target=watchdog, name="s75docs-time-limit", daemon=True)
-    try:  # the watchdog starts inside: its delivery may come at once, before the yield
+    watch = _Watch(threading.get_ident(), time.monotonic() + seconds)
+    watchdog = _WATCHDOG
+    try:  # watched inside: a delivery may come at once, before the yield
         _CURRENT.what, _CURRENT.stage, _CURRENT.seconds = what, what, seconds
-        thread.start()
+        watchdog.watch(watch)
         yield  # a TimeLimitError keeps its traceback, which names the template line it stopped at
     finally:
         while True:  # a delivery racing the end of the block may land in here: finish anyway
             try:
-                finished.set()
-                thread.join()
-                if fired.is_set():
-                    _raise_in(worker, None)  # never let a late delivery escape the block
+                watchdog.unwatch(watch)
+                if watch.fired:
+                    _raise_in(watch.worker, None)  # never let a late delivery escape the block
                 break
             except TimeLimitError:
                 continue

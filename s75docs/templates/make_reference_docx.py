@@ -19,6 +19,10 @@ A firm may replace ``reference.docx`` with its own, made in Word. The writer nee
   the agreement it belongs to) anywhere, and ``{{p body }}`` alone in the paragraph where the
   agreement goes. Whether the cover lists the parties is decided here, in the cover's own tags
   (ours leave them out under a title that already says "between X and Y"), not by the writer.
+  Tags are docxtpl's: a tag Word has split over several runs still works, and ``{%p ... %}``,
+  ``{%tr ... %}`` and ``{%r ... %}`` stand for their whole paragraph, table row or run (so
+  ``{%p if part_of %}`` alone in a paragraph keeps or drops the paragraphs up to its
+  ``{%p endif %}``). They run in the same sandbox as the clause templates, values escaped.
 
 Outline levels give Word's navigation pane and the contents field their structure: a part's
 heading is level 1, a clause of the terms level 2 (the writer puts a schedule's paragraphs at

@@ -2,15 +2,16 @@
 
 ``reference.docx`` (``templates/make_reference_docx.py`` writes ours) supplies the page set-up,
 the styles, the multilevel clause numbering, the cover page, the contents field, the header
-with the draft marking and the footer with page numbers. Its few tags (``{{ title }}``,
-``{{ draft_marking }}``, the parties) are filled in by docxtpl from :class:`DocxMeta`, escaped.
+with the draft marking and the footer with page numbers. It is read once per process
+(:mod:`s75docs.write.docx_package`) and its few docxtpl-style tags (``{{ title }}``,
+``{{ draft_marking }}``, the parties) are filled from :class:`DocxMeta`, escaped, by
+:mod:`s75docs.write.docx_cover` (docxtpl itself only for the few tag forms that module leaves
+to it).
 
-The agreement itself never goes through docxtpl or Jinja: docxtpl renders only a placeholder
+The agreement itself never goes through the tags or Jinja: the tags render only a placeholder
 paragraph where ``{{p body }}`` stands, and this module then builds the agreement's paragraphs
-directly in the rendered document's XML and puts them in the placeholder's place. (docxtpl's
-sub-documents would have been copied through its whole-document string rendering, which turns
-tabs and line feeds inside text into Word markup and ``{_{`` into ``{{``, and they need the
-optional docxcompose package.) So a party's name is printed exactly as written, whatever it holds.
+directly in the rendered document's XML and puts them in the placeholder's place. So a party's
+name is printed exactly as written, whatever it holds.
 
 Numbers are real Word numbering, not typed text: every clause paragraph has a ``Clause N``
 style linked to one multilevel list, and each numbered part gets its own list instance
@@ -39,21 +40,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
 
 from s75docs.document.nodes import Document
 from s75docs.document.typography import curl
 from s75docs.errors import Finding, S75Error
 from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter
-from s75docs.write.docx_xml import (
-    AUTHOR,
-    core_properties,
-    deterministic_zip,
-    package_entries,
-    reference_environment,
-    strip_ids,
-    template_text,
-    track_revisions,
-)
+from s75docs.write.docx_cover import NAMES, DocxtplNeededError, cover, cover_environment, template_text
+from s75docs.write.docx_package import Package, Reference, load_reference
+from s75docs.write.docx_xml import AUTHOR, core_properties, deterministic_zip, track_revisions
 
 
 @dataclass(frozen=True)
@@ -74,18 +71,9 @@ class DocxMeta:
 
 def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
     """The document as .docx bytes, on the styles and cover of ``reference``."""
-    from docxtpl import DocxTemplate  # imported here: the Markdown-only path does not need it
-    from jinja2 import TemplateError
-    from markupsafe import Markup
-
     reference = Path(reference)
     where = str(reference)
-    try:
-        template = DocxTemplate(str(reference))
-        template.init_docx()
-    except Exception as exc:  # a missing, damaged or non-Word file
-        raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
-                               code="template")) from exc
+    parsed = load_reference(reference)
     # The tree's quotes are curled as it is built; these values come from the data.
     meta = replace(meta, title=curl(meta.title), draft_marking=curl(meta.draft_marking),
                    part_of=curl(meta.part_of),
@@ -100,19 +88,36 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
                     for name, term in meta.parties],
         "body": Markup(f'<w:p><w:pPr><w:pStyle w:val="{PLACEHOLDER_STYLE}"/></w:pPr></w:p>'),
     }
-    env = reference_environment()
     try:
-        template.render(context, jinja_env=env, autoescape=True)
+        package = parsed.copy()
+        cover(parsed).fill(package, context, where)
+    except DocxtplNeededError:
+        package = _docxtpl_package(reference, context, where)
+    body = BodyWriter(package, where, meta).write(document)
+    core_properties(package, meta)
+    if meta.track_revisions:
+        track_revisions(package)
+    return deterministic_zip(package.entries(), body)
+
+
+def _docxtpl_package(reference: Path, context: dict[str, Any], where: str) -> Package:
+    """The reference's tags filled by docxtpl itself, for the few of its features
+    :mod:`s75docs.write.docx_cover` leaves to it (table-cell tags, tags in footnotes)."""
+    import io
+
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError
+
+    try:
+        template = DocxTemplate(str(reference))
+        template.init_docx()
+        template.render(context, jinja_env=cover_environment(), autoescape=True)
     except TemplateError as exc:
         raise S75Error(Finding("error", f"the reference document's tags failed: {exc} (it may "
-                               "use title, subject, draft_marking, parties, dated, part_of "
-                               "and body)", where,
+                               f"use {NAMES})", where, code="template")) from exc
+    except Exception as exc:  # a damaged file, or tags docxtpl cannot read
+        raise S75Error(Finding("error", f"cannot open the reference document: {exc}", where,
                                code="template")) from exc
-    docx = template.docx
-    strip_ids(docx)  # the reference's own ids; the body written next carries none
-    body = BodyWriter(docx, where, meta).write(document)
-    core_properties(docx, meta)
-    if meta.track_revisions:
-        track_revisions(docx)
-    return deterministic_zip(package_entries(docx), body)
-
+    out = io.BytesIO()
+    template.save(out)
+    return Reference(out.getvalue(), where).copy()

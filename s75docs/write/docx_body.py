@@ -18,8 +18,6 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from docx.oxml.ns import qn
-
 from s75docs.document.nodes import (
     NUMBERED_PARTS,
     Block,
@@ -41,13 +39,16 @@ from s75docs.write.docx_xml import (
     esc_attr,
     field_runs,
     fragment,
+    qn,
     run_props,
+    serialise,
     tag,
     text_run,
 )
 
 if TYPE_CHECKING:
     from s75docs.write.docx import DocxMeta
+    from s75docs.write.docx_package import Package
 
 PLACEHOLDER_STYLE = "S75BodyPlaceholder"
 BOOKMARK_PREFIX = "_Ref_s75_"
@@ -79,49 +80,59 @@ REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
 
 
 class BodyWriter:
-    def __init__(self, docx: Any, where: str, meta: DocxMeta | None = None) -> None:
+    # looked up in the reference's styles and lists (see _look_up)
+    style_ids: dict[str, str]
+    _levels: dict[tuple[str, str, int], int]
+    _indents: dict[tuple[str, int], tuple[int, int]]
+    clause_list: str
+    clause_levels: dict[int, int]
+    text_at: dict[int, int]
+    lists: dict[str, str]
+    bullet_hanging: int
+    clause_number_text: str
+
+    def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None) -> None:
         self.docx = docx
         self.where = where
         self.revision_author = clean(meta.revision_author) if meta else AUTHOR
         self.revision_date = meta.revision_date if meta else None
-        self.body = docx.element.body
-        self.style_ids = self._style_ids()
-        self._levels: dict[tuple[str, str, int], int] = {}  # list levels and indents looked up
-        self._indents: dict[tuple[str, int], tuple[int, int]] = {}
-        missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
-        if missing:
-            self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
-        try:
-            self.numbering = docx.part.numbering_part.element
-        except Exception as exc:  # pragma: no cover - python-docx adds an empty part if missing
-            raise S75Error(Finding("error", f"the reference document has no numbering: {exc}",
-                                   where, code="template")) from exc
-        self.clause_list = self._linked_list(CLAUSE.format(1))
-        self.clause_levels = {level: self._level_of(self.clause_list, CLAUSE.format(level),
-                                                    level - 1)
-                              for level in range(1, MAX_STYLE_LEVEL + 1)}
-        self.text_at = {0: 0, **{level: self._indent(self.clause_list,
-                                                     self.clause_levels[level])[0]
-                                 for level in self.clause_levels}}
-        self.lists = {"clause": self.clause_list, "parties": self._linked_list(PARTIES),
-                      "recitals": self._linked_list(RECITALS)}
-        bullet_list = self._linked_list(LIST_BULLET)
-        self.bullet_hanging = self._indent(bullet_list, self._level_of(bullet_list, LIST_BULLET,
-                                                                       0))[1] or 360
-        section = docx.sections[-1]
-        try:
-            self.text_width = int((section.page_width - section.left_margin
-                                   - section.right_margin) / 635)
-        except TypeError:  # a section without page size or margins
-            self.text_width = 9026
+        self.body = docx.document.find(qn("w:body"))
+        self.numbering = docx.numbering
+        # What the reference's styles and lists say, looked up once per reference (the lists'
+        # definitions are the reference's: a document only adds list instances to them).
+        looked_up = docx.reference.memo.get("body")
+        if looked_up is None:
+            looked_up = docx.reference.memo["body"] = self._look_up()
+        (self.style_ids, self._levels, self._indents, self.clause_list, self.clause_levels,
+         self.text_at, self.lists, self.bullet_hanging, self.clause_number_text) = looked_up
+        self.text_width = _text_width(self.body)
         self.bookmark_names: dict[str, str] = {}
         self.part_targets: dict[str, bool] = {}
         self.toc_entries: list[tuple[str, str, str, int]] = []  # number, text, anchor, level
-        level_text = self.numbering.xpath(
-            f'w:abstractNum[@w:abstractNumId="{self.clause_list}"]'
-            f'/w:lvl[@w:ilvl="{self.clause_levels[1]}"]/w:lvlText/@w:val')
-        self.clause_number_text = str(level_text[0]) if level_text else "%1"
         self.bookmark_count = 0
+
+    def _look_up(self) -> tuple[Any, ...]:
+        """The styles' ids, the lists the styles are linked to, their levels and indents."""
+        self.style_ids = self._style_ids()
+        self._levels, self._indents = {}, {}  # list levels and indents, as they are looked up
+        missing = [name for name in REQUIRED_STYLES if name.casefold() not in self.style_ids]
+        if missing:
+            self._fail(f"the reference document has no style named {', '.join(map(repr, missing))}")
+        clause_list = self._linked_list(CLAUSE.format(1))
+        clause_levels = {level: self._level_of(clause_list, CLAUSE.format(level), level - 1)
+                         for level in range(1, MAX_STYLE_LEVEL + 1)}
+        text_at = {0: 0, **{level: self._indent(clause_list, clause_levels[level])[0]
+                            for level in clause_levels}}
+        lists = {"clause": clause_list, "parties": self._linked_list(PARTIES),
+                 "recitals": self._linked_list(RECITALS)}
+        bullet_list = self._linked_list(LIST_BULLET)
+        bullet_hanging = self._indent(bullet_list, self._level_of(bullet_list, LIST_BULLET,
+                                                                  0))[1] or 360
+        level_text = self.numbering.xpath(
+            f'w:abstractNum[@w:abstractNumId="{clause_list}"]'
+            f'/w:lvl[@w:ilvl="{clause_levels[1]}"]/w:lvlText/@w:val')
+        return (self.style_ids, self._levels, self._indents, clause_list, clause_levels, text_at,
+                lists, bullet_hanging, str(level_text[0]) if level_text else "%1")
 
     def _fail(self, message: str) -> None:
         raise S75Error(Finding("error", message, self.where, code="template"))
@@ -129,7 +140,7 @@ class BodyWriter:
     # styles and lists of the reference document
 
     def _style_ids(self) -> dict[str, str]:
-        styles = self.docx.styles.element
+        styles = self.docx.styles
         out: dict[str, str] = {}
         for style in styles.xpath("w:style"):
             names = style.xpath("w:name/@w:val")
@@ -144,7 +155,7 @@ class BodyWriter:
     def _linked_list(self, style_name: str) -> str:
         """The abstractNumId of the list the style is linked to."""
         style_id = self.style(style_name)
-        style = self.docx.styles.element.xpath(f'w:style[@w:styleId="{style_id}"]')[0]
+        style = self.docx.styles.xpath(f'w:style[@w:styleId="{style_id}"]')[0]
         num_ids = style.xpath("w:pPr/w:numPr/w:numId/@w:val")
         abstract = self.numbering.xpath(f'w:num[@w:numId="{num_ids[0]}"]/w:abstractNumId/@w:val'
                                         ) if num_ids else []
@@ -185,12 +196,18 @@ class BodyWriter:
 
     def _new_num(self, abstract_id: str) -> int:
         """A new instance of a list, counting from 1 on every level."""
-        num_id = int(self.numbering._next_numId)
+        used = {int(n) for n in self.numbering.xpath("w:num/@w:numId")
+                if n.isdigit()}
+        num_id = next(n for n in range(1, len(used) + 2) if n not in used)
         overrides = "".join(f'<w:lvlOverride w:ilvl="{ilvl}"><w:startOverride w:val="1"/>'
                             "</w:lvlOverride>" for ilvl in range(9))
-        self.numbering._insert_num(fragment(
-            f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
-            f"{overrides}</w:num>")[0])  # as python-docx's add_num and add_lvlOverride
+        num = fragment(f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
+                       f"{overrides}</w:num>")[0]  # as python-docx's add_num and add_lvlOverride
+        cleanup = self.numbering.find(qn("w:numIdMacAtCleanup"))
+        if cleanup is None:
+            self.numbering.append(num)
+        else:
+            cleanup.addprevious(num)
         return num_id
 
     # paragraphs
@@ -301,8 +318,6 @@ class BodyWriter:
         """Write the document's body where the placeholder stands; returns the document part's
         bytes by zip entry name (the body is spliced into the serialised part as text: building
         it element by element in lxml was the writer's whole cost)."""
-        from docx.opc.oxml import serialize_part_xml
-
         placeholders = self.body.xpath(
             f'.//w:p[w:pPr/w:pStyle/@w:val="{PLACEHOLDER_STYLE}"]')
         if not placeholders:
@@ -317,11 +332,10 @@ class BodyWriter:
         body = "".join(element.xml() for part in document.parts for element in self.part(part))
         self.contents()
         body = self._number_annotations(marker, body)
-        head, found, tail = serialize_part_xml(self.docx.element).partition(MARKER.encode())
+        head, found, tail = serialise(self.docx.document).partition(MARKER.encode())
         if not found:  # pragma: no cover - the marker is ours, written as lxml writes it
             self._fail("the body's place in the document was lost")
-        name = str(self.docx.part.partname).lstrip("/")
-        return {name: b"".join((head, body.encode("utf-8"), tail))}
+        return {self.docx.main: b"".join((head, body.encode("utf-8"), tail))}
 
     def _number_annotations(self, marker: Any, body: str) -> str:
         """Bookmark ids 0, 1, 2 ... in document order, then tracked changes' ids after them
@@ -840,3 +854,31 @@ def _all_strong(block: Block) -> bool:
     """A paragraph wholly in bold: in the execution part, the name over a party's block."""
     shown = [s for s in block.spans if s.kind != "text" or s.text.strip()]
     return block.kind == "text" and bool(shown) and all(s.kind == "strong" for s in shown)
+
+
+_UNITS = {"mm": 36000, "cm": 360000, "in": 914400, "pt": 12700, "pc": 152400, "pi": 152400}
+
+
+def _emu(value: str | None) -> int | None:
+    """A page measure in EMU: twips, or a number with its unit (``2.54cm``), as Word writes."""
+    if value is None:
+        return None
+    unit = value[-2:]
+    if unit in _UNITS:
+        return int(round(float(value[:-2]) * _UNITS[unit]))
+    return int(value) * 635
+
+
+def _text_width(body: Any) -> int:
+    """The width between the last section's margins, in twips (A4 with 1" margins if the
+    section gives no page size or margins)."""
+    sections = body.xpath("w:p/w:pPr/w:sectPr | w:sectPr")
+    if sections:
+        size, margins = sections[-1].find(qn("w:pgSz")), sections[-1].find(qn("w:pgMar"))
+        if size is not None and margins is not None:
+            measures = [_emu(size.get(qn("w:w"))), _emu(margins.get(qn("w:left"))),
+                        _emu(margins.get(qn("w:right")))]
+            if None not in measures:
+                width, left, right = measures
+                return int((width - left - right) / 635)  # type: ignore[operator]
+    return 9026

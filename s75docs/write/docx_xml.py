@@ -15,16 +15,43 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from docx.oxml.ns import NamespacePrefixedTag, qn
-from docx.oxml.parser import oxml_parser
 from lxml import etree
 
 if TYPE_CHECKING:
     from s75docs.write.docx import DocxMeta
+    from s75docs.write.docx_package import Package
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+# The prefixes the writer names elements and attributes by (python-docx's for the same URIs).
+NSMAP = {
+    "w": W_NS, "w14": W14_NS, "w15": W15_NS,
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+
+
+class Element(etree.ElementBase):  # type: ignore[misc]
+    """A part's element, whose ``xpath`` knows the prefixes above (as python-docx's do)."""
+
+    def xpath(self, path: str, **kwargs: Any) -> Any:
+        return super().xpath(path, namespaces=NSMAP, **kwargs)
+
+
+def parser(**options: Any) -> etree.XMLParser:
+    made = etree.XMLParser(resolve_entities=False, **options)
+    made.set_element_class_lookup(etree.ElementDefaultClassLookup(element=Element))
+    return made
+
+
+# How the parts are parsed: as python-docx parses them (whitespace between elements dropped,
+# no entities resolved), so that a part written back unchanged comes out as it always has.
+PARSER = parser(remove_blank_text=True)
 AUTHOR = "s75docs"
 LANGUAGE = "en-GB"  # the core properties' language; the reference document's styles say the same
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -39,51 +66,20 @@ def clean(text: str) -> str:
     return INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
-def template_text(text: str) -> Any:
-    """A value for docxtpl's context: XML-escaped, and safe from its post-processing.
-
-    docxtpl rewrites ``{_{`` to ``{{`` and line feeds to breaks in its rendered output, so
-    braces go in as character references and whitespace is folded.
-    """
-    from markupsafe import Markup, escape
-
-    folded = " ".join(INVALID_XML.sub("", text).split())
-    return Markup(str(escape(folded)).replace("{", "&#123;").replace("}", "&#125;"))
-
+# --- XML helpers --------------------------------------------------------------------------------
 
 @functools.cache
-def reference_environment() -> Any:
-    """The sandboxed, strict environment docxtpl fills the reference document's tags with, one
-    per process. docxtpl compiles each part of the reference (body, headers, footers, each
-    property) again for every document it renders; the same source gives the same template,
-    so here each is compiled once."""
-    from jinja2 import StrictUndefined, Template
-    from jinja2.sandbox import SandboxedEnvironment
+def qn(tag: str) -> str:
+    """The Clark name of a prefixed name: ``w:p`` -> ``{http://...main}p``."""
+    prefix, _, local = tag.partition(":")
+    return f"{{{NSMAP[prefix]}}}{local}"
 
-    class Environment(SandboxedEnvironment):
-        compiled: dict[str, Template] = {}
-
-        def from_string(self, source: Any, globals: Any = None,
-                        template_class: Any = None) -> Any:
-            if globals is not None or template_class is not None or not isinstance(source, str):
-                return super().from_string(source, globals, template_class)
-            template = self.compiled.get(source)
-            if template is None:
-                if len(self.compiled) >= 64:  # a few references' parts; never grows unbounded
-                    self.compiled.clear()
-                template = self.compiled[source] = super().from_string(source)
-            return template
-
-    return Environment(autoescape=True, undefined=StrictUndefined)
-
-
-# --- XML helpers --------------------------------------------------------------------------------
 
 @functools.cache
 def _tag(tag: str) -> tuple[str, dict[str, str]]:
     """Clark name and namespace map of a prefixed tag, worked out once (it is the hot path)."""
-    name = NamespacePrefixedTag(tag)
-    return name.clark_name, name.nsmap
+    prefix = tag.partition(":")[0]
+    return qn(tag), {prefix: NSMAP[prefix]}
 
 
 @functools.cache
@@ -94,7 +90,7 @@ def _attr(key: str) -> str:
 def el(tag: str, children: list[Any] | tuple[Any, ...] = (), **attrs: object) -> Any:
     """An element as python-docx's OxmlElement makes it, with its names looked up once."""
     clark, nsmap = _tag(tag)
-    element = oxml_parser.makeelement(clark, nsmap=nsmap)
+    element = PARSER.makeelement(clark, nsmap=nsmap)
     for key, value in attrs.items():
         element.set(_attr(key), str(value))
     for child in children:
@@ -161,31 +157,40 @@ def field_runs(instruction: str, result: str, fmt: Format) -> list[str]:
     return [char("begin"), instr, char("separate"), text_run(result, fmt), char("end")]
 
 
+def serialise(element: Any) -> bytes:
+    """An XML part's bytes, as python-docx writes them."""
+    return etree.tostring(element, encoding="UTF-8", standalone=True)  # type: ignore[no-any-return]
+
+
 def fragment(xml: str) -> list[Any]:
     """Elements parsed from WordprocessingML text (``w:`` prefixed), ready to insert."""
-    root = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{xml}</w:body>', oxml_parser)
+    root = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{xml}</w:body>', PARSER)
     return list(root)
 
 
 # --- properties, ids and the zip ----------------------------------------------------------------
 
-def core_properties(docx: Any, meta: DocxMeta) -> None:
-    props = docx.core_properties
+def core_properties(package: Package, meta: DocxMeta) -> None:
+    """The file's properties, set as python-docx's ``core_properties`` sets them."""
+    from s75docs.write.docx_package import set_property
+
+    core = package.core()
     when = dt.datetime(meta.core_date.year, meta.core_date.month, meta.core_date.day)
-    props.author = AUTHOR
-    props.last_modified_by = AUTHOR
-    props.revision = 1
-    props.title = clean(meta.title)
-    props.language = LANGUAGE
-    props.subject = clean(meta.subject)
-    props.created = when
-    props.modified = when
+    for tag, value in (("dc:creator", AUTHOR), ("cp:lastModifiedBy", AUTHOR),
+                       ("cp:revision", "1"), ("dc:title", clean(meta.title)),
+                       ("dc:language", LANGUAGE), ("dc:subject", clean(meta.subject))):
+        set_property(core, tag, value)
+    for tag in ("dcterms:created", "dcterms:modified"):
+        set_property(core, tag, when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        core.set(qn("xsi:foo"), "bar")  # puts the xsi namespace on the root, as python-docx
+        core.find(qn(tag)).set(qn("xsi:type"), "dcterms:W3CDTF")
+        del core.attrib[qn("xsi:foo")]
 
 
-def track_revisions(docx: Any) -> None:
+def track_revisions(package: Package) -> None:
     """Switch on Track Changes in the file's settings (``w:trackRevisions``), so that the other
     side's edits to a redline come back as tracked changes too, not silently merged."""
-    settings = docx.settings.element
+    settings = package.settings()
     if settings.find(qn("w:trackRevisions")) is not None:
         return
     index = 0  # after the settings the schema puts before it, before the rest
@@ -213,40 +218,16 @@ _DROP_ATTRIBUTES = etree.XPath(
     f"@*[namespace-uri() = '{W_NS}' and starts-with(local-name(), 'rsid')]]", namespaces=_NS)
 
 
-def strip_ids(docx: Any) -> None:
-    """Remove revision-save ids and Word's random paragraph and document ids from every part
+def strip_ids(element: Any) -> None:
+    """Remove revision-save ids and Word's random paragraph and document ids from a part
     (found by XPath: walking every element of the reference in Python cost more)."""
     drop_attributes = {f"{{{W14_NS}}}paraId", f"{{{W14_NS}}}textId"}
-    for part in docx.part.package.iter_parts():
-        element = getattr(part, "_element", None)
-        if element is None or not isinstance(element, etree._Element):
-            continue
-        for node in _DROP_ELEMENTS(element):
-            node.getparent().remove(node)
-        for node in _DROP_ATTRIBUTES(element):
-            for name in list(node.attrib):
-                if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
-                    del node.attrib[name]
-
-
-def package_entries(docx: Any) -> dict[str, bytes]:
-    """The package's zip entries as python-docx's ``save`` writes them, without the zip (which
-    :func:`deterministic_zip` writes once)."""
-    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
-    from docx.opc.pkgwriter import _ContentTypesItem
-
-    package = docx.part.package
-    parts = list(package.iter_parts())
-    for part in parts:
-        part.before_marshal()
-    types = _ContentTypesItem.from_parts(parts)  # type: ignore[no-untyped-call]
-    entries = {CONTENT_TYPES_URI.membername: types.blob,
-               PACKAGE_URI.rels_uri.membername: package.rels.xml}
-    for part in parts:
-        entries[part.partname.membername] = part.blob
-        if len(part.rels):
-            entries[part.partname.rels_uri.membername] = part.rels.xml
-    return entries
+    for node in _DROP_ELEMENTS(element):
+        node.getparent().remove(node)
+    for node in _DROP_ATTRIBUTES(element):
+        for name in list(node.attrib):
+            if name in drop_attributes or (name.startswith(f"{{{W_NS}}}rsid")):
+                del node.attrib[name]
 
 
 def deterministic_zip(entries: dict[str, bytes], replace: dict[str, bytes] | None = None
