@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +41,10 @@ PROPERTIES = ("dc:creator", "dc:description", "dc:identifier", "dc:language", "d
               "dc:title")
 NAMES = "title, subject, draft_marking, parties, dated, part_of and body"
 
-_JOIN = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", re.DOTALL)
-_TAG = re.compile(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*", re.DOTALL)
-_TEXT_BREAK = re.compile("</w:t>.*?(<w:t>|<w:t [^>]*>)", re.DOTALL)
+# docxtpl features left to docxtpl, looked for in the part's text without its markup (Word may
+# split a tag over runs): table-cell tags and merged or shaded cells.
 _UNSUPPORTED = re.compile(r"{%\s*(?:colspan|cellbg|vm|hm)\b|[{][{%#]tc\s")
-_PRESERVE = re.compile(r"<w:t>((?:(?!<w:t>).)*)({{.*?}}|{%.*?%})", re.DOTALL)
-_RUN_TAG = re.compile(r"({{r\s.*?}}|{%r\s.*?%})", re.DOTALL)
-_MERGE_BEFORE = re.compile(r"</w:t>(?:(?!</w:t>).)*?{%-", re.DOTALL)
-_MERGE_AFTER = re.compile(r"-%}(?:(?!<w:t[ >]|{%|{{).)*?<w:t[^>]*?>", re.DOTALL)
-_WHOLE = [re.compile(f"<w:{y}[ >](?:(?!<w:{y}[ >]).)*" r"({%|{{)" + y + r" ([^}%]*(?:%}|}}))"
-                     f".*?</w:{y}>", re.DOTALL) for y in ("tr", "tc", "p", "r")]
-_WHOLE_COMMENT = [re.compile(f"<w:{y}[ >](?:(?!<w:{y}[ >]).)*" r"({#)" + y + r" ([^}#]*(?:#}))"
-                             f".*?</w:{y}>", re.DOTALL) for y in ("tr", "tc", "p")]
-_INSIDE_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]})")
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+_MARKUP = re.compile(r"<[^>]*>")
 _PARAGRAPH = re.compile(r"<w:p([ >])")
 _PARAGRAPH_BACK = re.compile(r"\n<w:p([ >])")
 _LISTING = re.compile("[\t\n\x07\x0c]")  # docxtpl turns these into Word markup: left to it
@@ -62,27 +54,16 @@ class DocxtplNeededError(Exception):
     """The reference uses a docxtpl feature this module leaves to docxtpl."""
 
 
-def _clean_tag(match: re.Match[str]) -> str:
-    return (match.group(0).replace("&#8216;", "'").replace("&lt;", "<").replace("&gt;", ">")
-            .translate(_QUOTES))
-
-
 def prepare(xml: str) -> str:
-    """A part's XML text made a Jinja template, by docxtpl's steps (``patch_xml``)."""
-    xml = _JOIN.sub("", xml)  # {<w:t>{ -> {{ : a tag split over runs
-    xml = _TAG.sub(lambda m: _TEXT_BREAK.sub("", m.group(0)), xml)
-    if _UNSUPPORTED.search(xml):
+    """A part's XML text made a Jinja template by docxtpl's own preparation (its ``patch_xml``:
+    tags split over runs joined, ``{%p %}`` standing for its paragraph, quotes in tags made
+    straight). Imported only here: a compiled cover is kept on disk, so a build whose
+    reference has not changed does not load docxtpl or python-docx at all."""
+    if _UNSUPPORTED.search(_MARKUP.sub("", xml)):
         raise DocxtplNeededError
-    xml = _PRESERVE.sub(r'<w:t xml:space="preserve">\1\2', xml)
-    xml = _RUN_TAG.sub(r'</w:t></w:r><w:r><w:t xml:space="preserve">\1</w:t></w:r>'
-                       r'<w:r><w:t xml:space="preserve">', xml)
-    xml = _MERGE_BEFORE.sub("{%", xml)
-    xml = _MERGE_AFTER.sub("%}", xml)
-    for pattern in _WHOLE:  # {%p ... %} stands for its whole paragraph, and so on
-        xml = pattern.sub(r"\1 \2", xml)
-    for pattern in _WHOLE_COMMENT:
-        xml = pattern.sub(r"\1 \2", xml)
-    return _INSIDE_TAG.sub(_clean_tag, xml)
+    from docxtpl import DocxTemplate
+
+    return str(DocxTemplate(io.BytesIO()).patch_xml(xml))  # a template it never opens
 
 
 @functools.cache
@@ -126,14 +107,15 @@ class Cover:
             if _LISTING.search(text):
                 raise DocxtplNeededError
             if "{" in text:
-                self.parts[name] = _compile(env, _PARAGRAPH.sub(r"\n<w:p\1", prepare(text)))
+                self.parts[name] = _compile(env, text, _part_source)
         self.properties: list[tuple[str, Any]] = []
         core = next((reference.trees[p.name] for p in reference.parts.values()
                      if p.content_type == CORE), None)
         for tag in PROPERTIES:
             found = core.find(qn(tag)) if core is not None else None
             source = (found.text or "") if found is not None else ""
-            self.properties.append((tag, _compile(env, source) if "{" in source else source))
+            self.properties.append((tag, _compile(env, source, str) if "{" in source
+                                    else source))
 
     def fill(self, package: Package, context: dict[str, Any], where: str) -> None:
         """Render the tags into the package's own trees of those parts."""
@@ -173,28 +155,41 @@ class Cover:
             set_property(core, tag, value)
 
 
-def _compile(env: Any, source: str) -> Any:
-    """A tag template, its compiled code kept between runs in the agreement templates' on-disk
-    cache (:func:`s75docs.render.environment.bytecode_cache`; the cover of our reference took
-    as long to compile as to fill five documents). Each source has an entry of its own, named
-    after it and after this module, whose environment the code is compiled for."""
+def _part_source(text: str) -> str:
+    """A document, header or footer part's template: each paragraph on a line of its own, so a
+    template error's line number points near its paragraph (as docxtpl renders parts)."""
+    return _PARAGRAPH.sub(r"\n<w:p\1", prepare(text))
+
+
+def _compile(env: Any, text: str, source: Callable[[str], str]) -> Any:
+    """The template ``source(text)`` of a part's or property's text, its compiled code kept
+    between runs in the agreement templates' on-disk cache
+    (:func:`s75docs.render.environment.bytecode_cache`), keyed by the text itself, so a cached
+    cover needs neither docxtpl's preparation nor Jinja's compiler. Each text has an entry of
+    its own, named after it, after this module and after the docxtpl that prepared it."""
     from s75docs.render.environment import bytecode_cache
 
     cache = bytecode_cache()
     if cache is None:
-        return env.from_string(source)
-    name = f"s75docs-cover-{_module_key()}-{hashlib.sha256(source.encode()).hexdigest()}"
-    bucket = cache.get_bucket(env, name, None, source)
+        return env.from_string(source(text))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    name = f"s75docs-cover-{_module_key()}-{source.__name__}-{digest}"
+    bucket = cache.get_bucket(env, name, None, text)
     code = bucket.code
     if code is None:
-        code = bucket.code = env.compile(source)
+        code = bucket.code = env.compile(source(text))
         cache.set_bucket(bucket)
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
 @functools.cache
 def _module_key() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    """This module's source and the installed docxtpl's version: either changes the templates."""
+    from importlib.metadata import version
+
+    module = hashlib.sha256(Path(__file__).read_bytes())
+    module.update(version("docxtpl").encode())
+    return module.hexdigest()[:16]
 
 
 _DOCUMENT = parser(huge_tree=True)  # as docxtpl reads its body
