@@ -3,10 +3,10 @@
 A firm's reference made in Word holds docxtpl-style tags: ``{{ title }}`` (Word may split a tag
 over several runs: they are joined), ``{% ... %}`` and ``{# ... #}``, and docxtpl's tags that
 stand for their whole paragraph, table row or run: ``{%p if part_of %}``, ``{%tr for ... %}``,
-``{%r ... %}``, ``{{p body }}``, ``{{r ... }}``. This prepares each part's XML text as docxtpl
-does (the same steps, in the same order, so the output is the same), compiles it once per
-process in the sandboxed, strict, size-bounded environment that renders the agreement's own
-templates, and renders it per document with XML-escaped values. docxtpl's table-cell tags
+``{%r ... %}``, ``{{p body }}``, ``{{r ... }}``. docxtpl's own preparation makes each
+part's XML text a template; it is compiled once in the sandboxed, strict, size-bounded
+environment that renders the agreement's own templates (the compiled code kept in their
+on-disk cache) and rendered per document with XML-escaped values. docxtpl's table-cell tags
 (``{%tc``, ``colspan``, ``cellbg``, ``vm``, ``hm``), tags in footnotes and tabs or line breaks
 in rendered text are left to docxtpl itself (:class:`DocxtplNeededError`), which this replaces
 on every other reference.
