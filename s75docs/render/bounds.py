@@ -45,6 +45,8 @@ class TemplateSizeError(SecurityError):
 def weight(value: Any, budget: int = MAX_VALUE) -> int:
     """How big ``value`` is when printed or copied: characters of text, digits of a number,
     items of a container counted through nesting. Counting stops past ``budget``."""
+    if isinstance(value, str):  # most values a template handles: no stack needed
+        return len(value) or 1
     total, stack = 0, [value]
     while stack and total <= budget:
         item = stack.pop()
@@ -70,10 +72,21 @@ def weight(value: Any, budget: int = MAX_VALUE) -> int:
 
 def check(value: Any, what: str) -> Any:
     """``value``, if it is no larger than MAX_VALUE; else the error names ``what`` built it."""
-    if weight(value) > MAX_VALUE:
-        raise TemplateSizeError(f"{what} would hold over {MAX_VALUE:,} characters or items, "
-                                "too large for a template")
+    if too_heavy(value):
+        raise TemplateSizeError(too_heavy_message(what))
     return value
+
+
+def too_heavy(value: Any) -> bool:
+    """Whether ``value`` holds over MAX_VALUE characters or items (see :func:`check`)."""
+    if isinstance(value, str):
+        return len(value) > MAX_VALUE
+    return value is not None and value is not True and value is not False \
+        and weight(value) > MAX_VALUE
+
+
+def too_heavy_message(what: str) -> str:
+    return f"{what} would hold over {MAX_VALUE:,} characters or items, too large for a template"
 
 
 def _size(value: Any) -> int:
@@ -85,11 +98,26 @@ def _size(value: Any) -> int:
 
 def check_inputs(what: str, receiver: Any, args: Iterable[Any]) -> None:
     """Refuse a call whose inputs could build more than MAX_WORK (see the module's notes)."""
-    sizes = [_size(a) for a in args]
-    base = weight(receiver)
-    if base > MAX_VALUE or any(s > MAX_WORK for s in sizes) \
-            or (base + 1) * (sum(sizes) + 1) > MAX_WORK:
-        raise TemplateSizeError(f"{what} with inputs this large is too large for a template")
+    if inputs_too_large(receiver, args):
+        raise TemplateSizeError(inputs_message(what))
+
+
+def inputs_too_large(receiver: Any, args: Iterable[Any]) -> bool:
+    """Whether a call's inputs could build more than MAX_WORK (see the module's notes)."""
+    base = len(receiver) or 1 if isinstance(receiver, str) else weight(receiver)
+    if base > MAX_VALUE:
+        return True
+    total = 0
+    for arg in args:
+        size = len(arg) or 1 if isinstance(arg, str) else _size(arg)
+        if size > MAX_WORK:
+            return True
+        total += size
+    return (base + 1) * (total + 1) > MAX_WORK
+
+
+def inputs_message(what: str) -> str:
+    return f"{what} with inputs this large is too large for a template"
 
 
 def check_format(what: str, template: str, marker: str, args: Iterable[Any]) -> None:
@@ -111,16 +139,20 @@ def guard(func: Any, what: str) -> Any:
     (Jinja calls filters and tests directly). A function given the context or environment
     first (``jinja_pass_arg``, which ``wraps`` copies) is checked on the arguments after it."""
     skip = 1 if hasattr(func, "jinja_pass_arg") else 0
+    is_format = what == "the 'format' filter"
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         values = [*args[skip:], *kwargs.values()]
         receiver, rest = (values[0], values[1:]) if values else (None, [])
-        if what == "the 'format' filter" and isinstance(receiver, str):
+        if is_format and isinstance(receiver, str):
             check_format(what, receiver, "%", rest)
-        else:
-            check_inputs(what, receiver, rest)
-        return check(func(*args, **kwargs), what)
+        elif inputs_too_large(receiver, rest):
+            raise TemplateSizeError(inputs_message(what))
+        result = func(*args, **kwargs)
+        if too_heavy(result):
+            raise TemplateSizeError(too_heavy_message(what))
+        return result
 
     return guarded
 

@@ -40,6 +40,10 @@ from s75docs.render.bounds import (
     count_output,
     format_arguments,
     guard,
+    inputs_message,
+    inputs_too_large,
+    too_heavy,
+    too_heavy_message,
 )
 from s75docs.render.limits import time_limit
 
@@ -54,7 +58,9 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
                 "seventeen", "eighteen", "nineteen", "twenty")
 
 _SPACE = re.compile(r"\s+")
-_ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&:])")
+# Each character Markdown or our markers could read, mapped to itself after a backslash: one
+# ``str.translate`` escapes them all in C (a substitution called Python once a character).
+_ESCAPES = {ord(c): "\\" + c for c in "\\`*_{}[]<>()#+-.!|~&:"}
 
 
 class Safe(Markup):
@@ -68,11 +74,7 @@ class Safe(Markup):
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
-    return _ESCAPE.sub(_backslash, _SPACE.sub(" ", text))
-
-
-def _backslash(match: re.Match[str]) -> str:
-    return "\\" + match.group()
+    return _SPACE.sub(" ", text).translate(_ESCAPES)
 
 
 def long_date(value: dt.date) -> str:
@@ -185,6 +187,34 @@ class BoundedEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset({"+", "*", "%", "**"})
     count_output = staticmethod(count_output)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._attribute_safety: dict[tuple[type, str], bool] = {}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The sandbox's ``obj.attribute``, with its verdict on an attribute remembered by the
+        object's class: :meth:`is_safe_attribute` judges by the name and the kind of object
+        (a function, a method, a class, a frame ...), never by the value, and a template reads
+        the same few attributes of the same few classes thousands of times."""
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        if isinstance(value, _METHODS):
+            wrapped = self.wrap_str_format(value)
+            if wrapped is not None:
+                return wrapped
+        cls = type(obj)
+        safe = self._attribute_safety.get((cls, attribute))
+        if safe is None:
+            safe = self.is_safe_attribute(obj, attribute, value)
+            if obj.__class__ is cls:  # a class that claims another is judged afresh each time
+                self._attribute_safety[cls, attribute] = safe
+        return value if safe else self.unsafe_undefined(obj, attribute)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         what = f"'{operator}'"
         if _is_int(left) and _is_int(right):
@@ -206,22 +236,32 @@ class BoundedEnvironment(SandboxedEnvironment):
         return joined
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        what = f"{getattr(__obj, '__name__', type(__obj).__name__)}()"
-        values = [*args, *kwargs.values()]
+        values = [*args, *kwargs.values()] if kwargs else list(args)
         method = getattr(__obj, "__wrapped__", __obj)  # str.format comes sandbox-wrapped
         receiver = getattr(method, "__self__", None)
         if isinstance(receiver, str) and method.__name__ in ("format", "format_map"):
-            check_format(what, receiver, "{", format_arguments(args[0]) if
+            check_format(_called(__obj), receiver, "{", format_arguments(args[0]) if
                          method.__name__ == "format_map" and args else values)
         elif not isinstance(__obj, jinja2.runtime.Macro):  # a macro's own work is checked
             if receiver is None or isinstance(receiver, types.ModuleType):
                 receiver, values = (values[0], values[1:]) if values else (None, [])
-            check_inputs(what, receiver, values)
+            if inputs_too_large(receiver, values):
+                raise TemplateSizeError(inputs_message(_called(__obj)))
         result = super().call(__context, __obj, *args, **kwargs)
         if isinstance(receiver, (list, dict, set)) and len(receiver) > MAX_VALUE:
-            raise TemplateSizeError(f"{what} made a list over {MAX_VALUE:,} items long, too "
-                                    "large for a template")
-        return check(result, what)
+            raise TemplateSizeError(f"{_called(__obj)} made a list over {MAX_VALUE:,} items "
+                                    "long, too large for a template")
+        if too_heavy(result):
+            raise TemplateSizeError(too_heavy_message(_called(__obj)))
+        return result
+
+
+def _called(obj: Any) -> str:
+    """How an error names a call: ``rstrip()``, ``ref()`` (worked out only for the error)."""
+    return f"{getattr(obj, '__name__', type(obj).__name__)}()"
+
+
+_METHODS = (types.MethodType, types.BuiltinMethodType)  # what wrap_str_format looks at
 
 
 def _is_int(value: Any) -> bool:
