@@ -29,6 +29,7 @@ _CANDIDATE = re.compile(r"\bthe ([A-Z][\w-]*+(?: [A-Z][\w-]*+)*+)(?!\s*\d{4})")
 _CAPITAL = re.compile(r"[A-Z]")
 _TITLE_WORD = re.compile(r"[A-Z][\w-]*+\s(?:(?:of|and|for|the|in|to|on|with)\s)*+")
 _ACT = re.compile(r"(?:Act|Regulations|Order|Rules)(?:\s\d{4})?")
+_ACT_WORDS = ("Act", "Regulations", "Order", "Rules")  # _ACT needs one of them
 _STRUCTURE = {"Schedule", "Schedules", "Scheme", "Schemes", "Part", "Regulations"}
 
 
@@ -108,6 +109,8 @@ def _legislation(text: str) -> str:
     no word of a run is one, no title starts later in the run either (its words are a tail of
     the same run), so the search goes on after the run.
     """
+    if not any(keyword in text for keyword in _ACT_WORDS):
+        return text  # most paragraphs: no title can end in them
     out: list[str] = []
     done = pos = 0
     while start := _CAPITAL.search(text, pos):
