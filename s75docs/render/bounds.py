@@ -27,7 +27,10 @@ from typing import Any
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
+
+from s75docs.render.imports import ModuleScope, module
 
 MAX_VALUE = 1_000_000  # characters or items in one value a template builds
 MAX_WORK = 1 << 26  # characters one operation may build on the way (64 MB of ASCII)
@@ -185,14 +188,20 @@ def count_output(text: str) -> str:
 
 
 class BoundedTemplate(Template):
-    """A template whose ``render`` counts what it prints (see :func:`count_output`)."""
+    """A template whose ``render`` counts what it prints (see :func:`count_output`), and whose
+    imports with context are made once a render where nothing could tell (:mod:`.imports`)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         outer, _OUTPUT.size = _OUTPUT.size, 0
         try:
-            return super().render(*args, **kwargs)
+            with ModuleScope():
+                return super().render(*args, **kwargs)
         finally:
             _OUTPUT.size = outer
+
+    def make_module(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: Mapping[str, Any] | None = None) -> TemplateModule:
+        return module(self, vars, shared, locals)
 
 
 class BoundedCodeGenerator(CodeGenerator):

@@ -45,6 +45,7 @@ from s75docs.render.bounds import (
     too_heavy,
     too_heavy_message,
 )
+from s75docs.render.imports import RenderNamespace, changed, changes_nothing, pure
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
@@ -247,7 +248,12 @@ class BoundedEnvironment(SandboxedEnvironment):
                 receiver, values = (values[0], values[1:]) if values else (None, [])
             if inputs_too_large(receiver, values):
                 raise TemplateSizeError(inputs_message(_called(__obj)))
+        pure = changes_nothing(__obj)
+        if not pure:
+            changed()
         result = super().call(__context, __obj, *args, **kwargs)
+        if not pure:
+            changed()
         if isinstance(receiver, (list, dict, set)) and len(receiver) > MAX_VALUE:
             raise TemplateSizeError(f"{_called(__obj)} made a list over {MAX_VALUE:,} items "
                                     "long, too large for a template")
@@ -328,7 +334,9 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
         md=escape_markdown,
     )
     env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
-                       join_and=join_and)
+                       join_and=join_and, namespace=RenderNamespace)
+    for value in env.globals.values():  # ours, and Jinja's range, dict, cycler, joiner ...
+        pure(value)  # (they make new objects; a cycler's own methods are judged as called)
     env.filters = {name: guard(f, f"the '{name}' filter") for name, f in env.filters.items()}
     env.tests = {name: guard(f, f"the '{name}' test") for name, f in env.tests.items()}
     return env
