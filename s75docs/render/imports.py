@@ -26,7 +26,7 @@ from typing import Any
 
 from jinja2.environment import TemplateModule
 from jinja2.runtime import Context, LoopContext, Macro
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, missing
 
 IMMUTABLE = (str, int, float, Decimal, tuple, frozenset, bytes, range, dt.date, type(None))
 READ_ONLY_METHODS = frozenset({"get", "keys", "values", "items", "copy", "index", "count"})
@@ -97,10 +97,12 @@ def module(template: Any, vars: dict[str, Any] | None, shared: bool,
     modules = _IMPORTS.modules
     if modules is None or vars is None:
         return _make(template, vars, shared, locals)[0]
-    values = (*vars.values(), *(locals or {}).values())
+    seen = vars if not locals else {  # what the module's context will hold (as new_context)
+        **vars, **{name: value for name, value in locals.items() if value is not missing}}
+    values = tuple(seen.values())
     if any(isinstance(v, (LoopContext, Namespace)) for v in values):
         return _make(template, vars, shared, locals)[0]
-    key = (id(template), shared, *vars, "", *(locals or ()), *map(id, values))
+    key = (id(template), shared, *seen, *map(id, values))
     found = modules.get(key)
     if found is not None and found[0] == _IMPORTS.epoch:
         made: TemplateModule = found[2]
