@@ -41,6 +41,9 @@ _NUMBER = re.compile(r"\d+")
 _NESTED_FIELD = re.compile(r"\{[^{}]*\{")
 
 
+_COUNTED = (bytes, int, list, tuple, set, frozenset, dict, range)  # what weight() looks into
+
+
 class TemplateSizeError(SecurityError):
     """A template built, or was about to build, something too large."""
 
@@ -50,6 +53,8 @@ def weight(value: Any, budget: int = MAX_VALUE) -> int:
     items of a container counted through nesting. Counting stops past ``budget``."""
     if isinstance(value, str):  # most values a template handles: no stack needed
         return len(value) or 1
+    if not isinstance(value, _COUNTED):  # data objects (a partner, an amount), None
+        return 1
     total, stack = 0, [value]
     while stack and total <= budget:
         item = stack.pop()

@@ -75,7 +75,9 @@ class Safe(Markup):
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
-    return _SPACE.sub(" ", text).translate(_ESCAPES)
+    if "  " in text or not text.isprintable():  # else its only white space is single spaces
+        text = _SPACE.sub(" ", text)
+    return text.translate(_ESCAPES)
 
 
 def long_date(value: dt.date) -> str:
