@@ -219,10 +219,16 @@ class BoundedCodeGenerator(CodeGenerator):
         return f"environment.count_output({super()._output_const_repr(group)})"
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if _prints_value(frame, finalize):
+            self.write("environment.print_value(")
+            return
         self.write("environment.count_output(")
         super()._output_child_pre(node, frame, finalize)
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if _prints_value(frame, finalize):
+            self.write(")")
+            return
         super()._output_child_post(node, frame, finalize)
         self.write(")")
 
@@ -233,3 +239,11 @@ class BoundedCodeGenerator(CodeGenerator):
             self.visit(arg, frame)
             self.write(", ")
         self.write("), context.eval_ctx.autoescape)")
+
+
+def _prints_value(frame: Frame, finalize: Any) -> bool:
+    """Whether a ``{{ value }}`` compiles to one ``environment.print_value(value)``: where it
+    would be ``count_output(escape(environment.finalize(value)))`` (autoescaping on for good,
+    the environment's own ``finalize``), which ``print_value`` does in one call."""
+    return not frame.eval_ctx.volatile and bool(frame.eval_ctx.autoescape) \
+        and finalize.src == "environment.finalize("

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -231,6 +232,15 @@ class BoundedEnvironment(SandboxedEnvironment):
         elif operator in ("*", "**"):
             check_inputs(what, left, [right])
         return check(super().call_binop(context, operator, left, right), what)
+
+    @staticmethod
+    def print_value(value: Any) -> str:
+        """``{{ value }}`` as printed (see BoundedCodeGenerator): finalized, escaped and counted.
+        ``finalize`` returns Markup, which escaping would only copy."""
+        text = finalize(value)
+        if type(text) is not Safe and type(text) is not Markup:
+            text = markupsafe.escape(text)
+        return count_output(text)
 
     def join_values(self, items: tuple[Any, ...], autoescape: bool) -> str:
         """What ``a ~ b`` compiles to (see BoundedCodeGenerator): Jinja's own join, bounded."""
