@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +94,24 @@ def test_a_remembered_attribute_verdict_is_the_class_own(tmp_path: Path) -> None
         assert render(tmp_path, "{{ obj.mro }}", {}, obj=types.SimpleNamespace(mro="x")) == "x"
         with pytest.raises(S75Error, match="unsafe"):
             render(tmp_path, text, {}, obj=types.SimpleNamespace(mro="x"), cls=str)
+
+
+def test_a_helper_marked_pure_is_not_kept_alive() -> None:
+    """An agreement's ``term`` is marked pure: the mark must not keep it (and through it the
+    whole agreement) alive after the build, or a batch grows by an agreement each time."""
+    import gc
+    import weakref
+
+    from s75docs.render.imports import changes_nothing, pure
+
+    def make() -> weakref.ref[Any]:
+        def helper() -> None:
+            pass
+
+        pure(helper)
+        assert changes_nothing(helper)
+        return weakref.ref(helper)
+
+    held = make()
+    gc.collect()
+    assert held() is None

@@ -76,7 +76,7 @@ def _inline_rule(state: StateCore) -> None:
             token.children = list(_inline_children(token.content, state.md))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)  # the paragraphs an agreement shares with others stay
 def _inline_children(content: str, md: MarkdownIt) -> tuple[Token, ...]:
     """One paragraph's inline tokens, as the two rules make them (no rule enabled here reads
     the parse's ``env``: references are disabled). Never changed afterwards, so shared."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -38,13 +39,17 @@ class _Imports(threading.local):
 
 
 _IMPORTS = _Imports()
-_PURE: set[Any] = set()
+_PURE: weakref.WeakSet[Any] = weakref.WeakSet()  # an agreement's own helpers (its ``term``)
+_PURE_BUILTINS: set[Any] = set()  # go with it; a builtin cannot be weakly held, nor goes
 
 
 def pure(func: Any) -> Any:
     """Mark a function templates may call as one that changes nothing (see the module notes);
     a bound method is judged by its function."""
-    _PURE.add(func)
+    try:
+        _PURE.add(func)
+    except TypeError:
+        _PURE_BUILTINS.add(func)
     return func
 
 
@@ -57,8 +62,9 @@ def changes_nothing(obj: Any) -> bool:
         return True
     if isinstance(receiver, (dict, list)) and getattr(obj, "__name__", "") in READ_ONLY_METHODS:
         return True
+    function = getattr(obj, "__func__", obj)
     try:
-        return getattr(obj, "__func__", obj) in _PURE
+        return function in _PURE or function in _PURE_BUILTINS
     except TypeError:  # an unhashable callable
         return False
 
