@@ -35,7 +35,7 @@ from s75docs.render.wording import (
     open_points_markdown,
     render_line,
 )
-from s75docs.write.markdown import write_markdown
+from s75docs.write.markdown import PartTexts, write_markdown
 
 AGREEMENT_TEMPLATE = "agreement.md.j2"
 
@@ -194,23 +194,24 @@ def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
                 dirs: list[Path]) -> dict[str, bytes]:
     """Every output file of a build, by path relative to build/<reference>/."""
     reference = reference_docx(dirs)
-    files = document_files(loaded, document, "agreement", formats, reference)
+    written: PartTexts = {}  # each scheme's own document repeats its part of the agreement
+    files = document_files(loaded, document, "agreement", formats, reference, written)
     for number, part in enumerate(scheme_parts(document), 1):
         scheme = select_parts(document, [part])
         scheme.meta = {**document.meta, "title": part.heading, "part_of": document.meta["title"]}
         files.update(document_files(loaded, scheme, f"schedules/{number:02d}-{part.key or number}",
-                                    formats, reference))
+                                    formats, reference, written))
     files["open-points.md"] = open_points_markdown(document, dirs).encode("utf-8")
     return files
 
 
 def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str, ...],
-                   reference: Path) -> dict[str, bytes]:
+                   reference: Path, written: PartTexts | None = None) -> dict[str, bytes]:
     """One document written in each format asked for: ``{stem}.md``, ``.docx``, ``.pdf`` (made
-    from the .docx by LibreOffice)."""
+    from the .docx by LibreOffice); ``written`` as for :func:`write_markdown`."""
     files: dict[str, bytes] = {}
     if "md" in formats:
-        files[f"{stem}.md"] = write_markdown(doc).encode("utf-8")
+        files[f"{stem}.md"] = write_markdown(doc, written).encode("utf-8")
     if "docx" in formats or "pdf" in formats:
         from s75docs.write.docx import DocxMeta, write_docx
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -136,3 +137,26 @@ def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:
                                                           "The Council and the Joint Panel meet."))
     assert unused_terms(doc) == ["Trust"]
     assert undefined_terms(doc, OpenPoint(to_be_agreed="x")) == ["Partner", "Joint Panel"]
+
+
+def test_paragraphs_read_once_give_markdown_its_own_tokens() -> None:
+    """The reader remembers each paragraph's inline tokens (reader._inline_rule): read twice,
+    and with escapes, markers and emphasis, they are the tokens markdown-it itself makes."""
+    from markdown_it import MarkdownIt
+
+    from s75docs.document.reader import _PARSER, _marker_rule
+
+    stock = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    stock.disable(["image", "link", "autolink", "html_inline", "html_block", "code", "fence",
+                   "blockquote", "hr", "lheading", "reference"])
+    stock.inline.ruler.before("escape", "s75_markers", _marker_rule)
+    text = (BODY + "\n1. A \\*name\\* \\\\ {?to be agreed} **bold \\_x\\_** *em* `c` &amp; "
+            + escape_markdown("Smith & Co {{ x }} [y](z) <b>")
+            + "\n\n| a | b |\n|---|--:|\n| 1 | **2** |\n")
+
+    def seen(tokens: list[Any]) -> list[Any]:
+        return [(t.type, t.tag, t.content, t.markup, t.attrs, t.level, t.nesting, t.hidden,
+                 [(c.type, c.tag, c.content, c.markup, c.level, c.nesting) for c in
+                  t.children or []]) for t in tokens]
+
+    assert seen(_PARSER.parse(text)) == seen(_PARSER.parse(text)) == seen(stock.parse(text))

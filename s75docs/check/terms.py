@@ -27,8 +27,10 @@ _CANDIDATE = re.compile(r"\bthe ([A-Z][\w-]*+(?: [A-Z][\w-]*+)*+)(?!\s*\d{4})")
 # A single regex for it backtracks through every run of capitalised words from each of its
 # words (quadratic: 40 KB of title case took 21 s), so _legislation() walks each run once.
 _CAPITAL = re.compile(r"[A-Z]")
+_THE_CAPITAL = re.compile(r"the [A-Z]")  # in every match of _CANDIDATE
 _TITLE_WORD = re.compile(r"[A-Z][\w-]*+\s(?:(?:of|and|for|the|in|to|on|with)\s)*+")
 _ACT = re.compile(r"(?:Act|Regulations|Order|Rules)(?:\s\d{4})?")
+_ACT_WORDS = ("Act", "Regulations", "Order", "Rules")  # _ACT needs one of them
 _STRUCTURE = {"Schedule", "Schedules", "Scheme", "Schemes", "Part", "Regulations"}
 
 
@@ -95,6 +97,8 @@ def undefined_terms(document: Document, data: BaseModel,
 def _candidates(text: str, covered: re.Pattern[str] | None) -> tuple[str, ...]:
     """The words of one block that read like defined terms, Acts' titles and the terms
     ``covered`` left out."""
+    if "the " not in text or _THE_CAPITAL.search(text) is None:
+        return ()  # half the paragraphs: replacing titles and terms by "\u00a7" makes no "the X"
     text = _legislation(text)
     text = covered.sub("\u00a7", text) if covered else text
     return tuple(match.group(1).strip() for match in _CANDIDATE.finditer(text))
@@ -108,6 +112,8 @@ def _legislation(text: str) -> str:
     no word of a run is one, no title starts later in the run either (its words are a tail of
     the same run), so the search goes on after the run.
     """
+    if not any(keyword in text for keyword in _ACT_WORDS):
+        return text  # most paragraphs: no title can end in them
     out: list[str] = []
     done = pos = 0
     while start := _CAPITAL.search(text, pos):

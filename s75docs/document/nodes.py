@@ -168,18 +168,26 @@ def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
 def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span]:
     """Every span under ``nodes``; ``without="del"`` leaves out a redline's deleted text (and
     so reads the text with the changes accepted), ``"ins"`` its inserted text. (The walk's
-    order, without its ancestors: this runs over every cell of a big table.)"""
-    for node in nodes:
-        if without is not None and getattr(node, "change", None) == without:
-            continue
-        if isinstance(node, Span):
-            yield node
-            if node.children:
-                yield from spans(node.children, without=without)
-        elif isinstance(node, Cell):
-            yield from spans(node.spans, without=without)
+    order, without its ancestors: this runs over every cell of a big table. A stack of
+    iterators, not nested generators, which would pass each span up through every level.)"""
+    stack: list[Iterator[Node]] = [iter(nodes)]
+    while stack:
+        for node in stack[-1]:
+            if without is not None and getattr(node, "change", None) == without:
+                continue
+            if isinstance(node, Span):
+                yield node
+                if node.children:
+                    stack.append(iter(node.children))
+                    break
+            elif isinstance(node, Cell):
+                stack.append(iter(node.spans))
+                break
+            else:
+                stack.append(iter(children(node)))
+                break
         else:
-            yield from spans(children(node), without=without)
+            stack.pop()
 
 
 def plain_text(items: list[Span], *, without: str | None = None) -> str:

@@ -18,11 +18,13 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim
 from markdown_it.rules_block.table import escapedSplit
+from markdown_it.rules_core import StateCore, text_join
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -60,9 +62,29 @@ def _marker_rule(state: StateInline, silent: bool) -> bool:
 def markdown_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
     md.disable(["image", "link", "autolink", "html_inline", "html_block", "code", "fence",
-                "blockquote", "hr", "lheading", "reference"])
+                "blockquote", "hr", "lheading", "reference", "text_join"])
     md.inline.ruler.before("escape", "s75_markers", _marker_rule)
+    md.core.ruler.at("inline", _inline_rule)
     return md
+
+
+def _inline_rule(state: StateCore) -> None:
+    """markdown-it's ``inline`` and ``text_join`` rules, each paragraph's text read once: the
+    clauses of one agreement after another are mostly the same paragraphs."""
+    for token in state.tokens:
+        if token.type == "inline":
+            token.children = list(_inline_children(token.content, state.md))
+
+
+@functools.lru_cache(maxsize=1024)  # the paragraphs an agreement shares with others stay
+def _inline_children(content: str, md: MarkdownIt) -> tuple[Token, ...]:
+    """One paragraph's inline tokens, as the two rules make them (no rule enabled here reads
+    the parse's ``env``: references are disabled). Never changed afterwards, so shared."""
+    children: list[Token] = []
+    md.inline.parse(content, md, {}, children)
+    line = Token("inline", "", 0, content=content, children=children)
+    text_join(SimpleNamespace(tokens=[line]))  # type: ignore[arg-type]
+    return tuple(line.children or [])
 
 
 _PARSER = markdown_parser()

@@ -27,7 +27,10 @@ from typing import Any
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
+
+from s75docs.render.imports import ModuleScope, module
 
 MAX_VALUE = 1_000_000  # characters or items in one value a template builds
 MAX_WORK = 1 << 26  # characters one operation may build on the way (64 MB of ASCII)
@@ -38,6 +41,9 @@ _NUMBER = re.compile(r"\d+")
 _NESTED_FIELD = re.compile(r"\{[^{}]*\{")
 
 
+_COUNTED = (bytes, int, list, tuple, set, frozenset, dict, range)  # what weight() looks into
+
+
 class TemplateSizeError(SecurityError):
     """A template built, or was about to build, something too large."""
 
@@ -45,6 +51,10 @@ class TemplateSizeError(SecurityError):
 def weight(value: Any, budget: int = MAX_VALUE) -> int:
     """How big ``value`` is when printed or copied: characters of text, digits of a number,
     items of a container counted through nesting. Counting stops past ``budget``."""
+    if isinstance(value, str):  # most values a template handles: no stack needed
+        return len(value) or 1
+    if not isinstance(value, _COUNTED):  # data objects (a partner, an amount), None
+        return 1
     total, stack = 0, [value]
     while stack and total <= budget:
         item = stack.pop()
@@ -70,10 +80,21 @@ def weight(value: Any, budget: int = MAX_VALUE) -> int:
 
 def check(value: Any, what: str) -> Any:
     """``value``, if it is no larger than MAX_VALUE; else the error names ``what`` built it."""
-    if weight(value) > MAX_VALUE:
-        raise TemplateSizeError(f"{what} would hold over {MAX_VALUE:,} characters or items, "
-                                "too large for a template")
+    if too_heavy(value):
+        raise TemplateSizeError(too_heavy_message(what))
     return value
+
+
+def too_heavy(value: Any) -> bool:
+    """Whether ``value`` holds over MAX_VALUE characters or items (see :func:`check`)."""
+    if isinstance(value, str):
+        return len(value) > MAX_VALUE
+    return value is not None and value is not True and value is not False \
+        and weight(value) > MAX_VALUE
+
+
+def too_heavy_message(what: str) -> str:
+    return f"{what} would hold over {MAX_VALUE:,} characters or items, too large for a template"
 
 
 def _size(value: Any) -> int:
@@ -85,11 +106,26 @@ def _size(value: Any) -> int:
 
 def check_inputs(what: str, receiver: Any, args: Iterable[Any]) -> None:
     """Refuse a call whose inputs could build more than MAX_WORK (see the module's notes)."""
-    sizes = [_size(a) for a in args]
-    base = weight(receiver)
-    if base > MAX_VALUE or any(s > MAX_WORK for s in sizes) \
-            or (base + 1) * (sum(sizes) + 1) > MAX_WORK:
-        raise TemplateSizeError(f"{what} with inputs this large is too large for a template")
+    if inputs_too_large(receiver, args):
+        raise TemplateSizeError(inputs_message(what))
+
+
+def inputs_too_large(receiver: Any, args: Iterable[Any]) -> bool:
+    """Whether a call's inputs could build more than MAX_WORK (see the module's notes)."""
+    base = len(receiver) or 1 if isinstance(receiver, str) else weight(receiver)
+    if base > MAX_VALUE:
+        return True
+    total = 0
+    for arg in args:
+        size = len(arg) or 1 if isinstance(arg, str) else _size(arg)
+        if size > MAX_WORK:
+            return True
+        total += size
+    return (base + 1) * (total + 1) > MAX_WORK
+
+
+def inputs_message(what: str) -> str:
+    return f"{what} with inputs this large is too large for a template"
 
 
 def check_format(what: str, template: str, marker: str, args: Iterable[Any]) -> None:
@@ -111,16 +147,20 @@ def guard(func: Any, what: str) -> Any:
     (Jinja calls filters and tests directly). A function given the context or environment
     first (``jinja_pass_arg``, which ``wraps`` copies) is checked on the arguments after it."""
     skip = 1 if hasattr(func, "jinja_pass_arg") else 0
+    is_format = what == "the 'format' filter"
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         values = [*args[skip:], *kwargs.values()]
         receiver, rest = (values[0], values[1:]) if values else (None, [])
-        if what == "the 'format' filter" and isinstance(receiver, str):
+        if is_format and isinstance(receiver, str):
             check_format(what, receiver, "%", rest)
-        else:
-            check_inputs(what, receiver, rest)
-        return check(func(*args, **kwargs), what)
+        elif inputs_too_large(receiver, rest):
+            raise TemplateSizeError(inputs_message(what))
+        result = func(*args, **kwargs)
+        if too_heavy(result):
+            raise TemplateSizeError(too_heavy_message(what))
+        return result
 
     return guarded
 
@@ -153,14 +193,20 @@ def count_output(text: str) -> str:
 
 
 class BoundedTemplate(Template):
-    """A template whose ``render`` counts what it prints (see :func:`count_output`)."""
+    """A template whose ``render`` counts what it prints (see :func:`count_output`), and whose
+    imports with context are made once a render where nothing could tell (:mod:`.imports`)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         outer, _OUTPUT.size = _OUTPUT.size, 0
         try:
-            return super().render(*args, **kwargs)
+            with ModuleScope():
+                return super().render(*args, **kwargs)
         finally:
             _OUTPUT.size = outer
+
+    def make_module(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: Mapping[str, Any] | None = None) -> TemplateModule:
+        return module(self, vars, shared, locals)
 
 
 class BoundedCodeGenerator(CodeGenerator):
@@ -173,10 +219,16 @@ class BoundedCodeGenerator(CodeGenerator):
         return f"environment.count_output({super()._output_const_repr(group)})"
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if _prints_value(frame, finalize):
+            self.write("environment.print_value(")
+            return
         self.write("environment.count_output(")
         super()._output_child_pre(node, frame, finalize)
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if _prints_value(frame, finalize):
+            self.write(")")
+            return
         super()._output_child_post(node, frame, finalize)
         self.write(")")
 
@@ -187,3 +239,11 @@ class BoundedCodeGenerator(CodeGenerator):
             self.visit(arg, frame)
             self.write(", ")
         self.write("), context.eval_ctx.autoescape)")
+
+
+def _prints_value(frame: Frame, finalize: Any) -> bool:
+    """Whether a ``{{ value }}`` compiles to one ``environment.print_value(value)``: where it
+    would be ``count_output(escape(environment.finalize(value)))`` (autoescaping on for good,
+    the environment's own ``finalize``), which ``print_value`` does in one call."""
+    return not frame.eval_ctx.volatile and bool(frame.eval_ctx.autoescape) \
+        and finalize.src == "environment.finalize("

@@ -33,6 +33,7 @@ from s75docs.model.finance import (
 )
 from s75docs.model.money import Period, financial_year_of
 from s75docs.render.environment import Safe
+from s75docs.render.imports import pure
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
 PARTNERS_JOINTLY = "phrases/partners-jointly.md.j2"
@@ -207,6 +208,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
     shared = {s.key for s in risk_share_schedules(agreement)}
     by_key = {p.key: p for p in agreement.partners}
 
+    @pure
     @jinja2.pass_context
     def term(context: jinja2.runtime.Context, key: object) -> object:
         """A partner's defined term from its key; an open point passes through, and 'joint' (the
@@ -225,7 +227,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "partners": agreement.partners,
         "partner": by_key,
         "term": term,
-        "former": agreement.former,
+        "former": agreement.former,  # these functions only read (see render/imports.py)
         "councils": [p for p in agreement.partners if p.kind.is_council],
         # The partnership's own board: the first body the Partners establish, never a council
         # committee (a Health and Wellbeing Board keeps its own constitution and quorum).
@@ -249,6 +251,21 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
             s.illustrative for s in agreement.schedules if s.key in shared),
         "illustrative_overspend": ILLUSTRATIVE_OVERSPEND,
         "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, shares) if shares else {},
-        "is_open": lambda value: isinstance(value, OpenPoint),
-        "is_period": lambda value: isinstance(value, Period),
+        "is_open": is_open,
+        "is_period": is_period,
     }
+
+
+@pure
+def is_open(value: object) -> bool:
+    return isinstance(value, OpenPoint)
+
+
+@pure
+def is_period(value: object) -> bool:
+    return isinstance(value, Period)
+
+
+for _reader in (Agreement.former, Agreement.partner, Agreement.parties, Agreement.delegations,
+                Schedule.has, Totals.get):
+    pure(_reader)

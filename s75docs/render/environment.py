@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -40,7 +41,12 @@ from s75docs.render.bounds import (
     count_output,
     format_arguments,
     guard,
+    inputs_message,
+    inputs_too_large,
+    too_heavy,
+    too_heavy_message,
 )
+from s75docs.render.imports import RenderNamespace, changed, changes_nothing, pure
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
@@ -54,7 +60,9 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
                 "seventeen", "eighteen", "nineteen", "twenty")
 
 _SPACE = re.compile(r"\s+")
-_ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&:])")
+# Each character Markdown or our markers could read, mapped to itself after a backslash: one
+# ``str.translate`` escapes them all in C (a substitution called Python once a character).
+_ESCAPES = {ord(c): "\\" + c for c in "\\`*_{}[]<>()#+-.!|~&:"}
 
 
 class Safe(Markup):
@@ -68,11 +76,9 @@ class Safe(Markup):
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
-    return _ESCAPE.sub(_backslash, _SPACE.sub(" ", text))
-
-
-def _backslash(match: re.Match[str]) -> str:
-    return "\\" + match.group()
+    if "  " in text or not text.isprintable():  # else its only white space is single spaces
+        text = _SPACE.sub(" ", text)
+    return text.translate(_ESCAPES)
 
 
 def long_date(value: dt.date) -> str:
@@ -185,6 +191,34 @@ class BoundedEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset({"+", "*", "%", "**"})
     count_output = staticmethod(count_output)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._attribute_safety: dict[tuple[type, str], bool] = {}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The sandbox's ``obj.attribute``, with its verdict on an attribute remembered by the
+        object's class: :meth:`is_safe_attribute` judges by the name and the kind of object
+        (a function, a method, a class, a frame ...), never by the value, and a template reads
+        the same few attributes of the same few classes thousands of times."""
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        if isinstance(value, _METHODS):
+            wrapped = self.wrap_str_format(value)
+            if wrapped is not None:
+                return wrapped
+        cls = type(obj)
+        safe = self._attribute_safety.get((cls, attribute))
+        if safe is None:
+            safe = self.is_safe_attribute(obj, attribute, value)
+            if obj.__class__ is cls:  # a class that claims another is judged afresh each time
+                self._attribute_safety[cls, attribute] = safe
+        return value if safe else self.unsafe_undefined(obj, attribute)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         what = f"'{operator}'"
         if _is_int(left) and _is_int(right):
@@ -199,6 +233,15 @@ class BoundedEnvironment(SandboxedEnvironment):
             check_inputs(what, left, [right])
         return check(super().call_binop(context, operator, left, right), what)
 
+    @staticmethod
+    def print_value(value: Any) -> str:
+        """``{{ value }}`` as printed (see BoundedCodeGenerator): finalized, escaped and counted.
+        ``finalize`` returns Markup, which escaping would only copy."""
+        text = finalize(value)
+        if type(text) is not Safe and type(text) is not Markup:
+            text = markupsafe.escape(text)
+        return count_output(text)
+
     def join_values(self, items: tuple[Any, ...], autoescape: bool) -> str:
         """What ``a ~ b`` compiles to (see BoundedCodeGenerator): Jinja's own join, bounded."""
         check(items, "'~'")
@@ -206,22 +249,37 @@ class BoundedEnvironment(SandboxedEnvironment):
         return joined
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        what = f"{getattr(__obj, '__name__', type(__obj).__name__)}()"
-        values = [*args, *kwargs.values()]
+        values = [*args, *kwargs.values()] if kwargs else list(args)
         method = getattr(__obj, "__wrapped__", __obj)  # str.format comes sandbox-wrapped
         receiver = getattr(method, "__self__", None)
         if isinstance(receiver, str) and method.__name__ in ("format", "format_map"):
-            check_format(what, receiver, "{", format_arguments(args[0]) if
+            check_format(_called(__obj), receiver, "{", format_arguments(args[0]) if
                          method.__name__ == "format_map" and args else values)
         elif not isinstance(__obj, jinja2.runtime.Macro):  # a macro's own work is checked
             if receiver is None or isinstance(receiver, types.ModuleType):
                 receiver, values = (values[0], values[1:]) if values else (None, [])
-            check_inputs(what, receiver, values)
+            if inputs_too_large(receiver, values):
+                raise TemplateSizeError(inputs_message(_called(__obj)))
+        pure = changes_nothing(__obj)
+        if not pure:
+            changed()
         result = super().call(__context, __obj, *args, **kwargs)
+        if not pure:
+            changed()
         if isinstance(receiver, (list, dict, set)) and len(receiver) > MAX_VALUE:
-            raise TemplateSizeError(f"{what} made a list over {MAX_VALUE:,} items long, too "
-                                    "large for a template")
-        return check(result, what)
+            raise TemplateSizeError(f"{_called(__obj)} made a list over {MAX_VALUE:,} items "
+                                    "long, too large for a template")
+        if too_heavy(result):
+            raise TemplateSizeError(too_heavy_message(_called(__obj)))
+        return result
+
+
+def _called(obj: Any) -> str:
+    """How an error names a call: ``rstrip()``, ``ref()`` (worked out only for the error)."""
+    return f"{getattr(obj, '__name__', type(obj).__name__)}()"
+
+
+_METHODS = (types.MethodType, types.BuiltinMethodType)  # what wrap_str_format looks at
 
 
 def _is_int(value: Any) -> bool:
@@ -288,7 +346,9 @@ def make_environment(template_dirs: list[Path]) -> SandboxedEnvironment:
         md=escape_markdown,
     )
     env.globals.update(ref=ref, label=label, define=define, open_point=open_point,
-                       join_and=join_and)
+                       join_and=join_and, namespace=RenderNamespace)
+    for value in env.globals.values():  # ours, and Jinja's range, dict, cycler, joiner ...
+        pure(value)  # (they make new objects; a cycler's own methods are judged as called)
     env.filters = {name: guard(f, f"the '{name}' filter") for name, f in env.filters.items()}
     env.tests = {name: guard(f, f"the '{name}' test") for name, f in env.tests.items()}
     return env

@@ -14,6 +14,7 @@ from s75docs.document.nodes import Document
 from s75docs.document.reader import parse
 from s75docs.document.typography import curl
 from s75docs.render.environment import Safe, render_template
+from s75docs.render.imports import pure
 from s75docs.write.markdown import escape_inline
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def render_line(name: str, context: dict[str, Any], dirs: list[Path]) -> str:
     return " ".join(" ".join(block.plain() for block in part.blocks) for part in document.parts)
 
 
+@pure
 def plain(text: str) -> Safe:
     """Report text on one line as a Markdown previewer prints it: quotes curled as in the
     documents, and escaped for CommonMark only where a previewer would read it (not the
@@ -46,6 +48,7 @@ def plain(text: str) -> Safe:
     return Safe(escape_inline(curl(" ".join(str(text).split()))))
 
 
+@pure
 def cell(text: str) -> Safe:
     """Report text for a pipe-table cell: as ``plain``, with ``|`` escaped so that a title holding
     one cannot shift the columns after it."""

@@ -67,7 +67,8 @@ def _spans(spans: list[Span], marked: bool = True) -> str:
                                changes.pop()))
         else:
             out.append(_emphasis(marker, "".join(_inner(s, marked) for s in run)))
-    return _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", "".join(out))
+    text = "".join(out)
+    return _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", text) if "]" in text else text
 
 
 def _marker(span: Span) -> str:
@@ -132,16 +133,33 @@ def _block(part: Part, block: Block) -> list[str]:
     return [escape_line(text)]
 
 
-def write_markdown(document: Document) -> str:
-    """The whole document as Markdown text ending in one newline."""
+PartTexts = dict[int, tuple[Part, list[str]]]
+
+
+def write_markdown(document: Document, written: PartTexts | None = None) -> str:
+    """The whole document as Markdown text ending in one newline.
+
+    A part's text depends on the part alone, so documents made of the same parts (a build's
+    agreement and each scheme on its own) may share ``written``: each part is written once.
+    """
     paragraphs: list[str] = []
     for part in document.parts:
-        changed = not part.change and any(s.change for s in spans(part.title))
-        title = _spans(part.title) if changed else escape_inline(part.heading)
-        if changed and part.name:
-            title = f"{part.name}: {title}"
-        heading = _heading(title.upper() if part.kind == "front" else title)
-        paragraphs.append(f"# {_critic(heading, part.change) if part.change else heading}")
-        for block in part.blocks:
-            paragraphs.extend(_block(part, block))
+        found = written.get(id(part)) if written is not None else None
+        if found is None or found[0] is not part:
+            found = (part, _part(part))
+            if written is not None:
+                written[id(part)] = found
+        paragraphs += found[1]
     return "\n\n".join(paragraphs) + "\n"
+
+
+def _part(part: Part) -> list[str]:
+    changed = not part.change and any(s.change for s in spans(part.title))
+    title = _spans(part.title) if changed else escape_inline(part.heading)
+    if changed and part.name:
+        title = f"{part.name}: {title}"
+    heading = _heading(title.upper() if part.kind == "front" else title)
+    paragraphs = [f"# {_critic(heading, part.change) if part.change else heading}"]
+    for block in part.blocks:
+        paragraphs.extend(_block(part, block))
+    return paragraphs
