@@ -7,7 +7,7 @@ here once, in Python, so templates only choose wording; they never add up money 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,7 @@ from s75docs.model.finance import (
     totals_of,
 )
 from s75docs.model.money import Period, financial_year_of
-from s75docs.render.environment import Safe
+from s75docs.render.environment import Safe, escape_markdown
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
 PARTNERS_JOINTLY = "phrases/partners-jointly.md.j2"
@@ -73,6 +73,14 @@ class Scheme:
     manager_partner: Partner | None
     delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
     extension_years: list[str]  # financial years with contributions that only an extension reaches
+    # The budget-line table, worked out once here rather than per line in the template (a table
+    # may have 60,000 lines): each line as (partner, line, type, year, amount) with the partner's
+    # defined term, the line and the year already escaped for printing (each distinct text
+    # once) and the type and amount as they are; whether any amount has pence; and the distinct
+    # types, as Jinja's ``unique`` gives them (case ignored, first spelling kept).
+    cells: list[tuple[Safe, Safe, str | None, Safe, Decimal]] = field(default_factory=list)
+    pence: bool = False
+    line_types: list[str | None] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
@@ -162,11 +170,11 @@ def _contributor(agreement: Agreement, key: str) -> Partner:
 def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
     totals = schedule_totals(schedule)
     keys = {line.partner for line in schedule.contributions}
+    contributors = {key: _contributor(agreement, key) for key in sorted(keys)}
     partners = [p for p in agreement.partners if p.key in keys] + [
-        _contributor(agreement, key) for key in sorted(keys - {p.key for p in agreement.partners})]
+        contributors[key] for key in sorted(keys - {p.key for p in agreement.partners})]
     rows = [
-        ContributionRow(_contributor(agreement, line.partner), line.line, line.year,
-                        line.amount, line.type)
+        ContributionRow(contributors[line.partner], line.line, line.year, line.amount, line.type)
         for line in schedule.contributions
     ]
     manager = schedule.pooled_fund_manager
@@ -187,7 +195,33 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
                                d.regulation) for d in agreement.delegations(schedule)],
         extension_years=_extension_years(agreement, totals.years),
+        cells=_cells(rows),
+        pence=any(row.amount % 1 for row in rows),
+        line_types=_unique_types(rows),
     )
+
+
+def _cells(rows: list[ContributionRow]) -> list[tuple[Safe, Safe, str | None, Safe, Decimal]]:
+    """The rows for the budget-line table (see ``Scheme.cells``): each distinct text escaped
+    once, as ``{{ value }}`` would print it."""
+    escaped: dict[str, Safe] = {}
+
+    def text(value: str) -> Safe:
+        found = escaped.get(value)
+        if found is None:
+            found = escaped[value] = Safe(escape_markdown(value))
+        return found
+
+    return [(text(row.partner.defined_term), text(row.line), row.type, text(row.year),
+             row.amount) for row in rows]
+
+
+def _unique_types(rows: list[ContributionRow]) -> list[str | None]:
+    """The rows' types, each once in order of first use, case ignored: Jinja's ``unique``."""
+    seen: dict[object, str | None] = {}
+    for row in rows:
+        seen.setdefault(row.type.lower() if isinstance(row.type, str) else row.type, row.type)
+    return list(seen.values())
 
 
 def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
