@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s75docs.document.nodes import Block, Cell, Part, Span, spans, walk
 from s75docs.document.resolve import build_tree, format_number
 from s75docs.document.typography import curl
 from s75docs.errors import S75Error
@@ -136,3 +137,29 @@ def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:
                                                           "The Council and the Joint Panel meet."))
     assert unused_terms(doc) == ["Trust"]
     assert undefined_terms(doc, OpenPoint(to_be_agreed="x")) == ["Partner", "Joint Panel"]
+
+
+_CHANGES = st.sampled_from([None, None, "ins", "del"])
+_SPANS = st.recursive(
+    st.builds(Span, st.sampled_from(["text", "ref", "open"]), st.text(max_size=3),
+              change=_CHANGES),
+    lambda inner: st.builds(Span, st.sampled_from(["strong", "em"]),
+                            children=st.lists(inner, max_size=3), change=_CHANGES),
+    max_leaves=8)
+_CELLS = st.builds(Cell, st.lists(_SPANS, max_size=2))
+_BLOCKS = st.builds(Block, st.sampled_from(["clause", "table"]), st.lists(_SPANS, max_size=2),
+                    rows=st.lists(st.lists(_CELLS, max_size=3), max_size=3), change=_CHANGES)
+_PARTS = st.builds(Part, st.just("body"), st.lists(_SPANS, max_size=2),
+                   blocks=st.lists(_BLOCKS, max_size=3), change=_CHANGES)
+
+
+@given(st.lists(_PARTS, max_size=3), st.sampled_from([None, "del", "ins"]))
+@settings(max_examples=200, deadline=None)
+def test_spans_are_the_walks_spans_in_order(parts: list[Part], without: str | None) -> None:
+    """``spans`` (a stack of its own, tables' cells taken whole) gives what the one walk gives,
+    leaving out what a redline's ``without`` leaves out."""
+    expected = [node for node, _ in walk(
+        parts, prune=lambda n: without is not None and getattr(n, "change", None) == without)
+        if isinstance(node, Span)]
+    got = list(spans(parts, without=without))
+    assert [id(s) for s in got] == [id(s) for s in expected]

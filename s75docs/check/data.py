@@ -8,7 +8,9 @@ Statutory rules follow the NHS Bodies and Local Authorities Partnership Arrangem
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import typing
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -554,9 +556,41 @@ def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
             yield path, value
         elif isinstance(value, BaseModel):
             stack.extend([(getattr(value, name), path + (name,))
-                          for name in reversed(type(value).model_fields)])
+                          for name in _open_point_fields(type(value))])
         else:
             stack.extend(reversed(_items(value, path)))
+
+
+@functools.cache
+def _open_point_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type lets them hold an open point, last first (the walk's
+    stack order): the budget lines, tens of thousands of them, are not visited at all."""
+    return tuple(name for name, info in reversed(model.model_fields.items())
+                 if _may_hold(info.annotation, OpenPoint, set()))
+
+
+def _may_hold(annotation: Any, target: type, seen: set[type]) -> bool:
+    """Whether a value of the type ``annotation`` could be or contain a ``target``; anything
+    not plainly a scalar (``Any``, a bare list) is taken to."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        if issubclass(annotation, target):
+            return True
+        if issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return False
+            seen.add(annotation)
+            return any(_may_hold(info.annotation, target, seen)
+                       for info in annotation.model_fields.values())
+        return not issubclass(annotation, _SCALARS)
+    if typing.get_origin(annotation) is typing.Literal:
+        return False
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = args[:1]
+    return not args or any(_may_hold(arg, target, seen) for arg in args)
+
+
+_SCALARS = (str, int, float, Decimal, dt.date, type(None))
 
 
 def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:

@@ -168,18 +168,28 @@ def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
 def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span]:
     """Every span under ``nodes``; ``without="del"`` leaves out a redline's deleted text (and
     so reads the text with the changes accepted), ``"ins"`` its inserted text. (The walk's
-    order, without its ancestors: this runs over every cell of a big table.)"""
-    for node in nodes:
+    order, without its ancestors, with a stack of its own: this runs over every cell of a big
+    table, where nested generators cost a frame a level for each span.)"""
+    stack: list[Node] = list(nodes)
+    stack.reverse()
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
         if without is not None and getattr(node, "change", None) == without:
             continue
         if isinstance(node, Span):
             yield node
             if node.children:
-                yield from spans(node.children, without=without)
+                extend(reversed(node.children))
         elif isinstance(node, Cell):
-            yield from spans(node.spans, without=without)
+            extend(reversed(node.spans))
+        elif isinstance(node, Block):
+            # A table's cells have no change of their own to test: their spans go in directly.
+            extend([span for row in reversed(node.rows) for cell in reversed(row)
+                    for span in reversed(cell.spans)])
+            extend(reversed(node.spans))
         else:
-            yield from spans(children(node), without=without)
+            extend(reversed(children(node)))
 
 
 def plain_text(items: list[Span], *, without: str | None = None) -> str:
