@@ -601,8 +601,11 @@ class BodyWriter:
         style = f'<w:p><w:pPr><w:pStyle w:val="{esc_attr(self.style(TABLE_TEXT))}"/>'
         kept = _kept_rows(len(block.rows))
         empty = Cell([])
+        # A cell's XML depends on its column, alignment and text and on its row's format and
+        # keep: a budget table repeats most of its cells' text, so each is written once.
+        written: dict[tuple[int, str, str, str, str], str] = {}
         for index, row in enumerate(block.rows):
-            header = all(cell.header for cell in row) and bool(row)
+            header = bool(row) and all(cell.header for cell in row)
             tr_props = "<w:cantSplit/>"
             if header and index == 0:
                 tr_props += "<w:tblHeader/>"
@@ -615,14 +618,23 @@ class BodyWriter:
             keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
                 cell = row[c] if c < len(row) else empty
-                jc = _JC.get(cell.align, "")
-                if _plain(cell):  # most cells: one run of plain text, as runs() writes it
-                    text = clean(cell.spans[0].text)
-                    runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
-                        if text else ""
-                else:
-                    runs = "".join(self.runs(cell.spans, fmt))
-                xml.append(f"{cell_props[c]}{style}{keep}{jc}</w:pPr>{runs}</w:p></w:tc>")
+                spans = cell.spans
+                if len(spans) == 1 and spans[0].kind == "text" and not spans[0].children \
+                        and not spans[0].change:  # most cells: one run of plain text (_plain)
+                    key = (c, cell.align, spans[0].text, props, keep)
+                    found = written.get(key)
+                    if found is None:
+                        text = clean(spans[0].text)
+                        runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
+                            if text else ""
+                        found = written[key] = (f"{cell_props[c]}{style}{keep}"
+                                                f"{_JC.get(cell.align, '')}</w:pPr>{runs}</w:p>"
+                                                "</w:tc>")
+                    xml.append(found)
+                    continue
+                runs = "".join(self.runs(spans, fmt))
+                xml.append(f"{cell_props[c]}{style}{keep}{_JC.get(cell.align, '')}</w:pPr>"
+                           f"{runs}</w:p></w:tc>")
             xml.append("</w:tr>")
         xml.append("</w:tbl>")
         return "".join(xml)
@@ -774,9 +786,14 @@ def _column_widths(rows: list[list[Cell]], columns: int,
     (so "£60,987,000.47" never breaks), the rest shared in proportion to the columns' text; and
     the text's size in half-points where the style's 10 pt would not let every word fit (a
     table of four years' amounts with pence), down to 7 pt (None: the style's size)."""
+    distinct: list[set[str]] = [set() for _ in range(columns)]
+    for row in rows:
+        for c, cell in enumerate(row[:columns]):
+            spans = cell.spans  # most cells: one plain span (Cell.plain's own shortcut)
+            distinct[c].add(spans[0].text if len(spans) == 1 and spans[0].kind == "text"
+                            and not spans[0].children else cell.plain())
     words, texts = [], []
-    for c in range(columns):
-        column = [row[c].plain() for row in rows if c < len(row)]
+    for column in distinct:  # each distinct text measured once: a budget table repeats most
         words.append(max([max(map(len, t.split()), default=0) for t in column], default=0) or 1)
         texts.append(max((len(t) for t in column), default=1))
     room = total - columns * _CELL_PADDING
