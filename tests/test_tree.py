@@ -163,3 +163,30 @@ def test_spans_are_the_walks_spans_in_order(parts: list[Part], without: str | No
         if isinstance(node, Span)]
     got = list(spans(parts, without=without))
     assert [id(s) for s in got] == [id(s) for s in expected]
+
+
+_CELL_TEXTS = st.sampled_from(["Council", "2024/25", "1,000\\.50", " a ", "", "\\*x\\*",
+                               "**Total**", "a \\| b", "\\\\", "{?open}", "`c`", "&amp;", "\\"])
+
+
+@given(st.lists(st.lists(_CELL_TEXTS | st.text("ab *_`&{}\\.-£,1", max_size=6),
+                         min_size=1, max_size=4), min_size=1, max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_a_table_on_its_own_reads_as_markdown_it_reads_it(rows: list[list[str]]) -> None:
+    """A table with a blank line before it is read without markdown-it (reader._segments),
+    each distinct cell text once: its cells are what markdown-it gives for the same table
+    after a paragraph line, which it reads itself."""
+    def cells(text: str) -> str:
+        return " | ".join(c.replace("|", "\\|") for c in text.split("\0"))
+
+    header = "| " + " | ".join(f"h{i}" for i in range(len(rows[0]))) + " |"
+    rule = "|" + "---|" * len(rows[0])
+    table = "\n".join([header, rule] + ["| " + cells("\0".join(row)) + " |" for row in rows])
+    head = "# T {.body}\n\nIntro\n"
+
+    def read(markdown: str) -> list[list[tuple[str, bool, list[tuple[str, str, int]]]]]:
+        block = [b for b in build_tree(markdown).parts[0].blocks if b.kind == "table"][0]
+        return [[(c.align, c.header, [(s.kind, s.plain(), len(s.children)) for s in c.spans])
+                 for c in row] for row in block.rows]
+
+    assert read(head + "\n" + table + "\n") == read(head + table + "\n")

@@ -167,9 +167,18 @@ class _Reader:
         """A pipe table split by :func:`_segments`: its header row, then the body rows."""
         part = self.part = _require_part(self.part, self.source)
         block = Block("table", level=_numbered_depth(part, self.lists))
+        plain: dict[str, str | None] = {}  # each distinct cell text read once (a budget table
+        # repeats its partners, lines and years); the spans are each cell's own
         for index, row in enumerate(rows):
-            block.rows.append([Cell(_cell_spans(text, self.source), align, index == 0)
-                               for text, align in row])
+            cells = []
+            for text, align in row:
+                if text not in plain:
+                    plain[text] = _plain_cell(text)
+                found = plain[text]
+                spans = _parsed_cell(text, self.source) if found is None \
+                    else [Span("text", found)] if found else []
+                cells.append(Cell(spans, align, index == 0))
+            block.rows.append(cells)
         part.blocks.append(block)
 
     def tokens(self, tokens: list[Token]) -> None:
@@ -318,16 +327,21 @@ def _split_row(line: str) -> list[str]:
     return [mdTrim(cell) for cell in cells]
 
 
-def _cell_spans(text: str, source: str) -> list[Span]:
+def _plain_cell(text: str) -> str | None:
+    """A cell's text when it is plain (one text span as markdown-it gives it, or none when
+    empty), else None: it holds inline markup for markdown-it's inline parser."""
     if "\\" not in text:
         if _INLINE_MARKUP.isdisjoint(text):  # plain text: one text span, as markdown-it gives it
-            text = text.strip()  # what _trim does to a lone span
-            return [Span("text", text)] if text else []
+            return text.strip()  # what _trim does to a lone span
     elif _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text)):
         # Plain text with escaped punctuation (every amount: "1,000\\.00"): every backslash
         # left starts an escape, read left to right as markdown-it does.
-        text = text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
-        return [Span("text", text)] if text else []
+        return text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
+    return None
+
+
+def _parsed_cell(text: str, source: str) -> list[Span]:
+    """A cell with inline markup, read by markdown-it's inline parser."""
     return _inline(_PARSER.parseInline(text)[0], source).spans
 
 

@@ -73,8 +73,8 @@ def prune_definitions(document: Document) -> None:
         return
     chosen = {id(b) for b in defining}
     others = " ".join(b.plain() for p in document.parts for b in p.blocks if id(b) not in chosen)
-    others += " ".join(c.plain() for p in document.parts for b in p.blocks for r in b.rows
-                       for c in r)
+    others += " ".join(plain_text(c.spans) for p in document.parts for b in p.blocks
+                       for r in b.rows for c in r)
     others += " ".join(plain_text(p.title) for p in document.parts)
     used = {b.defines for b in defining if b.defines and _uses(others, b.defines)}
     changed = True
