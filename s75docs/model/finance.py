@@ -39,18 +39,29 @@ class Totals:
 
 def totals_of(lines: list[BudgetLine], keys: list[str] | None = None) -> Totals:
     """Exact sums of ``lines``; the first dimension is each line's partner, or the matching
-    item of ``keys`` (a partner's lines summed by scheme, for a schedule per partner)."""
+    item of ``keys`` (a partner's lines summed by scheme, for a schedule per partner).
+
+    Each line is added once, to its partner and year; the other sums are of those few. Sums of
+    amounts (at most two decimal places, under a trillion pounds each) are exact, so in any
+    order they are the same Decimals, to the last digit and decimal place."""
+    by_both: dict[tuple[str, str], Decimal] = {}
+    get, zero = by_both.get, Decimal(0)
+    if keys is None:
+        for line in lines:
+            both = (line.partner, line.year)
+            by_both[both] = get(both, zero) + line.amount
+    else:
+        for key, line in zip(keys, lines, strict=True):
+            both = (key, line.year)
+            by_both[both] = get(both, zero) + line.amount
     by_partner: dict[str, Decimal] = defaultdict(Decimal)
     by_year: dict[str, Decimal] = defaultdict(Decimal)
-    by_both: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     total = Decimal(0)
-    for i, line in enumerate(lines):
-        key = line.partner if keys is None else keys[i]
-        total += line.amount
-        by_partner[key] += line.amount
-        by_year[line.year] += line.amount
-        by_both[(key, line.year)] += line.amount
-    return Totals(total, dict(by_partner), dict(by_year), dict(by_both))
+    for (key, year), amount in by_both.items():
+        total += amount
+        by_partner[key] += amount
+        by_year[year] += amount
+    return Totals(total, dict(by_partner), dict(by_year), by_both)
 
 
 def schedule_totals(schedule: Schedule) -> Totals:

@@ -39,8 +39,12 @@ def parse_money(value: object) -> Decimal:
         raise ValueError("expected an amount of money, got true/false")
     if isinstance(value, float):
         raise ValueError("amounts must be written as text or whole numbers, not binary floats")
-    if isinstance(value, int):
-        return Decimal(value)
+    if isinstance(value, int):  # bounded like typed text, so that every sum stays exact
+        amount = Decimal(value)
+        if abs(amount) > MAX_AMOUNT:
+            raise ValueError(f"{shown(format(amount, 'f'))} is more than "
+                             f"{format_money(MAX_AMOUNT)}; check the figure")
+        return amount
     if isinstance(value, Decimal):
         text = format(value, "f")
     elif isinstance(value, str):

@@ -106,11 +106,12 @@ def partner_contributions(agreement: Agreement, schemes: list[Scheme]
     found = {line.partner for s in agreement.schedules for line in s.contributions}
     result = []
     for key in [k for k in keys if k in found] + sorted(found - set(keys)):
-        pairs = [(scheme, line) for scheme in schemes
-                 for line in scheme.schedule.contributions if line.partner == key]
-        rows = [(scheme, ContributionRow(_contributor(agreement, key), line.line, line.year,
-                                         line.amount, line.type)) for scheme, line in pairs]
-        totals = totals_of([line for _, line in pairs], [scheme.key for scheme, _ in pairs])
+        # The schemes' own rows (their partner is the contributor with this key).
+        rows = [(scheme, row) for scheme in schemes for row in scheme.rows
+                if row.partner.key == key]
+        # A row has its line's year and amount; with keys given, no partner is read.
+        totals = totals_of([row for _, row in rows],  # type: ignore[misc]
+                           [scheme.key for scheme, _ in rows])
         result.append(PartnerContributions(
             _contributor(agreement, key), rows,
             [s for s in schemes if s.key in totals.by_partner], totals,
