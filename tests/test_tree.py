@@ -153,15 +153,17 @@ _PARTS = st.builds(Part, st.just("body"), st.lists(_SPANS, max_size=2),
                    blocks=st.lists(_BLOCKS, max_size=3), change=_CHANGES)
 
 
-@given(st.lists(_PARTS, max_size=3), st.sampled_from([None, "del", "ins"]))
-@settings(max_examples=200, deadline=None)
-def test_spans_are_the_walks_spans_in_order(parts: list[Part], without: str | None) -> None:
+@given(st.lists(_PARTS, max_size=3), st.sampled_from([None, "del", "ins"]),
+       st.sampled_from([None, "ref", "open", "strong"]))
+@settings(max_examples=300, deadline=None)
+def test_spans_are_the_walks_spans_in_order(parts: list[Part], without: str | None,
+                                            kind: str | None) -> None:
     """``spans`` (a stack of its own, tables' cells taken whole) gives what the one walk gives,
-    leaving out what a redline's ``without`` leaves out."""
+    leaving out what a redline's ``without`` leaves out, and with ``kind`` only that kind."""
     expected = [node for node, _ in walk(
         parts, prune=lambda n: without is not None and getattr(n, "change", None) == without)
-        if isinstance(node, Span)]
-    got = list(spans(parts, without=without))
+        if isinstance(node, Span) and kind in (None, node.kind)]
+    got = list(spans(parts, without=without, kind=kind))
     assert [id(s) for s in got] == [id(s) for s in expected]
 
 

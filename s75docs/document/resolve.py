@@ -151,9 +151,7 @@ def resolve_references(document: Document, source: str = "templates") -> None:
     """Give every reference the citation of its label, in the document's citation forms."""
     missing = []
     for part in document.parts:
-        for span in spans([part]):
-            if span.kind != "ref":
-                continue
+        for span in spans([part], kind="ref"):
             target = document.labels.get(span.target)
             if target is None:
                 missing.append(span.target)

@@ -454,7 +454,7 @@ class BodyWriter:
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
         # Deleted text's references are written as text, so need no bookmark.
-        targets = {s.target for s in spans(document.parts, without="del") if s.kind == "ref"}
+        targets = {s.target for s in spans(document.parts, without="del", kind="ref")}
         for part in document.parts:
             labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
