@@ -186,3 +186,36 @@ def test_budget_tables_add_up_exactly(lines: list[tuple]) -> None:
         assert errors[0].startswith(f"minimal/{SCHEDULE.as_posix()}:")
         assert "schedules[0].stated_totals[0].amount" in errors[0]
         assert "difference £0.01" in errors[0]
+
+
+def test_the_checks_walks_skip_only_fields_that_cannot_hold_what_they_look_for() -> None:
+    """The drafting check reads every text and the open-point check finds every open point,
+    though both leave out the fields whose type cannot hold one (a budget line's amount, all
+    of a budget line): the same as a walk of every field, in the same order."""
+    from pydantic import BaseModel
+
+    from s75docs.check import data
+    from s75docs.model.agreement import OpenPoint
+
+    def every(value: object, path: tuple[object, ...], want: type, into: list[object]) -> None:
+        if isinstance(value, want):
+            into.append((path, value))
+        elif isinstance(value, BaseModel) and not (want is str and isinstance(value, OpenPoint)):
+            for name in type(value).model_fields:
+                if not (want is str and name in data._NOTE_FIELDS):
+                    every(getattr(value, name), (*path, name), want, into)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                every(item, (*path, i), want, into)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                every(item, (*path, key), want, into)
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        texts: list[object] = []
+        points: list[object] = []
+        every(agreement, (), str, texts)
+        every(agreement, (), OpenPoint, points)
+        assert list(data._texts(agreement, ())) == texts and len(texts) > 100
+        assert data.open_points(agreement) == points and points

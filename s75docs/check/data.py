@@ -513,8 +513,8 @@ def _texts(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
         if isinstance(value, str):
             yield path, value
         elif isinstance(value, BaseModel) and not isinstance(value, OpenPoint):
-            stack.extend([(getattr(value, name), path + (name,)) for name in
-                          reversed(type(value).model_fields) if name not in _NOTE_FIELDS])
+            stack.extend([(getattr(value, name), path + (name,))
+                          for name in _text_fields(type(value))])
         else:
             stack.extend(reversed(_items(value, path)))
 
@@ -528,18 +528,33 @@ def _items(value: Any, path: PathKey) -> list[tuple[Any, PathKey]]:
     return []
 
 
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type lets them hold text, notes left out, last first (the
+    walk's stack order): a budget line's amount is not visited."""
+    return tuple(name for name, info in reversed(model.model_fields.items())
+                 if name not in _NOTE_FIELDS and _may_hold(info.annotation, str, set()))
+
+
 def check_drafting(loaded: Loaded) -> Iterator[Finding]:
     """Text the templates print as operative words must read as such: no notes for the drafter,
     defined terms capitalised, and the risk-share shares stated once (the clause lists them)."""
     a, o = loaded.agreement, loaded.origin
+    read: dict[str, tuple[bool, str | None]] = {}  # each distinct text searched once
     for path, text in _texts(a, ()):
-        if DRAFTING_NOTE.search(text):
+        found = read.get(text)
+        if found is None:
+            match = LOWER_CASE_TERMS.search(text)
+            found = read[text] = (DRAFTING_NOTE.search(text) is not None,
+                                  match.group(0) if match else None)
+        note, term = found
+        if note:
             yield o.finding("warning", path, "this reads as a note for the drafter but would be "
                             "printed as agreed text: write it as an open point "
                             "({to_be_agreed: ...})", "drafting")
-        if match := LOWER_CASE_TERMS.search(text):
-            yield o.finding("warning", path, f"{match.group(0)!r} is a defined term: write it "
-                            f"{match.group(0).capitalize()!r}", "drafting")
+        if term:
+            yield o.finding("warning", path, f"{term!r} is a defined term: write it "
+                            f"{term.capitalize()!r}", "drafting")
     for name in ("overspends", "underspends"):
         text = getattr(a.risk_share, name) or ""
         if any(f"{share.normalize():f}%" in text for share in a.risk_share.shares.values()):
@@ -583,7 +598,7 @@ def _may_hold(annotation: Any, target: type, seen: set[type]) -> bool:
                        for info in annotation.model_fields.values())
         return not issubclass(annotation, _SCALARS)
     if typing.get_origin(annotation) is typing.Literal:
-        return False
+        return any(isinstance(value, target) for value in typing.get_args(annotation))
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         args = args[:1]

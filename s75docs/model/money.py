@@ -8,6 +8,7 @@ hands these parsers the text as typed, so these rules, not YAML's, decide what a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -118,7 +119,11 @@ _FY = re.compile(r"^(?P<start>[0-9]{4})\s*[/-]\s*(?P<end>[0-9]{2}|[0-9]{4})$")
 
 def parse_financial_year(value: object) -> str:
     """Normalise ``2022/23``, ``2022-23`` or ``2022/2023`` to ``2022/23``."""
-    text = str(value).strip()
+    return _financial_year(str(value).strip())
+
+
+@functools.lru_cache(maxsize=256)  # a budget table has a few years on 100,000 lines
+def _financial_year(text: str) -> str:
     match = _FY.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a financial year: write it as '2022/23'")
