@@ -219,3 +219,25 @@ def test_the_checks_walks_skip_only_fields_that_cannot_hold_what_they_look_for()
         every(agreement, (), OpenPoint, points)
         assert list(data._texts(agreement, ())) == texts and len(texts) > 100
         assert data.open_points(agreement) == points and points
+
+
+def test_the_terms_check_reads_every_string_of_the_data_in_order() -> None:
+    """Whether a capitalised phrase is a name from the data is looked up in all its text."""
+    from pydantic import BaseModel
+
+    from s75docs.check.terms import _strings
+
+    def every(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, BaseModel):
+            return [s for name in type(value).model_fields for s in every(getattr(value, name))]
+        if isinstance(value, (list, tuple)):
+            return [s for item in value for s in every(item)]
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in every(item)]
+        return []
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        assert _strings(agreement) == every(agreement) and len(every(agreement)) > 100
