@@ -314,19 +314,21 @@ class BodyWriter:
         marker = fragment(MARKER)[0]
         placeholder.addprevious(marker)
         placeholder.getparent().remove(placeholder)
-        body = "".join(element.xml() for part in document.parts for element in self.part(part))
+        pieces = [element.xml() for part in document.parts for element in self.part(part)]
         self.contents()
-        body = self._number_annotations(marker, body)
+        body = self._number_annotations(marker, pieces)
         head, found, tail = serialize_part_xml(self.docx.element).partition(MARKER.encode())
         if not found:  # pragma: no cover - the marker is ours, written as lxml writes it
             self._fail("the body's place in the document was lost")
         name = str(self.docx.part.partname).lstrip("/")
         return {name: b"".join((head, body.encode("utf-8"), tail))}
 
-    def _number_annotations(self, marker: Any, body: str) -> str:
+    def _number_annotations(self, marker: Any, pieces: list[str]) -> str:
         """Bookmark ids 0, 1, 2 ... in document order, then tracked changes' ids after them
         (both are annotations, whose ids Word wants unique): the reference's own in its tree,
-        the body's in its text, where they stand as tokens."""
+        the body's in its text, where they stand as tokens. The body comes as its paragraphs'
+        and tables' XML, joined here: only the pieces with a bookmark are searched (a budget
+        table's XML may be tens of megabytes with none)."""
         start_tag, end_tag, id_attr = qn("w:bookmarkStart"), qn("w:bookmarkEnd"), qn("w:id")
         before: list[Any] = []
         after: list[Any] = []
@@ -340,16 +342,19 @@ class BodyWriter:
         for node in before:
             ids.setdefault(node.get(id_attr), str(len(ids)))
         body_ids: dict[str, str] = {}
-        for token in _BOOKMARK_START.findall(body) if BOOKMARK_TOKEN in body else ():
-            body_ids.setdefault(token, str(len(ids) + len(body_ids)))
+        marked = [BOOKMARK_TOKEN in piece for piece in pieces]
+        for piece, has in zip(pieces, marked, strict=True):
+            for token in _BOOKMARK_START.findall(piece) if has else ():
+                body_ids.setdefault(token, str(len(ids) + len(body_ids)))
         for node in after:
             ids.setdefault(node.get(id_attr), str(len(ids) + len(body_ids)))
         for node in self.body.iter(start_tag, end_tag):
             old = node.get(id_attr)
             if old in ids:
                 node.set(id_attr, ids[old])
-        if body_ids:
-            body = _BOOKMARK_ID.sub(lambda m: body_ids[m.group(1)], body)
+        body = "".join([_BOOKMARK_ID.sub(lambda m: body_ids[m.group(1)], piece)
+                        if has and body_ids else piece
+                        for piece, has in zip(pieces, marked, strict=True)])
         first = len({node.get(id_attr) for node in self.body.iter(start_tag)}) + len(body_ids)
         revisions_before: list[Any] = []
         revisions_after: list[Any] = []
