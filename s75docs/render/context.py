@@ -31,7 +31,7 @@ from s75docs.model.finance import (
     split,
     totals_of,
 )
-from s75docs.model.money import Period, financial_year_of
+from s75docs.model.money import Period, financial_year_of, format_money
 from s75docs.render.environment import Safe, escape_markdown
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
@@ -45,6 +45,9 @@ class ContributionRow:
     year: str
     amount: Decimal
     type: str | None
+
+
+TableLine = tuple[Safe, Safe, str | None, Safe, Decimal, Safe]  # a line of Scheme.cells
 
 
 @dataclass
@@ -74,11 +77,12 @@ class Scheme:
     delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
     extension_years: list[str]  # financial years with contributions that only an extension reaches
     # The budget-line table, worked out once here rather than per line in the template (a table
-    # may have 60,000 lines): each line as (partner, line, type, year, amount) with the partner's
-    # defined term, the line and the year already escaped for printing (each distinct text
-    # once) and the type and amount as they are; whether any amount has pence; and the distinct
-    # types, as Jinja's ``unique`` gives them (case ignored, first spelling kept).
-    cells: list[tuple[Safe, Safe, str | None, Safe, Decimal]] = field(default_factory=list)
+    # may have 60,000 lines): each line as (partner, line, type, year, amount, amount_text) with
+    # the partner's defined term, the line and the year already escaped for printing (each
+    # distinct text once), the type and amount as they are, and the amount as the table prints
+    # it (``amount | money(pence=s.pence)``, escaped); whether any amount has pence; and the
+    # distinct types, as Jinja's ``unique`` gives them (case ignored, first spelling kept).
+    cells: list[TableLine] = field(default_factory=list)
     pence: bool = False
     line_types: list[str | None] = field(default_factory=list)
 
@@ -178,6 +182,7 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         ContributionRow(contributors[line.partner], line.line, line.year, line.amount, line.type)
         for line in schedule.contributions
     ]
+    pence = any(row.amount % 1 for row in rows)
     manager = schedule.pooled_fund_manager
     return Scheme(
         schedule=schedule,
@@ -196,15 +201,15 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
                                d.regulation) for d in agreement.delegations(schedule)],
         extension_years=_extension_years(agreement, totals.years),
-        cells=_cells(rows),
-        pence=any(row.amount % 1 for row in rows),
+        cells=_cells(rows, pence),
+        pence=pence,
         line_types=_unique_types(rows),
     )
 
 
-def _cells(rows: list[ContributionRow]) -> list[tuple[Safe, Safe, str | None, Safe, Decimal]]:
+def _cells(rows: list[ContributionRow], pence: bool) -> list[TableLine]:
     """The rows for the budget-line table (see ``Scheme.cells``): each distinct text escaped
-    once, as ``{{ value }}`` would print it."""
+    once, and everything as ``{{ value }}`` would print it."""
     escaped: dict[str, Safe] = {}
 
     def text(value: str) -> Safe:
@@ -214,7 +219,8 @@ def _cells(rows: list[ContributionRow]) -> list[tuple[Safe, Safe, str | None, Sa
         return found
 
     return [(text(row.partner.defined_term), text(row.line), row.type, text(row.year),
-             row.amount) for row in rows]
+             row.amount, Safe(escape_markdown(format_money(row.amount, pence=pence))))
+            for row in rows]
 
 
 def _unique_types(rows: list[ContributionRow]) -> list[str | None]:
