@@ -163,22 +163,27 @@ class _Reader:
         self.lists: list[str] = []  # "ol" / "ul" stack
         self.list_style = "clause"
 
-    def table(self, rows: list[list[tuple[str, str]]]) -> None:
-        """A pipe table split by :func:`_segments`: its header row, then the body rows."""
+    def table(self, table: Table) -> None:
+        """A pipe table split by :func:`_segments`: its columns' alignments and its rows, the
+        header row first."""
         part = self.part = _require_part(self.part, self.source)
         block = Block("table", level=_numbered_depth(part, self.lists))
+        aligns, rows = table
         plain: dict[str, str | None] = {}  # each distinct cell text read once (a budget table
         # repeats its partners, lines and years); the spans are each cell's own
-        for index, row in enumerate(rows):
+        header = True
+        for row in rows:
             cells = []
-            for text, align in row:
-                if text not in plain:
-                    plain[text] = _plain_cell(text)
-                found = plain[text]
+            for text, align in zip(row, aligns, strict=True):
+                if text in plain:
+                    found = plain[text]
+                else:
+                    found = plain[text] = _plain_cell(text)
                 spans = _parsed_cell(text, self.source) if found is None \
                     else [Span("text", found)] if found else []
-                cells.append(Cell(spans, align, index == 0))
+                cells.append(Cell(spans, align, header))
             block.rows.append(cells)
+            header = False
         part.blocks.append(block)
 
     def tokens(self, tokens: list[Token]) -> None:
@@ -267,7 +272,7 @@ _MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's limit on cells a short row i
 
 
 def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
-    """The text as ("text", Markdown) and ("table", rows of (cell text, align)) in order."""
+    """The text as ("text", Markdown) and ("table", :data:`Table`) in order."""
     lines = _NEWLINES.sub("\n", markdown).replace("\0", "\ufffd").split("\n")
     start = index = 0
     while index < len(lines):
@@ -292,8 +297,13 @@ def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
         yield "text", "\n".join(lines[start:])
 
 
-def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
-    """The table's rows as markdown-it reads them, or None when it is not a plain table."""
+Table = tuple[list[str], list[list[str]]]  # each column's alignment; the rows' cell texts
+
+
+def _table_rows(lines: list[str]) -> Table | None:
+    """The table as markdown-it reads it (its columns' alignments, then the header row and the
+    body rows, each cut or padded to the header's length), or None when it is not a plain
+    table."""
     if len(lines) < 2 or not _DELIMITER_ROW.fullmatch(lines[1]):
         return None
     aligns = []
@@ -302,29 +312,37 @@ def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
         aligns.append("center" if cell[0] == ":" and cell[-1] == ":" else
                       "right" if cell[-1] == ":" else "left")
     count = len(aligns)
-    header = _split_row(lines[0])
+    trimmed: dict[str, str] = {}  # each distinct cell trimmed once: a budget table repeats most
+    header = _split_row(lines[0], trimmed)
     if len(header) != count:
         return None
-    rows = [list(zip(header, aligns, strict=True))]
+    rows = [header]
     autocompleted = 0
     for line in lines[2:]:
-        cells = _split_row(line)
+        cells = _split_row(line, trimmed)
         autocompleted += count - len(cells)
         if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
             return None
-        cells += [""] * (count - len(cells))
-        rows.append(list(zip(cells[:count], aligns, strict=True)))
-    return rows
+        if len(cells) != count:
+            cells = (cells + [""] * (count - len(cells)))[:count]
+        rows.append(cells)
+    return aligns, rows
 
 
-def _split_row(line: str) -> list[str]:
+def _split_row(line: str, trimmed: dict[str, str]) -> list[str]:
     text = mdTrim(line)
     cells = escapedSplit(text) if "\\|" in text else text.split("|")
     if cells and cells[0] == "":
         cells.pop(0)
     if cells and cells[-1] == "":
         cells.pop()
-    return [mdTrim(cell) for cell in cells]
+    out = []
+    for cell in cells:
+        done = trimmed.get(cell)
+        if done is None:
+            done = trimmed[cell] = mdTrim(cell)
+        out.append(done)
+    return out
 
 
 def _plain_cell(text: str) -> str | None:
