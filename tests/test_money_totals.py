@@ -268,3 +268,21 @@ def test_totals_are_the_line_by_line_sums_digit_for_digit(
                         ("both", got.by_partner_year)):
         assert [(k, repr(v)) for k, v in found.items()] == \
             [(k, repr(v)) for k, v in expected[name].items()]
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["council", "icb"]), st.sampled_from(YEARS),
+                                   _AMOUNTS), max_size=8), max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_merged_totals_are_the_totals_of_all_the_lines(
+        tables: list[list[tuple[str, str, Decimal | int]]]) -> None:
+    """A fund's or the agreement's totals, merged from its tables' totals, are digit for digit
+    (and key for key, in order) the totals of all their lines."""
+    from types import SimpleNamespace
+
+    from s75docs.model.finance import merged_totals, totals_of
+
+    lines = [[SimpleNamespace(partner=p, year=y, amount=Decimal(a)) for p, y, a in table]
+             for table in tables]
+    merged = merged_totals([totals_of(table) for table in lines])  # type: ignore[arg-type]
+    whole = totals_of([line for table in lines for line in table])  # type: ignore[misc]
+    assert repr(merged) == repr(whole)

@@ -23,7 +23,7 @@ from s75docs.model.agreement import (
 )
 from s75docs.model.finance import (
     Totals,
-    agreement_totals,
+    merged_totals,
     risk_share_schedules,
     risk_share_totals,
     risk_shares,
@@ -146,8 +146,7 @@ def pooled_funds(schemes: list[Scheme]) -> list[Fund]:
     for scheme in schemes:
         if scheme.pooled:
             groups.setdefault(scheme.schedule.fund_name, []).append(scheme)
-    return [Fund(name, members, totals_of([line for m in members
-                                           for line in m.schedule.contributions]))
+    return [Fund(name, members, merged_totals([m.totals for m in members]))
             for name, members in groups.items()]
 
 
@@ -243,7 +242,8 @@ def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
 def template_context(agreement: Agreement) -> dict[str, Any]:
     """Everything a template may use, by name."""
     schemes = [scheme_view(agreement, s, i + 1) for i, s in enumerate(agreement.schedules)]
-    shares = risk_shares(agreement)
+    risk_totals = risk_share_totals(agreement)
+    shares = risk_shares(agreement, risk_totals)
     arrangements = {a for s in agreement.schedules for a in s.arrangements}
     shared = {s.key for s in risk_share_schedules(agreement)}
     by_key = {p.key: p for p in agreement.partners}
@@ -276,14 +276,16 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "pooled_schemes": [s for s in schemes if s.pooled],
         "funds": pooled_funds(schemes),
         "per_partner": agreement.contributions.presentation == "per_partner",
-        "partner_contributions": partner_contributions(agreement, schemes),
+        # Only a schedule per partner shows them (schedules/partner-contributions.md.j2).
+        "partner_contributions": partner_contributions(agreement, schemes)
+        if agreement.contributions.presentation == "per_partner" else [],
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
-        "totals": agreement_totals(agreement),
+        "totals": merged_totals([s.totals for s in schemes]),  # agreement_totals(agreement)
         "risk_schemes": [s for s in schemes if s.key in shared],
         # Each optional clause: true (printed), false (removed) or none (never in this agreement).
         "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
-        "risk_totals": risk_share_totals(agreement),
+        "risk_totals": risk_totals,
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
         "illustrative_shares": agreement.risk_share.method == "proportional" and any(
