@@ -58,7 +58,7 @@ def read_budget_table(path: Path, display: str, *, sheet: str | None = None
 
     lines = []
     for number, cells in rows:
-        stripped = {k: v.strip() for k, v in cells.items()}
+        stripped = dict(zip(cells, map(str.strip, cells.values()), strict=True))
         if not any(stripped.values()):
             continue
         # The row's cells looked at together ("\n" is not a control character), each apart
@@ -80,7 +80,8 @@ def read_budget_table(path: Path, display: str, *, sheet: str | None = None
                             f"({value[:20]!r}); budget tables hold values only", display,
                             path=column, line=number)
                 )
-        line = {k: v for k, v in stripped.items() if v or k in REQUIRED}
+        line = stripped if all(stripped.values()) else {
+            k: v for k, v in stripped.items() if v or k in REQUIRED}
         line["source"] = f"{display}:{number}"
         lines.append(line)
     return lines
@@ -130,7 +131,8 @@ def _csv_rows(path: Path, display: str) -> list[Row]:
                 Finding("error", f"row has {len(record)} cells but the header has {len(header)}",
                         display, line=number)
             )
-        cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
+        cells = dict(zip(header, record, strict=True)) if len(record) == len(header) else {
+            name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
         rows.append((number, cells))
     if header is None:
         raise S75Error(Finding("error", "budget table is empty (no header row)", display))
