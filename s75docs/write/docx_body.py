@@ -609,16 +609,19 @@ class BodyWriter:
         # A cell's XML depends on its column, alignment and text and on its row's format and
         # keep: a budget table repeats most of its cells' text, so each is written once.
         written: dict[tuple[int, str, str, str, str], str] = {}
+        formats = {bold: Format(bold=bold, size=size) for bold in (False, True)}
         for index, row in enumerate(block.rows):
-            header = bool(row) and all(cell.header for cell in row)
+            header = bool(row) and row[0].header and all(cell.header for cell in row)
             tr_props = "<w:cantSplit/>"
             if header and index == 0:
                 tr_props += "<w:tblHeader/>"
-            row_change = block.change or _row_change(row)
+            first = row[0].spans if row else None  # (_row_change's own first test, inline)
+            row_change = block.change or (None if first and not first[0].children
+                                          and first[0].change is None else _row_change(row))
             if row_change:  # an inserted or deleted row: accepting or rejecting removes it
                 tr_props += self.revision(row_change)
             xml.append(f"<w:tr><w:trPr>{tr_props}</w:trPr>")
-            fmt = Format(bold=header, size=size)
+            fmt = formats[header]
             props = run_props(fmt)
             keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
