@@ -241,3 +241,47 @@ def test_the_terms_check_reads_every_string_of_the_data_in_order() -> None:
     for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
         agreement = load_agreement(folder.parent).agreement
         assert _strings(agreement) == every(agreement) and len(every(agreement)) > 100
+
+
+def test_partner_fields_are_found_in_order_in_the_model_and_the_yaml() -> None:
+    """Every place that names a partner, depth first, in the model and in the parsed YAML
+    (the walk keeps a stack of its own): as a plain recursive reading finds them."""
+    from collections.abc import Iterator, Mapping
+
+    import yaml
+
+    from s75docs.constants import (
+        AGREEMENT_PARTNER_FIELDS,
+        KEYS,
+        SCHEDULE_PARTNER_FIELDS,
+        PartnerRef,
+        partner_fields,
+    )
+
+    def reference(value: object, pattern: tuple[str, ...], path: tuple[str | int, ...],
+                  not_keys: frozenset[str]) -> Iterator[PartnerRef]:
+        if not pattern:
+            if isinstance(value, str) and value not in not_keys:
+                yield PartnerRef(path, value)
+            return
+        step, rest = pattern[0], pattern[1:]
+        if step == "*":
+            for i, item in enumerate(value if isinstance(value, list) else []):
+                yield from reference(item, rest, (*path, i), not_keys)
+        elif step == KEYS:
+            for key in value if isinstance(value, Mapping) else {}:
+                if isinstance(key, str) and key not in not_keys:
+                    yield PartnerRef((*path, key), key, is_mapping_key=True)
+        else:
+            child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
+            yield from reference(child, rest, (*path, step), not_keys)
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        raw = yaml.safe_load(folder.read_text(encoding="utf-8"))
+        cases = [(agreement, AGREEMENT_PARTNER_FIELDS), (raw, AGREEMENT_PARTNER_FIELDS)]
+        cases += [(s, SCHEDULE_PARTNER_FIELDS) for s in agreement.schedules]
+        for data, fields in cases:
+            expected = [ref for pattern, not_keys in fields.items()
+                        for ref in reference(data, pattern, (), not_keys)]
+            assert list(partner_fields(data, fields)) == expected

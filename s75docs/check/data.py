@@ -460,10 +460,14 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
             previous = phase
         # A year within an extension option is allowed: the scheme says its Contributions
         # apply only if the term is extended (render/context.py, extension_years).
+        outside: dict[str, bool] = {}  # by financial year: a budget table has a few
         for i, line in enumerate(schedule.contributions):
-            first, _ = financial_year_of(line.year)
-            year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
-            if year_end < a.commencement_date or (latest is not None and year_start > latest):
+            if line.year not in outside:
+                first, _ = financial_year_of(line.year)
+                year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
+                outside[line.year] = year_end < a.commencement_date or (
+                    latest is not None and year_start > latest)
+            if outside[line.year]:
                 yield o.finding("error", ("schedules", s, "contributions", i, "year"),
                                 f"financial year {line.year} falls outside the agreement's term",
                                 "dates.years")
