@@ -182,6 +182,7 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         for line in schedule.contributions
     ]
     pence = any(row.amount % 1 for row in rows)
+    parties = agreement.parties(schedule)
     manager = schedule.pooled_fund_manager
     return Scheme(
         schedule=schedule,
@@ -189,7 +190,7 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         totals=totals,
         rows=rows,
         partners=partners,
-        parties=[p for p in agreement.partners if p.key in agreement.parties(schedule)],
+        parties=[p for p in agreement.partners if p.key in parties],
         pooled=schedule.has(Arrangement.pooled_fund),
         aligned=schedule.has(Arrangement.aligned_budget) or any(
             p.kind == "aligned" for p in schedule.phases),
