@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import typing
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.fields import may_hold
 from s75docs.check.integrated import check_integrated
 from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
@@ -537,7 +537,7 @@ def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields of ``model`` whose type lets them hold text, notes left out, last first (the
     walk's stack order): a budget line's amount is not visited."""
     return tuple(name for name, info in reversed(model.model_fields.items())
-                 if name not in _NOTE_FIELDS and _may_hold(info.annotation, str, set()))
+                 if name not in _NOTE_FIELDS and may_hold(info.annotation, str))
 
 
 def check_drafting(loaded: Loaded) -> Iterator[Finding]:
@@ -585,31 +585,9 @@ def _open_point_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields of ``model`` whose type lets them hold an open point, last first (the walk's
     stack order): the budget lines, tens of thousands of them, are not visited at all."""
     return tuple(name for name, info in reversed(model.model_fields.items())
-                 if _may_hold(info.annotation, OpenPoint, set()))
+                 if may_hold(info.annotation, OpenPoint))
 
 
-def _may_hold(annotation: Any, target: type, seen: set[type]) -> bool:
-    """Whether a value of the type ``annotation`` could be or contain a ``target``; anything
-    not plainly a scalar (``Any``, a bare list) is taken to."""
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        if issubclass(annotation, target):
-            return True
-        if issubclass(annotation, BaseModel):
-            if annotation in seen:
-                return False
-            seen.add(annotation)
-            return any(_may_hold(info.annotation, target, seen)
-                       for info in annotation.model_fields.values())
-        return not issubclass(annotation, _SCALARS)
-    if typing.get_origin(annotation) is typing.Literal:
-        return any(isinstance(value, target) for value in typing.get_args(annotation))
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is typing.Annotated:
-        args = args[:1]
-    return not args or any(_may_hold(arg, target, seen) for arg in args)
-
-
-_SCALARS = (str, int, float, Decimal, dt.date, type(None))
 
 
 def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.fields import fields_holding
 from s75docs.document.nodes import NUMBERED_PARTS, Document
 from s75docs.errors import Finding, S75Error
 
@@ -41,7 +42,8 @@ def _strings(value: Any) -> list[str]:
         if isinstance(value, str):
             found.append(value)
         elif isinstance(value, BaseModel):
-            stack.extend([getattr(value, name) for name in reversed(type(value).model_fields)])
+            stack.extend([getattr(value, name)  # (no amounts, dates or flags: never text)
+                          for name in reversed(fields_holding(type(value), str))])
         elif isinstance(value, (list, tuple)):
             stack.extend(reversed(value))
         elif isinstance(value, dict):
