@@ -69,23 +69,24 @@ def partner_fields(data: object, fields: dict[tuple[str, ...], frozenset[str]]
     """Each partner key ``data`` names at ``fields``; ``data`` is parsed YAML or the model
     (fields read as keys of a mapping, else as attributes)."""
 
-    def walk(value: object, pattern: tuple[str, ...], path: tuple[str | int, ...],
-             not_keys: frozenset[str]) -> Iterator[PartnerRef]:
-        if not pattern:
-            if isinstance(value, str) and value not in not_keys:
-                yield PartnerRef(path, value)
-            return
-        step, rest = pattern[0], pattern[1:]
-        if step == "*":
-            for i, item in enumerate(value if isinstance(value, list) else []):
-                yield from walk(item, rest, (*path, i), not_keys)
-        elif step == KEYS:
-            for key in value if isinstance(value, Mapping) else {}:
-                if isinstance(key, str) and key not in not_keys:
-                    yield PartnerRef((*path, key), key, is_mapping_key=True)
-        else:
-            child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
-            yield from walk(child, rest, (*path, step), not_keys)
-
-    for pattern, not_keys in fields.items():
-        yield from walk(data, pattern, (), not_keys)
+    for pattern, not_keys in fields.items():  # each depth first, with a stack of its own
+        # (a budget table's 100,000 lines each name a partner)
+        stack: list[tuple[object, int, tuple[str | int, ...]]] = [(data, 0, ())]
+        while stack:
+            value, depth, path = stack.pop()
+            if depth == len(pattern):
+                if isinstance(value, str) and value not in not_keys:
+                    yield PartnerRef(path, value)
+                continue
+            step = pattern[depth]
+            if step == "*":
+                items = value if isinstance(value, list) else []
+                stack.extend([(item, depth + 1, (*path, i))
+                              for i, item in reversed(list(enumerate(items)))])
+            elif step == KEYS:
+                for key in value if isinstance(value, Mapping) else {}:
+                    if isinstance(key, str) and key not in not_keys:
+                        yield PartnerRef((*path, key), key, is_mapping_key=True)
+            else:
+                child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
+                stack.append((child, depth + 1, (*path, step)))

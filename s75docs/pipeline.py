@@ -57,6 +57,8 @@ class Prepared:
 
 
 YOUNG_OBJECTS = 100_000  # the collector's first threshold while an agreement is built
+MIDDLE_COLLECTIONS = 100  # its second: young collections per collection of the middle
+# generation, which holds what survived one (a big table's millions of objects, walked each time)
 
 
 _COLLECTIONS = threading.Lock()
@@ -72,13 +74,15 @@ def fewer_collections() -> Iterator[None]:
     (700) the collector runs thousands of times over them, and each full collection walks the
     whole heap, so its cost grew faster than the input: 4 of the 18 s of CPU of a 5 MB budget
     table (bench/big_csv.py). Collections still run (cycles are still freed), after every
-    YOUNG_OBJECTS new objects instead of 700. The thresholds are the process's, so nested and
+    YOUNG_OBJECTS new objects instead of 700, and the middle generation's after every
+    MIDDLE_COLLECTIONS of those instead of 10 (each walked up to a million objects: 0.4 s of a
+    5 MB table's build). The thresholds are the process's, so nested and
     concurrent builds share one change, undone when the last ends.
     """
     with _COLLECTIONS:
         if _builds[0] == 0:
             _builds[1:] = gc.get_threshold()
-            gc.set_threshold(YOUNG_OBJECTS, *_builds[2:])
+            gc.set_threshold(YOUNG_OBJECTS, MIDDLE_COLLECTIONS, *_builds[3:])
         _builds[0] += 1
     try:
         yield

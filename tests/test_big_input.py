@@ -47,11 +47,12 @@ def test_a_build_collects_garbage_less_often_and_restores_the_thresholds() -> No
     """Nested builds share one change of the collector's thresholds, undone by the last."""
     import gc
 
-    from s75docs.pipeline import YOUNG_OBJECTS, fewer_collections
+    from s75docs.pipeline import MIDDLE_COLLECTIONS, YOUNG_OBJECTS, fewer_collections
 
     before = gc.get_threshold()
     with fewer_collections():
-        assert gc.get_threshold()[0] == YOUNG_OBJECTS
+        assert gc.get_threshold()[:2] == (YOUNG_OBJECTS, MIDDLE_COLLECTIONS)
+        assert gc.get_threshold()[2] == before[2]
         with fewer_collections():
             assert gc.get_threshold()[0] == YOUNG_OBJECTS
         assert gc.get_threshold()[0] == YOUNG_OBJECTS

@@ -186,3 +186,102 @@ def test_budget_tables_add_up_exactly(lines: list[tuple]) -> None:
         assert errors[0].startswith(f"minimal/{SCHEDULE.as_posix()}:")
         assert "schedules[0].stated_totals[0].amount" in errors[0]
         assert "difference £0.01" in errors[0]
+
+
+def test_the_checks_walks_skip_only_fields_that_cannot_hold_what_they_look_for() -> None:
+    """The drafting check reads every text and the open-point check finds every open point,
+    though both leave out the fields whose type cannot hold one (a budget line's amount, all
+    of a budget line): the same as a walk of every field, in the same order."""
+    from pydantic import BaseModel
+
+    from s75docs.check import data
+    from s75docs.model.agreement import OpenPoint
+
+    def every(value: object, path: tuple[object, ...], want: type, into: list[object]) -> None:
+        if isinstance(value, want):
+            into.append((path, value))
+        elif isinstance(value, BaseModel) and not (want is str and isinstance(value, OpenPoint)):
+            for name in type(value).model_fields:
+                if not (want is str and name in data._NOTE_FIELDS):
+                    every(getattr(value, name), (*path, name), want, into)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                every(item, (*path, i), want, into)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                every(item, (*path, key), want, into)
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        texts: list[object] = []
+        points: list[object] = []
+        every(agreement, (), str, texts)
+        every(agreement, (), OpenPoint, points)
+        assert list(data._texts(agreement, ())) == texts and len(texts) > 100
+        assert data.open_points(agreement) == points and points
+
+
+def test_the_terms_check_reads_every_string_of_the_data_in_order() -> None:
+    """Whether a capitalised phrase is a name from the data is looked up in all its text."""
+    from pydantic import BaseModel
+
+    from s75docs.check.terms import _strings
+
+    def every(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, BaseModel):
+            return [s for name in type(value).model_fields for s in every(getattr(value, name))]
+        if isinstance(value, (list, tuple)):
+            return [s for item in value for s in every(item)]
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in every(item)]
+        return []
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        assert _strings(agreement) == every(agreement) and len(every(agreement)) > 100
+
+
+def test_partner_fields_are_found_in_order_in_the_model_and_the_yaml() -> None:
+    """Every place that names a partner, depth first, in the model and in the parsed YAML
+    (the walk keeps a stack of its own): as a plain recursive reading finds them."""
+    from collections.abc import Iterator, Mapping
+
+    import yaml
+
+    from s75docs.constants import (
+        AGREEMENT_PARTNER_FIELDS,
+        KEYS,
+        SCHEDULE_PARTNER_FIELDS,
+        PartnerRef,
+        partner_fields,
+    )
+
+    def reference(value: object, pattern: tuple[str, ...], path: tuple[str | int, ...],
+                  not_keys: frozenset[str]) -> Iterator[PartnerRef]:
+        if not pattern:
+            if isinstance(value, str) and value not in not_keys:
+                yield PartnerRef(path, value)
+            return
+        step, rest = pattern[0], pattern[1:]
+        if step == "*":
+            for i, item in enumerate(value if isinstance(value, list) else []):
+                yield from reference(item, rest, (*path, i), not_keys)
+        elif step == KEYS:
+            for key in value if isinstance(value, Mapping) else {}:
+                if isinstance(key, str) and key not in not_keys:
+                    yield PartnerRef((*path, key), key, is_mapping_key=True)
+        else:
+            child = value.get(step) if isinstance(value, Mapping) else getattr(value, step, None)
+            yield from reference(child, rest, (*path, step), not_keys)
+
+    for folder in sorted((ROOT / "examples").glob("*/agreement.yaml")):
+        agreement = load_agreement(folder.parent).agreement
+        raw = yaml.safe_load(folder.read_text(encoding="utf-8"))
+        cases = [(agreement, AGREEMENT_PARTNER_FIELDS), (raw, AGREEMENT_PARTNER_FIELDS)]
+        cases += [(s, SCHEDULE_PARTNER_FIELDS) for s in agreement.schedules]
+        for data, fields in cases:
+            expected = [ref for pattern, not_keys in fields.items()
+                        for ref in reference(data, pattern, (), not_keys)]
+            assert list(partner_fields(data, fields)) == expected

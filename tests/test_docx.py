@@ -15,6 +15,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from s75docs.document.nodes import NUMBERED_PARTS, Document, spans
@@ -23,6 +25,7 @@ from s75docs.document.typography import curl
 from s75docs.errors import S75Error
 from s75docs.render.environment import escape_markdown
 from s75docs.write.docx import DocxMeta, write_docx
+from s75docs.write.docx_xml import clean
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "tree-sample.md"
@@ -504,3 +507,11 @@ def test_a_lead_in_stays_with_the_first_item_of_its_list() -> None:
     assert kept["The contributions are as follows:"]
     assert not kept["the Council provides staff."]
     assert not kept["Staff remain employees:"]  # no list follows it
+
+
+@given(st.text(st.characters(blacklist_categories=()), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_clean_drops_what_xml_forbids_and_spaces_line_ends(text: str) -> None:
+    """``clean``'s shortcut for printable text gives what its substitutions give."""
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
+    assert clean(text) == expected.replace("\t", " ").replace("\r", " ").replace("\n", " ")

@@ -154,6 +154,9 @@ def test_non_ascii_digits_and_absurd_amounts_are_refused() -> None:
         parse_money("\u0661\u0662\u0663")
     with pytest.raises(ValueError, match="more than"):
         parse_money("1" + "0" * 15)
+    with pytest.raises(ValueError, match="more than"):  # a YAML number, as typed text
+        parse_money(10**15)
+    assert parse_money(10**12 - 1) == Decimal(10**12 - 1)
 
 
 @pytest.mark.parametrize(

@@ -234,3 +234,55 @@ def test_more_than_two_decimal_places_is_an_error(raw: list[Row], data: st.DataO
             with pytest.raises(S75Error, match="more than two decimal places"):
                 build_agreement(folder, out, formats=("md",))
             assert not any(Path(out).iterdir())
+
+
+_AMOUNTS = st.decimals(min_value=-(10**12 - 1), max_value=10**12 - 1, places=2,
+                       allow_nan=False, allow_infinity=False) | st.integers(-10**12 + 1, 10**12 - 1)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["council", "icb", "trust"]), st.sampled_from(YEARS),
+                          _AMOUNTS), max_size=30), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_totals_are_the_line_by_line_sums_digit_for_digit(
+        lines: list[tuple[str, str, Decimal | int]], by_key: bool) -> None:
+    """totals_of adds each line once (to its partner and year) and sums those: the same
+    Decimals as adding every line to every total, exponent and key order included."""
+    from types import SimpleNamespace
+
+    from s75docs.model.finance import totals_of
+
+    items = [SimpleNamespace(partner=p, year=y, amount=Decimal(a)) for p, y, a in lines]
+    keys = [f"scheme-{p}" for p, _, _ in lines] if by_key else None
+    expected: dict[str, defaultdict[object, Decimal]] = {
+        name: defaultdict(Decimal) for name in ("partner", "year", "both")}
+    total = Decimal(0)
+    for index, line in enumerate(items):
+        key = line.partner if keys is None else keys[index]
+        total += line.amount
+        expected["partner"][key] += line.amount
+        expected["year"][line.year] += line.amount
+        expected["both"][(key, line.year)] += line.amount
+    got = totals_of(items, keys)  # type: ignore[arg-type]
+    assert repr(got.total) == repr(total)
+    for name, found in (("partner", got.by_partner), ("year", got.by_year),
+                        ("both", got.by_partner_year)):
+        assert [(k, repr(v)) for k, v in found.items()] == \
+            [(k, repr(v)) for k, v in expected[name].items()]
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["council", "icb"]), st.sampled_from(YEARS),
+                                   _AMOUNTS), max_size=8), max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_merged_totals_are_the_totals_of_all_the_lines(
+        tables: list[list[tuple[str, str, Decimal | int]]]) -> None:
+    """A fund's or the agreement's totals, merged from its tables' totals, are digit for digit
+    (and key for key, in order) the totals of all their lines."""
+    from types import SimpleNamespace
+
+    from s75docs.model.finance import merged_totals, totals_of
+
+    lines = [[SimpleNamespace(partner=p, year=y, amount=Decimal(a)) for p, y, a in table]
+             for table in tables]
+    merged = merged_totals([totals_of(table) for table in lines])  # type: ignore[arg-type]
+    whole = totals_of([line for table in lines for line in table])  # type: ignore[misc]
+    assert repr(merged) == repr(whole)

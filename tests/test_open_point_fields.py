@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from s75docs.errors import format_path
 from s75docs.load.folder import Loaded, load_agreement
 from s75docs.model import agreement as model
 from s75docs.pipeline import prepare
@@ -136,6 +137,9 @@ def test_an_open_point_renders_as_one(field: str) -> None:
     prepared = prepare(dataclasses.replace(loaded, agreement=agreement))
     errors = [f for f in prepared.findings if f.severity == "error"]
     assert not errors and prepared.document is not None, errors
+    # The checks find it where it stands (their walk skips fields that cannot hold one).
+    assert [f.path for f in prepared.findings if f.code == "open_point" and note in f.message] \
+        == [format_path(path)], prepared.findings
     text = write_markdown(prepared.document)
     assert "to_be_agreed" not in text and "OpenPoint" not in text
     if field not in NOT_PRINTED:

@@ -16,6 +16,8 @@ from markdown_it import MarkdownIt
 from s75docs.document.typography import curl
 from s75docs.pipeline import outputs_for, prepare
 
+ROOT = Path(__file__).resolve().parent.parent
+
 HOSTILE = "abcdefgh XYZ é’'\"&<>*_[]{}|{{ }}{% %}()!\\-."  # no N, @, ?, =, # (see below)
 TEXT = st.text(alphabet=HOSTILE, min_size=1, max_size=30).map(" ".join).map(str.split).map(
     " ".join).filter(lambda s: any(c.isalpha() for c in s))
@@ -119,3 +121,41 @@ def test_any_valid_agreement_renders(case: tuple[dict, list, list[str]], docx: b
         # None and our markers cannot come from the data's alphabet, so any is a leak.
         for stray in ("None", "{@", "{?", "{=", "{#"):  # in the file as written
             assert stray not in text
+
+
+_LINE_TEXT = st.text(st.sampled_from("ab *_[]<>|#{}\\.&-'\"£1"), min_size=1, max_size=8).filter(
+    lambda t: t.strip() != "" and not t.strip().startswith(("-", "+", "=", "@")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_LINE_TEXT, st.sampled_from(["2024/25", "2025/26"]),
+                          st.integers(-10**9, 10**9), st.sampled_from([None, "x", "X", "y"])),
+                min_size=1, max_size=8))
+def test_a_schemes_table_lines_print_as_its_rows_would(
+        lines: list[tuple[str, str, int, str | None]]) -> None:
+    """``s.cells`` (escaped and formatted once, in Python) prints what printing ``s.rows``
+    through the template's own escaping and ``money`` filter prints; ``s.line_types`` and
+    ``s.pence`` are what Jinja's ``unique`` and (as in) ``m.any_pence`` give."""
+    from s75docs.load.folder import load_agreement
+    from s75docs.model.agreement import BudgetLine
+    from s75docs.render.context import scheme_view
+    from s75docs.render.environment import make_environment, template_dirs
+
+    agreement = load_agreement(ROOT / "tests" / "fixtures" / "minimal").agreement
+    schedule = agreement.schedules[0].model_copy(update={"contributions": [
+        BudgetLine(partner=agreement.partners[i % 2].key, line=line, year=year,
+                   amount=f"{pence / 100:.2f}" if i % 3 else str(pence // 100), type=kind)
+        for i, (line, year, pence, kind) in enumerate(lines)]})
+    scheme = scheme_view(agreement, schedule, 1)
+    env = make_environment(template_dirs())
+    by_rows = env.from_string(
+        '{{ s.rows | map(attribute="type") | unique | list | length }}'
+        '{% for x in s.rows if x.amount % 1 %}{% if loop.first %}p{% endif %}{% else %}n'
+        '{% endfor %}'  # m.any_pence
+        '{% for r in s.rows %}|{{ r.partner.defined_term }}|{{ r.line }}|{{ r.type or "" }}|'
+        '{{ r.year }}|{{ r.amount | money(pence=s.pence) }}{% endfor %}')
+    by_cells = env.from_string(
+        '{{ s.line_types | length }}{{ "p" if s.pence else "n" }}'
+        '{% for p, l, t, y, a, shown in s.cells %}|{{ p }}|{{ l }}|{{ t or "" }}|{{ y }}|'
+        '{{ shown }}{% endfor %}')
+    assert by_cells.render(s=scheme) == by_rows.render(s=scheme)

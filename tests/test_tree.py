@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s75docs.document.nodes import Block, Cell, Part, Span, spans, walk
 from s75docs.document.resolve import build_tree, format_number
 from s75docs.document.typography import curl
 from s75docs.errors import S75Error
@@ -160,3 +161,58 @@ def test_paragraphs_read_once_give_markdown_its_own_tokens() -> None:
                   t.children or []]) for t in tokens]
 
     assert seen(_PARSER.parse(text)) == seen(_PARSER.parse(text)) == seen(stock.parse(text))
+
+
+_CHANGES = st.sampled_from([None, None, "ins", "del"])
+_SPANS = st.recursive(
+    st.builds(Span, st.sampled_from(["text", "ref", "open"]), st.text(max_size=3),
+              change=_CHANGES),
+    lambda inner: st.builds(Span, st.sampled_from(["strong", "em"]),
+                            children=st.lists(inner, max_size=3), change=_CHANGES),
+    max_leaves=8)
+_CELLS = st.builds(Cell, st.lists(_SPANS, max_size=2))
+_BLOCKS = st.builds(Block, st.sampled_from(["clause", "table"]), st.lists(_SPANS, max_size=2),
+                    rows=st.lists(st.lists(_CELLS, max_size=3), max_size=3), change=_CHANGES)
+_PARTS = st.builds(Part, st.just("body"), st.lists(_SPANS, max_size=2),
+                   blocks=st.lists(_BLOCKS, max_size=3), change=_CHANGES)
+
+
+@given(st.lists(_PARTS, max_size=3), st.sampled_from([None, "del", "ins"]),
+       st.sampled_from([None, "ref", "open", "strong"]))
+@settings(max_examples=300, deadline=None)
+def test_spans_are_the_walks_spans_in_order(parts: list[Part], without: str | None,
+                                            kind: str | None) -> None:
+    """``spans`` (a stack of its own, tables' cells taken whole) gives what the one walk gives,
+    leaving out what a redline's ``without`` leaves out, and with ``kind`` only that kind."""
+    expected = [node for node, _ in walk(
+        parts, prune=lambda n: without is not None and getattr(n, "change", None) == without)
+        if isinstance(node, Span) and kind in (None, node.kind)]
+    got = list(spans(parts, without=without, kind=kind))
+    assert [id(s) for s in got] == [id(s) for s in expected]
+
+
+_CELL_TEXTS = st.sampled_from(["Council", "2024/25", "1,000\\.50", " a ", "", "\\*x\\*",
+                               "**Total**", "a \\| b", "\\\\", "{?open}", "`c`", "&amp;", "\\"])
+
+
+@given(st.lists(st.lists(_CELL_TEXTS | st.text("ab *_`&{}\\.-£,1", max_size=6),
+                         min_size=1, max_size=4), min_size=1, max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_a_table_on_its_own_reads_as_markdown_it_reads_it(rows: list[list[str]]) -> None:
+    """A table with a blank line before it is read without markdown-it (reader._segments),
+    each distinct cell text once: its cells are what markdown-it gives for the same table
+    after a paragraph line, which it reads itself."""
+    def cells(text: str) -> str:
+        return " | ".join(c.replace("|", "\\|") for c in text.split("\0"))
+
+    header = "| " + " | ".join(f"h{i}" for i in range(len(rows[0]))) + " |"
+    rule = "|" + "---|" * len(rows[0])
+    table = "\n".join([header, rule] + ["| " + cells("\0".join(row)) + " |" for row in rows])
+    head = "# T {.body}\n\nIntro\n"
+
+    def read(markdown: str) -> list[list[tuple[str, bool, list[tuple[str, str, int]]]]]:
+        block = [b for b in build_tree(markdown).parts[0].blocks if b.kind == "table"][0]
+        return [[(c.align, c.header, [(s.kind, s.plain(), len(s.children)) for s in c.spans])
+                 for c in row] for row in block.rows]
+
+    assert read(head + "\n" + table + "\n") == read(head + table + "\n")

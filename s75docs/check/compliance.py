@@ -146,10 +146,15 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     """Every prescribed item for the agreement and each scheme it applies to, with where it is."""
     rows: list[Row] = []
     trusts: list[Partner | None] = [p for p in agreement.partners if p.kind.is_trust]
+    parties_of: dict[int, set[str]] = {}  # each scheme's, once: it reads every budget line
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
-            parties = agreement.parties(schedule) if schedule else None
+            parties = None
+            if schedule:
+                if id(schedule) not in parties_of:
+                    parties_of[id(schedule)] = agreement.parties(schedule)
+                parties = parties_of[id(schedule)]
             for partner in [p for p in trusts if parties is None or p and p.key in parties] \
                     if entry.per_trust else [None]:
                 found: list[str] = []

@@ -8,6 +8,7 @@ Statutory rules follow the NHS Bodies and Local Authorities Partnership Arrangem
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.fields import may_hold
 from s75docs.check.integrated import check_integrated
 from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
@@ -458,10 +460,14 @@ def check_dates(loaded: Loaded) -> Iterator[Finding]:
             previous = phase
         # A year within an extension option is allowed: the scheme says its Contributions
         # apply only if the term is extended (render/context.py, extension_years).
+        outside: dict[str, bool] = {}  # by financial year: a budget table has a few
         for i, line in enumerate(schedule.contributions):
-            first, _ = financial_year_of(line.year)
-            year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
-            if year_end < a.commencement_date or (latest is not None and year_start > latest):
+            if line.year not in outside:
+                first, _ = financial_year_of(line.year)
+                year_start, year_end = dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
+                outside[line.year] = year_end < a.commencement_date or (
+                    latest is not None and year_start > latest)
+            if outside[line.year]:
                 yield o.finding("error", ("schedules", s, "contributions", i, "year"),
                                 f"financial year {line.year} falls outside the agreement's term",
                                 "dates.years")
@@ -511,8 +517,8 @@ def _texts(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
         if isinstance(value, str):
             yield path, value
         elif isinstance(value, BaseModel) and not isinstance(value, OpenPoint):
-            stack.extend([(getattr(value, name), path + (name,)) for name in
-                          reversed(type(value).model_fields) if name not in _NOTE_FIELDS])
+            stack.extend([(getattr(value, name), path + (name,))
+                          for name in _text_fields(type(value))])
         else:
             stack.extend(reversed(_items(value, path)))
 
@@ -526,18 +532,33 @@ def _items(value: Any, path: PathKey) -> list[tuple[Any, PathKey]]:
     return []
 
 
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type lets them hold text, notes left out, last first (the
+    walk's stack order): a budget line's amount is not visited."""
+    return tuple(name for name, info in reversed(model.model_fields.items())
+                 if name not in _NOTE_FIELDS and may_hold(info.annotation, str))
+
+
 def check_drafting(loaded: Loaded) -> Iterator[Finding]:
     """Text the templates print as operative words must read as such: no notes for the drafter,
     defined terms capitalised, and the risk-share shares stated once (the clause lists them)."""
     a, o = loaded.agreement, loaded.origin
+    read: dict[str, tuple[bool, str | None]] = {}  # each distinct text searched once
     for path, text in _texts(a, ()):
-        if DRAFTING_NOTE.search(text):
+        found = read.get(text)
+        if found is None:
+            match = LOWER_CASE_TERMS.search(text)
+            found = read[text] = (DRAFTING_NOTE.search(text) is not None,
+                                  match.group(0) if match else None)
+        note, term = found
+        if note:
             yield o.finding("warning", path, "this reads as a note for the drafter but would be "
                             "printed as agreed text: write it as an open point "
                             "({to_be_agreed: ...})", "drafting")
-        if match := LOWER_CASE_TERMS.search(text):
-            yield o.finding("warning", path, f"{match.group(0)!r} is a defined term: write it "
-                            f"{match.group(0).capitalize()!r}", "drafting")
+        if term:
+            yield o.finding("warning", path, f"{term!r} is a defined term: write it "
+                            f"{term.capitalize()!r}", "drafting")
     for name in ("overspends", "underspends"):
         text = getattr(a.risk_share, name) or ""
         if any(f"{share.normalize():f}%" in text for share in a.risk_share.shares.values()):
@@ -554,9 +575,19 @@ def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
             yield path, value
         elif isinstance(value, BaseModel):
             stack.extend([(getattr(value, name), path + (name,))
-                          for name in reversed(type(value).model_fields)])
+                          for name in _open_point_fields(type(value))])
         else:
             stack.extend(reversed(_items(value, path)))
+
+
+@functools.cache
+def _open_point_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type lets them hold an open point, last first (the walk's
+    stack order): the budget lines, tens of thousands of them, are not visited at all."""
+    return tuple(name for name, info in reversed(model.model_fields.items())
+                 if may_hold(info.annotation, OpenPoint))
+
+
 
 
 def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:

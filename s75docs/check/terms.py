@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from s75docs.check.fields import fields_holding
 from s75docs.document.nodes import NUMBERED_PARTS, Document
 from s75docs.errors import Finding, S75Error
 
@@ -34,18 +34,23 @@ _ACT_WORDS = ("Act", "Regulations", "Order", "Rules")  # _ACT needs one of them
 _STRUCTURE = {"Schedule", "Schedules", "Scheme", "Schemes", "Part", "Regulations"}
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _strings(getattr(value, name))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+def _strings(value: Any) -> list[str]:
+    """Every string in ``value``, depth first in field order (with a stack of its own: the
+    data may hold 100,000 budget lines, each a model of strings)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, BaseModel):
+            stack.extend([getattr(value, name)  # (no amounts, dates or flags: never text)
+                          for name in reversed(fields_holding(type(value), str))])
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed(value))
+        elif isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+    return found
 
 
 NAMES_FILE = "names.txt"
@@ -71,12 +76,12 @@ def undefined_terms(document: Document, data: BaseModel,
                     names: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Capitalised terms used after "the" that no definition covers, in order of first use."""
     defined = set(document.defined_terms())
-    data_text = "\n".join(_strings(data))
     singulars = {t[:-1] for t in defined if t.endswith("s")}
     known = sorted(defined | singulars | set(names), key=len, reverse=True)
     covered = re.compile("|".join(rf"\b{re.escape(t)}s?\b" for t in known)) if known else None
     found: dict[str, None] = {}
     in_data: dict[str, bool] = {}  # each term looked up once: the data may be megabytes
+    data_text: str | None = None
     for part in document.parts:
         if part.kind not in NUMBERED_PARTS:
             continue
@@ -87,6 +92,8 @@ def undefined_terms(document: Document, data: BaseModel,
                 if term in found or term in _STRUCTURE:
                     continue
                 if term not in in_data:
+                    if data_text is None:  # read only when a term needs looking up
+                        data_text = "\n".join(_strings(data))
                     in_data[term] = term in data_text
                 if not in_data[term]:
                     found.setdefault(term)

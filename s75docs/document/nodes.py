@@ -113,11 +113,9 @@ class Document:
         found = []
         for part in self.parts:
             places: list[tuple[Block | None, list[Node]]] = [(None, list(part.title))]
-            places += [(block, _block_spans(block)) for block in part.blocks]
+            places += [(block, [block]) for block in part.blocks]
             for block, items in places:
-                for span in spans(items):
-                    if span.kind != "open":
-                        continue
+                for span in spans(items, kind="open"):
                     where = part.heading
                     if block is not None and block.full_number:
                         before, number, _ = self.citations.reference(part, block)
@@ -147,10 +145,6 @@ def children(node: Node) -> list[Node]:
     return list(node.parts)
 
 
-def _block_spans(block: Block) -> list[Node]:
-    return [*block.spans, *(cell for row in block.rows for cell in row)]
-
-
 def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
          ) -> Iterator[Visit]:
     """Every node under (and including) ``nodes``, depth first in reading order, with its
@@ -165,29 +159,38 @@ def walk(nodes: Iterable[Node], *, prune: Callable[[Node], bool] | None = None
         stack.extend((child, inner) for child in reversed(children(node)))
 
 
-def spans(nodes: Iterable[Node], *, without: str | None = None) -> Iterator[Span]:
+def spans(nodes: Iterable[Node], *, without: str | None = None,
+          kind: str | None = None) -> Iterator[Span]:
     """Every span under ``nodes``; ``without="del"`` leaves out a redline's deleted text (and
-    so reads the text with the changes accepted), ``"ins"`` its inserted text. (The walk's
-    order, without its ancestors: this runs over every cell of a big table. A stack of
-    iterators, not nested generators, which would pass each span up through every level.)"""
-    stack: list[Iterator[Node]] = [iter(nodes)]
+    so reads the text with the changes accepted), ``"ins"`` its inserted text; ``kind`` only
+    the spans of that kind ("ref", "open"). (The walk's order, without its ancestors, with a
+    stack of its own: this runs over every cell of a big table, where nested generators cost a
+    frame a level for each span, and where ``kind`` leaves the plain text out in bulk.)"""
+    stack: list[Node] = list(nodes)
+    stack.reverse()
+    pop, extend = stack.pop, stack.extend
     while stack:
-        for node in stack[-1]:
-            if without is not None and getattr(node, "change", None) == without:
-                continue
-            if isinstance(node, Span):
+        node = pop()
+        if without is not None and getattr(node, "change", None) == without:
+            continue
+        if isinstance(node, Span):
+            if kind is None or node.kind == kind:
                 yield node
-                if node.children:
-                    stack.append(iter(node.children))
-                    break
-            elif isinstance(node, Cell):
-                stack.append(iter(node.spans))
-                break
+            if node.children:
+                extend(reversed(node.children))
+        elif isinstance(node, Cell):
+            extend(reversed(node.spans))
+        elif isinstance(node, Block):
+            # A table's cells have no change of their own to test: their spans go in directly.
+            if kind is None:
+                extend([span for row in reversed(node.rows) for cell in reversed(row)
+                        for span in reversed(cell.spans)])
             else:
-                stack.append(iter(children(node)))
-                break
+                extend([span for row in reversed(node.rows) for cell in reversed(row)
+                        for span in reversed(cell.spans) if span.kind == kind or span.children])
+            extend(reversed(node.spans))
         else:
-            stack.pop()
+            extend(reversed(children(node)))
 
 
 def plain_text(items: list[Span], *, without: str | None = None) -> str:

@@ -185,13 +185,27 @@ class _Reader:
         self.lists: list[str] = []  # "ol" / "ul" stack
         self.list_style = "clause"
 
-    def table(self, rows: list[list[tuple[str, str]]]) -> None:
-        """A pipe table split by :func:`_segments`: its header row, then the body rows."""
+    def table(self, table: Table) -> None:
+        """A pipe table split by :func:`_segments`: its columns' alignments and its rows, the
+        header row first."""
         part = self.part = _require_part(self.part, self.source)
         block = Block("table", level=_numbered_depth(part, self.lists))
-        for index, row in enumerate(rows):
-            block.rows.append([Cell(_cell_spans(text, self.source), align, index == 0)
-                               for text, align in row])
+        aligns, rows = table
+        plain: dict[str, str | None] = {}  # each distinct cell text read once (a budget table
+        # repeats its partners, lines and years); the spans are each cell's own
+        header = True
+        for row in rows:
+            cells = []
+            for text, align in zip(row, aligns, strict=True):
+                if text in plain:
+                    found = plain[text]
+                else:
+                    found = plain[text] = _plain_cell(text)
+                spans = _parsed_cell(text, self.source) if found is None \
+                    else [Span("text", found)] if found else []
+                cells.append(Cell(spans, align, header))
+            block.rows.append(cells)
+            header = False
         part.blocks.append(block)
 
     def tokens(self, tokens: list[Token]) -> None:
@@ -280,7 +294,7 @@ _MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's limit on cells a short row i
 
 
 def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
-    """The text as ("text", Markdown) and ("table", rows of (cell text, align)) in order."""
+    """The text as ("text", Markdown) and ("table", :data:`Table`) in order."""
     lines = _NEWLINES.sub("\n", markdown).replace("\0", "\ufffd").split("\n")
     start = index = 0
     while index < len(lines):
@@ -305,8 +319,13 @@ def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
         yield "text", "\n".join(lines[start:])
 
 
-def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
-    """The table's rows as markdown-it reads them, or None when it is not a plain table."""
+Table = tuple[list[str], list[list[str]]]  # each column's alignment; the rows' cell texts
+
+
+def _table_rows(lines: list[str]) -> Table | None:
+    """The table as markdown-it reads it (its columns' alignments, then the header row and the
+    body rows, each cut or padded to the header's length), or None when it is not a plain
+    table."""
     if len(lines) < 2 or not _DELIMITER_ROW.fullmatch(lines[1]):
         return None
     aligns = []
@@ -315,41 +334,54 @@ def _table_rows(lines: list[str]) -> list[list[tuple[str, str]]] | None:
         aligns.append("center" if cell[0] == ":" and cell[-1] == ":" else
                       "right" if cell[-1] == ":" else "left")
     count = len(aligns)
-    header = _split_row(lines[0])
+    trimmed: dict[str, str] = {}  # each distinct cell trimmed once: a budget table repeats most
+    header = _split_row(lines[0], trimmed)
     if len(header) != count:
         return None
-    rows = [list(zip(header, aligns, strict=True))]
+    rows = [header]
     autocompleted = 0
     for line in lines[2:]:
-        cells = _split_row(line)
+        cells = _split_row(line, trimmed)
         autocompleted += count - len(cells)
         if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
             return None
-        cells += [""] * (count - len(cells))
-        rows.append(list(zip(cells[:count], aligns, strict=True)))
-    return rows
+        if len(cells) != count:
+            cells = (cells + [""] * (count - len(cells)))[:count]
+        rows.append(cells)
+    return aligns, rows
 
 
-def _split_row(line: str) -> list[str]:
+def _split_row(line: str, trimmed: dict[str, str]) -> list[str]:
     text = mdTrim(line)
     cells = escapedSplit(text) if "\\|" in text else text.split("|")
     if cells and cells[0] == "":
         cells.pop(0)
     if cells and cells[-1] == "":
         cells.pop()
-    return [mdTrim(cell) for cell in cells]
+    out = []
+    for cell in cells:
+        done = trimmed.get(cell)
+        if done is None:
+            done = trimmed[cell] = mdTrim(cell)
+        out.append(done)
+    return out
 
 
-def _cell_spans(text: str, source: str) -> list[Span]:
+def _plain_cell(text: str) -> str | None:
+    """A cell's text when it is plain (one text span as markdown-it gives it, or none when
+    empty), else None: it holds inline markup for markdown-it's inline parser."""
     if "\\" not in text:
         if _INLINE_MARKUP.isdisjoint(text):  # plain text: one text span, as markdown-it gives it
-            text = text.strip()  # what _trim does to a lone span
-            return [Span("text", text)] if text else []
+            return text.strip()  # what _trim does to a lone span
     elif _INLINE_MARKUP.isdisjoint(_ESCAPED.sub("", text)):
         # Plain text with escaped punctuation (every amount: "1,000\\.00"): every backslash
         # left starts an escape, read left to right as markdown-it does.
-        text = text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
-        return [Span("text", text)] if text else []
+        return text.replace("\\\\", "\0").replace("\\", "").replace("\0", "\\").strip()
+    return None
+
+
+def _parsed_cell(text: str, source: str) -> list[Span]:
+    """A cell with inline markup, read by markdown-it's inline parser."""
     return _inline(_PARSER.parseInline(text)[0], source).spans
 
 

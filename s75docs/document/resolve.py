@@ -73,8 +73,8 @@ def prune_definitions(document: Document) -> None:
         return
     chosen = {id(b) for b in defining}
     others = " ".join(b.plain() for p in document.parts for b in p.blocks if id(b) not in chosen)
-    others += " ".join(c.plain() for p in document.parts for b in p.blocks for r in b.rows
-                       for c in r)
+    others += " ".join(plain_text(c.spans) for p in document.parts for b in p.blocks
+                       for r in b.rows for c in r)
     others += " ".join(plain_text(p.title) for p in document.parts)
     used = {b.defines for b in defining if b.defines and _uses(others, b.defines)}
     changed = True
@@ -151,9 +151,7 @@ def resolve_references(document: Document, source: str = "templates") -> None:
     """Give every reference the citation of its label, in the document's citation forms."""
     missing = []
     for part in document.parts:
-        for span in spans([part]):
-            if span.kind != "ref":
-                continue
+        for span in spans([part], kind="ref"):
             target = document.labels.get(span.target)
             if target is None:
                 missing.append(span.target)

@@ -82,10 +82,16 @@ def _containers(nodes: Iterable[Node]) -> Iterator[list[Span]]:
             yield from _containers(node.parts)
         elif isinstance(node, Part):
             yield node.title
-            yield from _containers(node.blocks)
+            for block in node.blocks:  # not a generator a level: a table has 100,000s of cells
+                yield block.spans
+                for row in block.rows:
+                    for cell in row:
+                        yield cell.spans
         elif isinstance(node, Block):
             yield node.spans
-            yield from (cell.spans for row in node.rows for cell in row)
+            for row in node.rows:
+                for cell in row:
+                    yield cell.spans
         elif isinstance(node, Cell):
             yield node.spans
         else:

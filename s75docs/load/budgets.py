@@ -58,9 +58,13 @@ def read_budget_table(path: Path, display: str, *, sheet: str | None = None
 
     lines = []
     for number, cells in rows:
-        if not any(value.strip() for value in cells.values()):
+        stripped = dict(zip(cells, map(str.strip, cells.values()), strict=True))
+        if not any(stripped.values()):
             continue
-        for column, value in cells.items():
+        # The row's cells looked at together ("\n" is not a control character), each apart
+        # only when one holds one, to name it.
+        for column, value in cells.items() if control_character("\n".join(cells.values())) \
+                else ():
             bad = control_character(value)  # no place in a Word document; could drive a terminal
             if bad:
                 raise S75Error(
@@ -69,14 +73,15 @@ def read_budget_table(path: Path, display: str, *, sheet: str | None = None
                             display, path=column, line=number)
                 )
         for column in ("partner", "line", "type"):
-            value = cells.get(column, "").strip()
+            value = stripped.get(column, "")
             if value.startswith(_FORMULA_START):
                 raise S75Error(
                     Finding("error", f"{cell(column, number)} looks like a spreadsheet formula "
                             f"({value[:20]!r}); budget tables hold values only", display,
                             path=column, line=number)
                 )
-        line = {k: v.strip() for k, v in cells.items() if v.strip() or k in REQUIRED}
+        line = stripped if all(stripped.values()) else {
+            k: v for k, v in stripped.items() if v or k in REQUIRED}
         line["source"] = f"{display}:{number}"
         lines.append(line)
     return lines
@@ -126,7 +131,8 @@ def _csv_rows(path: Path, display: str) -> list[Row]:
                 Finding("error", f"row has {len(record)} cells but the header has {len(header)}",
                         display, line=number)
             )
-        cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
+        cells = dict(zip(header, record, strict=True)) if len(record) == len(header) else {
+            name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
         rows.append((number, cells))
     if header is None:
         raise S75Error(Finding("error", "budget table is empty (no header row)", display))

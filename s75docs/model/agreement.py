@@ -498,7 +498,8 @@ class Schedule(Strict):
     def better_care_fund(self) -> bool:
         """Whether the scheme holds Better Care Fund money (its title, care group or a budget
         line's type says so): the national conditions then govern how it is held and ended."""
-        words = [self.title, self.care_group, *(line.type or "" for line in self.contributions)]
+        types = {line.type for line in self.contributions if line.type}  # each once
+        words = [self.title, self.care_group, *types]
         return any("better care fund" in text.lower() for text in words)
 
     @property

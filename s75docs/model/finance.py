@@ -39,18 +39,45 @@ class Totals:
 
 def totals_of(lines: list[BudgetLine], keys: list[str] | None = None) -> Totals:
     """Exact sums of ``lines``; the first dimension is each line's partner, or the matching
-    item of ``keys`` (a partner's lines summed by scheme, for a schedule per partner)."""
+    item of ``keys`` (a partner's lines summed by scheme, for a schedule per partner).
+
+    Each line is added once, to its partner and year; the other sums are of those few. Sums of
+    amounts (at most two decimal places, under a trillion pounds each) are exact, so in any
+    order they are the same Decimals, to the last digit and decimal place."""
+    by_both: dict[tuple[str, str], Decimal] = {}
+    get, zero = by_both.get, Decimal(0)
+    if keys is None:
+        for line in lines:
+            both = (line.partner, line.year)
+            by_both[both] = get(both, zero) + line.amount
+    else:
+        for key, line in zip(keys, lines, strict=True):
+            both = (key, line.year)
+            by_both[both] = get(both, zero) + line.amount
+    return _from_both(by_both)
+
+
+def merged_totals(parts: list[Totals]) -> Totals:
+    """The totals of several tables' lines together, from each table's totals: the same as
+    adding up all their lines (the sums are exact, and a key comes first where it first
+    comes in the tables in order)."""
+    by_both: dict[tuple[str, str], Decimal] = {}
+    zero = Decimal(0)
+    for part in parts:
+        for both, amount in part.by_partner_year.items():
+            by_both[both] = by_both.get(both, zero) + amount
+    return _from_both(by_both)
+
+
+def _from_both(by_both: dict[tuple[str, str], Decimal]) -> Totals:
     by_partner: dict[str, Decimal] = defaultdict(Decimal)
     by_year: dict[str, Decimal] = defaultdict(Decimal)
-    by_both: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     total = Decimal(0)
-    for i, line in enumerate(lines):
-        key = line.partner if keys is None else keys[i]
-        total += line.amount
-        by_partner[key] += line.amount
-        by_year[line.year] += line.amount
-        by_both[(key, line.year)] += line.amount
-    return Totals(total, dict(by_partner), dict(by_year), dict(by_both))
+    for (key, year), amount in by_both.items():
+        total += amount
+        by_partner[key] += amount
+        by_year[year] += amount
+    return Totals(total, dict(by_partner), dict(by_year), by_both)
 
 
 def schedule_totals(schedule: Schedule) -> Totals:
@@ -100,13 +127,14 @@ def risk_share_totals(agreement: Agreement) -> Totals:
     return _totals(risk_share_schedules(agreement), successors_of(agreement))
 
 
-def risk_shares(agreement: Agreement) -> dict[str, Decimal]:
+def risk_shares(agreement: Agreement, covered: Totals | None = None) -> dict[str, Decimal]:
     """Each partner's percentage of an over- or underspend, fixed or in proportion to the
-    Contributions the risk share covers."""
+    Contributions the risk share covers (``covered``, if already summed)."""
     share = agreement.risk_share
     if share.method == "fixed":
         return dict(share.shares)
-    covered = risk_share_totals(agreement)
+    if covered is None:
+        covered = risk_share_totals(agreement)
     if covered.total == 0:
         return {}
     # A partner with no Contribution the risk share covers (a trust in an integrated service

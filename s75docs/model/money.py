@@ -8,6 +8,7 @@ hands these parsers the text as typed, so these rules, not YAML's, decide what a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -39,8 +40,12 @@ def parse_money(value: object) -> Decimal:
         raise ValueError("expected an amount of money, got true/false")
     if isinstance(value, float):
         raise ValueError("amounts must be written as text or whole numbers, not binary floats")
-    if isinstance(value, int):
-        return Decimal(value)
+    if isinstance(value, int):  # bounded like typed text, so that every sum stays exact
+        amount = Decimal(value)
+        if abs(amount) > MAX_AMOUNT:
+            raise ValueError(f"{shown(format(amount, 'f'))} is more than "
+                             f"{format_money(MAX_AMOUNT)}; check the figure")
+        return amount
     if isinstance(value, Decimal):
         text = format(value, "f")
     elif isinstance(value, str):
@@ -114,7 +119,11 @@ _FY = re.compile(r"^(?P<start>[0-9]{4})\s*[/-]\s*(?P<end>[0-9]{2}|[0-9]{4})$")
 
 def parse_financial_year(value: object) -> str:
     """Normalise ``2022/23``, ``2022-23`` or ``2022/2023`` to ``2022/23``."""
-    text = str(value).strip()
+    return _financial_year(str(value).strip())
+
+
+@functools.lru_cache(maxsize=256)  # a budget table has a few years on 100,000 lines
+def _financial_year(text: str) -> str:
     match = _FY.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a financial year: write it as '2022/23'")

@@ -7,7 +7,7 @@ here once, in Python, so templates only choose wording; they never add up money 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from s75docs.model.agreement import (
 )
 from s75docs.model.finance import (
     Totals,
-    agreement_totals,
+    merged_totals,
     risk_share_schedules,
     risk_share_totals,
     risk_shares,
@@ -31,8 +31,8 @@ from s75docs.model.finance import (
     split,
     totals_of,
 )
-from s75docs.model.money import Period, financial_year_of
-from s75docs.render.environment import Safe
+from s75docs.model.money import Period, financial_year_of, format_money
+from s75docs.render.environment import Safe, escape_markdown
 from s75docs.render.imports import pure
 
 ILLUSTRATIVE_OVERSPEND = Decimal(1_000_000)
@@ -46,6 +46,9 @@ class ContributionRow:
     year: str
     amount: Decimal
     type: str | None
+
+
+TableLine = tuple[Safe, Safe, str | None, Safe, Decimal, Safe]  # a line of Scheme.cells
 
 
 @dataclass
@@ -74,6 +77,15 @@ class Scheme:
     manager_partner: Partner | None
     delegations: list[Delegated]  # whose functions each partner exercises, with the regulation
     extension_years: list[str]  # financial years with contributions that only an extension reaches
+    # The budget-line table, worked out once here rather than per line in the template (a table
+    # may have 60,000 lines): each line as (partner, line, type, year, amount, amount_text) with
+    # the partner's defined term, the line and the year already escaped for printing (each
+    # distinct text once), the type and amount as they are, and the amount as the table prints
+    # it (``amount | money(pence=s.pence)``, escaped); whether any amount has pence; and the
+    # distinct types, as Jinja's ``unique`` gives them (case ignored, first spelling kept).
+    cells: list[TableLine] = field(default_factory=list)
+    pence: bool = False
+    line_types: list[str | None] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         # Templates read schedule fields straight off the scheme (scheme.title, scheme.services).
@@ -99,11 +111,12 @@ def partner_contributions(agreement: Agreement, schemes: list[Scheme]
     found = {line.partner for s in agreement.schedules for line in s.contributions}
     result = []
     for key in [k for k in keys if k in found] + sorted(found - set(keys)):
-        pairs = [(scheme, line) for scheme in schemes
-                 for line in scheme.schedule.contributions if line.partner == key]
-        rows = [(scheme, ContributionRow(_contributor(agreement, key), line.line, line.year,
-                                         line.amount, line.type)) for scheme, line in pairs]
-        totals = totals_of([line for _, line in pairs], [scheme.key for scheme, _ in pairs])
+        # The schemes' own rows (their partner is the contributor with this key).
+        rows = [(scheme, row) for scheme in schemes for row in scheme.rows
+                if row.partner.key == key]
+        # A row has its line's year and amount; with keys given, no partner is read.
+        totals = totals_of([row for _, row in rows],  # type: ignore[misc]
+                           [scheme.key for scheme, _ in rows])
         result.append(PartnerContributions(
             _contributor(agreement, key), rows,
             [s for s in schemes if s.key in totals.by_partner], totals,
@@ -134,8 +147,7 @@ def pooled_funds(schemes: list[Scheme]) -> list[Fund]:
     for scheme in schemes:
         if scheme.pooled:
             groups.setdefault(scheme.schedule.fund_name, []).append(scheme)
-    return [Fund(name, members, totals_of([line for m in members
-                                           for line in m.schedule.contributions]))
+    return [Fund(name, members, merged_totals([m.totals for m in members]))
             for name, members in groups.items()]
 
 
@@ -163,13 +175,15 @@ def _contributor(agreement: Agreement, key: str) -> Partner:
 def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
     totals = schedule_totals(schedule)
     keys = {line.partner for line in schedule.contributions}
+    contributors = {key: _contributor(agreement, key) for key in sorted(keys)}
     partners = [p for p in agreement.partners if p.key in keys] + [
-        _contributor(agreement, key) for key in sorted(keys - {p.key for p in agreement.partners})]
+        contributors[key] for key in sorted(keys - {p.key for p in agreement.partners})]
     rows = [
-        ContributionRow(_contributor(agreement, line.partner), line.line, line.year,
-                        line.amount, line.type)
+        ContributionRow(contributors[line.partner], line.line, line.year, line.amount, line.type)
         for line in schedule.contributions
     ]
+    pence = any(row.amount % 1 for row in rows)
+    parties = agreement.parties(schedule)
     manager = schedule.pooled_fund_manager
     return Scheme(
         schedule=schedule,
@@ -177,7 +191,7 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         totals=totals,
         rows=rows,
         partners=partners,
-        parties=[p for p in agreement.partners if p.key in agreement.parties(schedule)],
+        parties=[p for p in agreement.partners if p.key in parties],
         pooled=schedule.has(Arrangement.pooled_fund),
         aligned=schedule.has(Arrangement.aligned_budget) or any(
             p.kind == "aligned" for p in schedule.phases),
@@ -188,7 +202,34 @@ def scheme_view(agreement: Agreement, schedule: Schedule, index: int) -> Scheme:
         delegations=[Delegated(agreement.partner(d.functions_of), agreement.partner(d.exercised_by),
                                d.regulation) for d in agreement.delegations(schedule)],
         extension_years=_extension_years(agreement, totals.years),
+        cells=_cells(rows, pence),
+        pence=pence,
+        line_types=_unique_types(rows),
     )
+
+
+def _cells(rows: list[ContributionRow], pence: bool) -> list[TableLine]:
+    """The rows for the budget-line table (see ``Scheme.cells``): each distinct text escaped
+    once, and everything as ``{{ value }}`` would print it."""
+    escaped: dict[str, Safe] = {}
+
+    def text(value: str) -> Safe:
+        found = escaped.get(value)
+        if found is None:
+            found = escaped[value] = Safe(escape_markdown(value))
+        return found
+
+    return [(text(row.partner.defined_term), text(row.line), row.type, text(row.year),
+             row.amount, Safe(escape_markdown(format_money(row.amount, pence=pence))))
+            for row in rows]
+
+
+def _unique_types(rows: list[ContributionRow]) -> list[str | None]:
+    """The rows' types, each once in order of first use, case ignored: Jinja's ``unique``."""
+    seen: dict[object, str | None] = {}
+    for row in rows:
+        seen.setdefault(row.type.lower() if isinstance(row.type, str) else row.type, row.type)
+    return list(seen.values())
 
 
 def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
@@ -203,7 +244,8 @@ def _extension_years(agreement: Agreement, years: list[str]) -> list[str]:
 def template_context(agreement: Agreement) -> dict[str, Any]:
     """Everything a template may use, by name."""
     schemes = [scheme_view(agreement, s, i + 1) for i, s in enumerate(agreement.schedules)]
-    shares = risk_shares(agreement)
+    risk_totals = risk_share_totals(agreement)
+    shares = risk_shares(agreement, risk_totals)
     arrangements = {a for s in agreement.schedules for a in s.arrangements}
     shared = {s.key for s in risk_share_schedules(agreement)}
     by_key = {p.key: p for p in agreement.partners}
@@ -237,14 +279,16 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "pooled_schemes": [s for s in schemes if s.pooled],
         "funds": pooled_funds(schemes),
         "per_partner": agreement.contributions.presentation == "per_partner",
-        "partner_contributions": partner_contributions(agreement, schemes),
+        # Only a schedule per partner shows them (schedules/partner-contributions.md.j2).
+        "partner_contributions": partner_contributions(agreement, schemes)
+        if agreement.contributions.presentation == "per_partner" else [],
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
-        "totals": agreement_totals(agreement),
+        "totals": merged_totals([s.totals for s in schemes]),  # agreement_totals(agreement)
         "risk_schemes": [s for s in schemes if s.key in shared],
         # Each optional clause: true (printed), false (removed) or none (never in this agreement).
         "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
-        "risk_totals": risk_share_totals(agreement),
+        "risk_totals": risk_totals,
         "risk_shares": shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
         "illustrative_shares": agreement.risk_share.method == "proportional" and any(

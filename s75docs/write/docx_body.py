@@ -329,18 +329,20 @@ class BodyWriter:
         marker = fragment(MARKER)[0]
         placeholder.addprevious(marker)
         placeholder.getparent().remove(placeholder)
-        body = "".join(element.xml() for part in document.parts for element in self.part(part))
+        pieces = [element.xml() for part in document.parts for element in self.part(part)]
         self.contents()
-        body = self._number_annotations(marker, body)
+        body = self._number_annotations(marker, pieces)
         head, found, tail = serialise(self.docx.document).partition(MARKER.encode())
         if not found:  # pragma: no cover - the marker is ours, written as lxml writes it
             self._fail("the body's place in the document was lost")
         return {self.docx.main: b"".join((head, body.encode("utf-8"), tail))}
 
-    def _number_annotations(self, marker: Any, body: str) -> str:
+    def _number_annotations(self, marker: Any, pieces: list[str]) -> str:
         """Bookmark ids 0, 1, 2 ... in document order, then tracked changes' ids after them
         (both are annotations, whose ids Word wants unique): the reference's own in its tree,
-        the body's in its text, where they stand as tokens."""
+        the body's in its text, where they stand as tokens. The body comes as its paragraphs'
+        and tables' XML, joined here: only the pieces with a bookmark are searched (a budget
+        table's XML may be tens of megabytes with none)."""
         start_tag, end_tag, id_attr = qn("w:bookmarkStart"), qn("w:bookmarkEnd"), qn("w:id")
         before: list[Any] = []
         after: list[Any] = []
@@ -354,16 +356,19 @@ class BodyWriter:
         for node in before:
             ids.setdefault(node.get(id_attr), str(len(ids)))
         body_ids: dict[str, str] = {}
-        for token in _BOOKMARK_START.findall(body) if BOOKMARK_TOKEN in body else ():
-            body_ids.setdefault(token, str(len(ids) + len(body_ids)))
+        marked = [BOOKMARK_TOKEN in piece for piece in pieces]
+        for piece, has in zip(pieces, marked, strict=True):
+            for token in _BOOKMARK_START.findall(piece) if has else ():
+                body_ids.setdefault(token, str(len(ids) + len(body_ids)))
         for node in after:
             ids.setdefault(node.get(id_attr), str(len(ids) + len(body_ids)))
         for node in self.body.iter(start_tag, end_tag):
             old = node.get(id_attr)
             if old in ids:
                 node.set(id_attr, ids[old])
-        if body_ids:
-            body = _BOOKMARK_ID.sub(lambda m: body_ids[m.group(1)], body)
+        body = "".join([_BOOKMARK_ID.sub(lambda m: body_ids[m.group(1)], piece)
+                        if has and body_ids else piece
+                        for piece, has in zip(pieces, marked, strict=True)])
         first = len({node.get(id_attr) for node in self.body.iter(start_tag)}) + len(body_ids)
         revisions_before: list[Any] = []
         revisions_after: list[Any] = []
@@ -468,7 +473,7 @@ class BodyWriter:
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
         # Deleted text's references are written as text, so need no bookmark.
-        targets = {s.target for s in spans(document.parts, without="del") if s.kind == "ref"}
+        targets = {s.target for s in spans(document.parts, without="del", kind="ref")}
         for part in document.parts:
             labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
@@ -615,28 +620,43 @@ class BodyWriter:
         style = f'<w:p><w:pPr><w:pStyle w:val="{esc_attr(self.style(TABLE_TEXT))}"/>'
         kept = _kept_rows(len(block.rows))
         empty = Cell([])
+        # A cell's XML depends on its column, alignment and text and on its row's format and
+        # keep: a budget table repeats most of its cells' text, so each is written once.
+        written: dict[tuple[int, str, str, str, str], str] = {}
+        formats = {bold: Format(bold=bold, size=size) for bold in (False, True)}
         for index, row in enumerate(block.rows):
-            header = all(cell.header for cell in row) and bool(row)
+            header = bool(row) and row[0].header and all(cell.header for cell in row)
             tr_props = "<w:cantSplit/>"
             if header and index == 0:
                 tr_props += "<w:tblHeader/>"
-            row_change = block.change or _row_change(row)
+            first = row[0].spans if row else None  # (_row_change's own first test, inline)
+            row_change = block.change or (None if first and not first[0].children
+                                          and first[0].change is None else _row_change(row))
             if row_change:  # an inserted or deleted row: accepting or rejecting removes it
                 tr_props += self.revision(row_change)
             xml.append(f"<w:tr><w:trPr>{tr_props}</w:trPr>")
-            fmt = Format(bold=header, size=size)
+            fmt = formats[header]
             props = run_props(fmt)
             keep = "<w:keepNext/>" if index in kept else ""
             for c in range(columns):
                 cell = row[c] if c < len(row) else empty
-                jc = _JC.get(cell.align, "")
-                if _plain(cell):  # most cells: one run of plain text, as runs() writes it
-                    text = clean(cell.spans[0].text)
-                    runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
-                        if text else ""
-                else:
-                    runs = "".join(self.runs(cell.spans, fmt))
-                xml.append(f"{cell_props[c]}{style}{keep}{jc}</w:pPr>{runs}</w:p></w:tc>")
+                spans = cell.spans
+                if len(spans) == 1 and spans[0].kind == "text" and not spans[0].children \
+                        and not spans[0].change:  # most cells: one run of plain text (_plain)
+                    key = (c, cell.align, spans[0].text, props, keep)
+                    found = written.get(key)
+                    if found is None:
+                        text = clean(spans[0].text)
+                        runs = f'<w:r>{props}<w:t xml:space="preserve">{esc(text)}</w:t></w:r>' \
+                            if text else ""
+                        found = written[key] = (f"{cell_props[c]}{style}{keep}"
+                                                f"{_JC.get(cell.align, '')}</w:pPr>{runs}</w:p>"
+                                                "</w:tc>")
+                    xml.append(found)
+                    continue
+                runs = "".join(self.runs(spans, fmt))
+                xml.append(f"{cell_props[c]}{style}{keep}{_JC.get(cell.align, '')}</w:pPr>"
+                           f"{runs}</w:p></w:tc>")
             xml.append("</w:tr>")
         xml.append("</w:tbl>")
         return "".join(xml)
@@ -788,9 +808,14 @@ def _column_widths(rows: list[list[Cell]], columns: int,
     (so "£60,987,000.47" never breaks), the rest shared in proportion to the columns' text; and
     the text's size in half-points where the style's 10 pt would not let every word fit (a
     table of four years' amounts with pence), down to 7 pt (None: the style's size)."""
+    distinct: list[set[str]] = [set() for _ in range(columns)]
+    for row in rows:
+        for c, cell in enumerate(row[:columns]):
+            spans = cell.spans  # most cells: one plain span (Cell.plain's own shortcut)
+            distinct[c].add(spans[0].text if len(spans) == 1 and spans[0].kind == "text"
+                            and not spans[0].children else cell.plain())
     words, texts = [], []
-    for c in range(columns):
-        column = [row[c].plain() for row in rows if c < len(row)]
+    for column in distinct:  # each distinct text measured once: a budget table repeats most
         words.append(max([max(map(len, t.split()), default=0) for t in column], default=0) or 1)
         texts.append(max((len(t) for t in column), default=1))
     room = total - columns * _CELL_PADDING

@@ -63,7 +63,7 @@ INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 def clean(text: str) -> str:
     """Text as Word can hold it: characters XML 1.0 forbids dropped, tabs and line ends spaced."""
-    if text.isprintable():  # most text: none of those (each is a control or not a character)
+    if text.isprintable():  # no control, surrogate or non-character code point: most text
         return text
     return INVALID_XML.sub("", text).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 

@@ -97,14 +97,30 @@ def _critic(text: str, change: str | None) -> str:
     return f"{{++{text}++}}" if change == "ins" else f"{{--{text}--}}"
 
 
-def _cell(cell: Cell) -> str:
-    if len(cell.spans) == 1 and cell.spans[0].kind == "text" and not cell.spans[0].change \
-            and not cell.spans[0].children:  # most cells: plain text, as _spans writes it
-        text = escape_inline(cell.spans[0].text)
-        if "]" in text:
-            text = _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", text)
-        return text.replace("|", "\\|")
-    return _spans(cell.spans).replace("|", "\\|")
+def _plain_cell(text: str) -> str:
+    """A cell of plain text (one text span, unchanged) as _spans writes it, ``|`` escaped."""
+    text = escape_inline(text)
+    if "]" in text:
+        text = _OPEN_POINT_BEFORE_LINK.sub(r"\1\\]", text)
+    return text.replace("|", "\\|")
+
+
+def _row(row: list[Cell], plain: dict[str, str]) -> str:
+    """A table row; ``plain`` holds the plain cells' text written so far (a budget table
+    repeats most of it), by the span's text."""
+    cells = []
+    for cell in row:
+        items = cell.spans
+        if len(items) == 1 and items[0].kind == "text" and not items[0].change \
+                and not items[0].children:  # most cells
+            text = items[0].text
+            written = plain.get(text)
+            if written is None:
+                written = plain[text] = _plain_cell(text)
+            cells.append(written)
+        else:
+            cells.append(_spans(items).replace("|", "\\|"))
+    return "| " + " | ".join(cells) + " |"
 
 
 def _table(block: Block) -> list[str]:
@@ -113,8 +129,9 @@ def _table(block: Block) -> list[str]:
     header, *body = block.rows
     rule = ["---:" if c.align == "right" else ":---:" if c.align == "center" else "---"
             for c in header]
-    lines = ["| " + " | ".join(_cell(c) for c in header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+    plain: dict[str, str] = {}
+    lines = [_row(header, plain), "| " + " | ".join(rule) + " |"]
+    lines += [_row(row, plain) for row in body]
     return ["\n".join(lines)]
 
 
