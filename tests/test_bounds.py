@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from s75docs.check.terms import _legislation, undefined_terms
@@ -79,3 +80,50 @@ def test_the_bounds_leave_everyday_work_alone(tmp_path: Path) -> None:
         "{{ (text ~ text)|length }}", encoding="utf-8")
     out = render_template("t.md.j2", {"text": "word " * 20_000}, [tmp_path])
     assert out == "1,500,000,000|003\\.1|a\\-b|99999|140000|8889|200000"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("{{ define('.' * 600000) }}\n", "define() would hold over 1,000,000"),
+    ("{% set a = 'x' * 100000 %}{{ open_point([a, a, a, a, a, a, a, a, a, a, a]) }}\n",
+     "open_point() with inputs this large"),
+    ("{% macro m() %}{{ 'x' * 600000 }}{{ 'y' * 600000 }}{% endmacro %}{{ m()|length }}\n",
+     "would hold over 1,000,000"),
+    ("{% for i in range(2) %}{{ ('.' * 600000).strip() ~ ref('a' * 999999) }}{% endfor %}\n",
+     "would hold over 1,000,000"),
+])
+def test_calls_that_skip_the_weighing_are_still_bounded(source: str, message: str,
+                                                        tmp_path: Path) -> None:
+    """Our text helpers given text, shrinking text methods and macros go straight to the
+    callable; their results are checked, and a helper given anything else is weighed."""
+    (tmp_path / "t.md.j2").write_text(source, encoding="utf-8")
+    with pytest.raises(S75Error) as caught:
+        render_template("t.md.j2", {}, [tmp_path])
+    finding = caught.value.findings[0]
+    assert message in finding.message and (finding.file, finding.line) == ("t.md.j2", 1)
+
+
+def test_direct_calls_print_what_the_full_path_printed(tmp_path: Path) -> None:
+    """Calls in a loop (which Jinja passes the loop's variables) and in a call block."""
+    (tmp_path / "t.md.j2").write_text(
+        "{% macro m(x) %}[{{ x }}]{% endmacro %}{% macro c(x) %}[{{ x }}{{ caller() }}]{% endmacro %}"
+        "{% for i in ['a', 'b'] %}{{ m(i) }}{{ ref('c.' ~ i) }}{{ ' x '.strip() }}"
+        "{% call c('d') %}{{ label(i) }}{% endcall %}{% endfor %}{{ define('T.') }}"
+        "{{ open_point('p') }}{{ 'ab'.startswith('a') and 'y' }}", encoding="utf-8")
+    out = render_template("t.md.j2", {}, [tmp_path])
+    assert out == "[a]{@c.a}x[d{#a}][b]{@c.b}x[d{#b}]{=T\\.}{?p}y"
+
+
+def test_which_calls_go_straight_to_the_callable() -> None:
+    from s75docs.render.bounds import text_helper
+    from s75docs.render.context import is_open
+    from s75docs.render.environment import _direct, join_and, ref
+
+    assert _direct(ref, ("x",), {}) and _direct(ref, ("x",), {"_loop_vars": {}})
+    assert _direct("x".rstrip, (), {}) and _direct(is_open, ("x",), {})
+    assert not _direct(ref, (["x"],), {})  # not text: weighed first
+    assert not _direct(ref, ("x",), {"label": "y"})
+    assert not _direct(join_and, (["x"],), {})  # not a text helper
+    assert not _direct("x".center, (10,), {}) and not _direct("x".join, (["y"],), {})
+    assert not _direct([].append, ("x",), {})
+    with pytest.raises(TypeError):
+        text_helper(jinja2.pass_context(lambda context, x: x))

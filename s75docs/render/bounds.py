@@ -22,15 +22,15 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 
-from s75docs.render.imports import ModuleScope, module
+from s75docs.render.imports import ModuleScope, module, pure
 
 MAX_VALUE = 1_000_000  # characters or items in one value a template builds
 MAX_WORK = 1 << 26  # characters one operation may build on the way (64 MB of ASCII)
@@ -163,6 +163,25 @@ def guard(func: Any, what: str) -> Any:
         return result
 
     return guarded
+
+
+_TEXT_HELPERS: set[Any] = set()
+_Helper = TypeVar("_Helper", bound=Callable[..., Any])
+
+
+def text_helper(func: _Helper) -> _Helper:
+    """Mark one of our functions that templates call as one that, given only text, changes
+    nothing and returns at most a few times the text it was given (a marker around a label,
+    a line escaped): its calls with text are not weighed before they run (its
+    result is). It must take no context (``pass_context``); it is marked pure as well."""
+    if hasattr(func, "jinja_pass_arg"):
+        raise TypeError(f"{func!r} takes a context: not a text helper")
+    _TEXT_HELPERS.add(pure(func))
+    return func
+
+
+def is_text_helper(func: Any) -> bool:
+    return func in _TEXT_HELPERS
 
 
 def format_arguments(right: Any) -> list[Any]:

@@ -32,6 +32,7 @@ from s75docs.model.finance import (
     totals_of,
 )
 from s75docs.model.money import Period, financial_year_of, format_money
+from s75docs.render.bounds import text_helper
 from s75docs.render.environment import Safe, escape_markdown
 from s75docs.render.imports import pure
 
@@ -300,12 +301,12 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
     }
 
 
-@pure
+@text_helper
 def is_open(value: object) -> bool:
     return isinstance(value, OpenPoint)
 
 
-@pure
+@text_helper
 def is_period(value: object) -> bool:
     return isinstance(value, Period)
 

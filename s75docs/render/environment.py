@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
-from jinja2.runtime import markup_join, str_join
+from jinja2.runtime import Macro, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -43,6 +43,8 @@ from s75docs.render.bounds import (
     guard,
     inputs_message,
     inputs_too_large,
+    is_text_helper,
+    text_helper,
     too_heavy,
     too_heavy_message,
 )
@@ -121,23 +123,27 @@ def percent(value: Decimal) -> str:
     return f"{format(rounded, 'f')}%"
 
 
+@text_helper
 def open_point(note: str) -> Safe:
     """An open point: rendered as a highlighted ``[note]`` and listed in open-points.md."""
     return Safe("{?" + escape_markdown(note) + "}")
 
 
+@text_helper
 def ref(label: str) -> Safe:
     """A cross-reference to a labelled clause: becomes "clause 22.2" after numbering."""
     _check_label(label)
     return Safe("{@" + label + "}")
 
 
+@text_helper
 def label(name: str) -> Safe:
     """Gives the clause this marker stands in a label that ``ref`` can name."""
     _check_label(name)
     return Safe("{#" + name + "}")
 
 
+@text_helper
 def define(term: str) -> Safe:
     """Marks the defining occurrence of a term in the definitions clause."""
     return Safe("{=" + escape_markdown(term) + "}")
@@ -249,6 +255,21 @@ class BoundedEnvironment(SandboxedEnvironment):
         return joined
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        """A template's call, bounded (see :mod:`.bounds`). The commonest calls, which cannot
+        build more than their inputs hold, go straight to the callable (see :func:`_direct`);
+        every result is still checked."""
+        if _direct(__obj, args, kwargs):
+            if kwargs:  # the loop's and block's variables, which only a context would take
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+            try:
+                result = __obj(*args, **kwargs)
+            except StopIteration:  # as Jinja's Context.call
+                return __self.undefined("value was undefined because a callable raised a"
+                                        " StopIteration exception")
+            if too_heavy(result):
+                raise TemplateSizeError(too_heavy_message(_called(__obj)))
+            return result
         values = [*args, *kwargs.values()] if kwargs else list(args)
         method = getattr(__obj, "__wrapped__", __obj)  # str.format comes sandbox-wrapped
         receiver = getattr(method, "__self__", None)
@@ -272,6 +293,37 @@ class BoundedEnvironment(SandboxedEnvironment):
         if too_heavy(result):
             raise TemplateSizeError(too_heavy_message(_called(__obj)))
         return result
+
+
+# Methods of text that return the text or less of it (or a test of it): given only text, one
+# builds at most about what its inputs hold, so no call of one need be weighed beforehand.
+_SHRINKING = frozenset({"strip", "lstrip", "rstrip", "startswith", "endswith", "islower",
+                        "isupper", "isalpha", "isdigit", "isspace", "istitle", "isalnum"})
+_LOOP_KEYWORDS = frozenset({"_loop_vars", "_block_vars"})
+
+
+def _direct(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a template's call may skip the sandbox's plumbing and the weighing of its
+    inputs: a macro (whose own work is checked as it goes, and which changes nothing), one of
+    our text helpers given only text (:func:`~s75docs.render.bounds.text_helper`), or a
+    shrinking method of a text given only text. Each of these is safe to call, takes no
+    context, changes no object and builds at most a few times what its inputs hold;
+    its result is checked all the same. Any other call takes the full path."""
+    kind = type(obj)
+    if kind is Macro:
+        return True
+    if kwargs and not _LOOP_KEYWORDS.issuperset(kwargs):
+        return False
+    if kind is types.FunctionType:
+        if not is_text_helper(obj):
+            return False
+    elif kind is not types.BuiltinMethodType or type(obj.__self__) is not str \
+            or obj.__name__ not in _SHRINKING:
+        return False
+    for arg in args:
+        if not isinstance(arg, str):
+            return False
+    return True
 
 
 def _called(obj: Any) -> str:

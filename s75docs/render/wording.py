@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from s75docs.document.nodes import Document
 from s75docs.document.reader import parse
 from s75docs.document.typography import curl
+from s75docs.render.bounds import text_helper
 from s75docs.render.environment import Safe, render_template
-from s75docs.render.imports import pure
 from s75docs.write.markdown import escape_inline
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def render_line(name: str, context: dict[str, Any], dirs: list[Path]) -> str:
     return " ".join(" ".join(block.plain() for block in part.blocks) for part in document.parts)
 
 
-@pure
+@text_helper
 def plain(text: str) -> Safe:
     """Report text on one line as a Markdown previewer prints it: quotes curled as in the
     documents, and escaped for CommonMark only where a previewer would read it (not the
@@ -48,7 +48,7 @@ def plain(text: str) -> Safe:
     return Safe(escape_inline(curl(" ".join(str(text).split()))))
 
 
-@pure
+@text_helper
 def cell(text: str) -> Safe:
     """Report text for a pipe-table cell: as ``plain``, with ``|`` escaped so that a title holding
     one cannot shift the columns after it."""
