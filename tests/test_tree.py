@@ -96,6 +96,17 @@ def test_open_points_are_bracketed_and_listed() -> None:
     assert point.where == "Schedule 1: Governance, paragraph 1.2"
 
 
+def test_open_points_are_listed_wherever_they_stand() -> None:
+    """In a plain clause, inside bold text, in a table cell and in a part's title, in reading
+    order; a paragraph without one is skipped without a walk (same list as the walk's)."""
+    doc = build_tree("# Title {?name} {.body}\n\n## One\n\n1. Plain {?a}.\n1. Nothing here.\n"
+                     "1. **Bold {?b}** text.\n\n| X | Y |\n|---|---|\n| c | {?c} |\n\n"
+                     "Text.\n")
+    assert [p.note for p in doc.open_points()] == ["name", "a", "b", "c"]
+    walked = [span.text for part in doc.parts for span in spans([part], kind="open")]
+    assert walked == ["name", "a", "b", "c"]
+
+
 def test_part_without_kind_is_refused() -> None:
     with pytest.raises(S75Error, match="needs a kind"):
         build_tree("# Untitled\n\nText.\n")

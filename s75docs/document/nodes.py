@@ -115,6 +115,8 @@ class Document:
             places: list[tuple[Block | None, list[Node]]] = [(None, list(part.title))]
             places += [(block, [block]) for block in part.blocks]
             for block, items in places:
+                if block is not None and _flat_without_open(block):
+                    continue  # most paragraphs: nothing to walk
                 for span in spans(items, kind="open"):
                     where = part.heading
                     if block is not None and block.full_number:
@@ -125,6 +127,16 @@ class Document:
 
     def defined_terms(self) -> list[str]:
         return [b.defines for p in self.parts for b in p.blocks if b.defines]
+
+
+def _flat_without_open(block: Block) -> bool:
+    """Whether a block is spans without children or rows, none of them an open point."""
+    if block.rows:
+        return False
+    for span in block.spans:
+        if span.kind == "open" or span.children:
+            return False
+    return True
 
 
 Node: TypeAlias = Document | Part | Block | Cell | Span
