@@ -53,6 +53,8 @@ def weight(value: Any, budget: int = MAX_VALUE) -> int:
     items of a container counted through nesting. Counting stops past ``budget``."""
     if isinstance(value, str):  # most values a template handles: no stack needed
         return len(value) or 1
+    if type(value) is int:  # as the loop below counts one
+        return value.bit_length() // 3 + 1
     if not isinstance(value, _COUNTED):  # data objects (a partner, an amount), None
         return 1
     total, stack = 0, [value]
