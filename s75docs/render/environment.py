@@ -75,6 +75,11 @@ class Safe(Markup):
     """
 
 
+# ``Safe(text)`` for a plain ``str``: Markup's own ``__new__`` only looks for ``__html__`` and an
+# encoding first, which a plain string has not.
+_new_safe = str.__new__
+
+
 def escape_markdown(text: str) -> str:
     """Backslash-escape everything Markdown or our markers could read; fold line breaks and
     runs of white space into single spaces (a value never breaks a paragraph)."""
@@ -157,7 +162,7 @@ def _check_label(name: str) -> None:
 def finalize(value: Any) -> Markup:
     """What ``{{ value }}`` prints: escaped text, or a clear error for values that must not print."""
     if type(value) is str:  # the most common value by far (every cell of a budget table)
-        return Safe(escape_markdown(value))
+        return _new_safe(Safe, escape_markdown(value))
     if isinstance(value, Markup):
         return value
     from s75docs.model.agreement import OpenPoint
