@@ -515,3 +515,24 @@ def test_clean_drops_what_xml_forbids_and_spaces_line_ends(text: str) -> None:
     """``clean``'s shortcut for printable text gives what its substitutions give."""
     expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
     assert clean(text) == expected.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def test_bookmarked_targets_are_the_references_outside_deleted_text() -> None:
+    """The writer's own walk for the labels to bookmark finds what ``spans`` finds: references
+    in titles, clauses, nested emphasis and table cells, none inside deleted text."""
+    from s75docs.document.nodes import Block, Cell, Part, Span
+    from s75docs.write.docx_body import ref_targets
+
+    def ref(target: str, change: str | None = None) -> Span:
+        return Span("ref", target=target, number="1", change=change)
+
+    parts = [*sample().parts, Part("schedule", [ref("title")], blocks=[
+        Block("text", [Span("strong", children=[ref("nested"), ref("gone", "del")])]),
+        Block("text", [ref("deleted-block")], change="del"),
+        Block("table", rows=[[Cell([ref("cell")]), Cell([Span("em", children=[ref("deep")])])]]),
+    ]), Part("schedule", [ref("deleted-part")], change="del")]
+    found = ref_targets(parts)
+    expected = {s.target for s in spans(parts, without="del", kind="ref")}
+    assert found == expected
+    assert {"title", "nested", "cell", "deep"} <= found
+    assert not {"gone", "deleted-block", "deleted-part"} & found

@@ -13,6 +13,7 @@ tokens until they are numbered in document order, with the reference's own. See
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import weakref
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,7 @@ class BodyWriter:
         self.revision_date = meta.revision_date if meta else None
         self.body = docx.document.find(qn("w:body"))
         self.numbering = docx.numbering
+        self._by_name: dict[str, str] = {}  # style ids by the names the writer asks for
         # What the reference's styles and lists say, looked up once per reference (the lists'
         # definitions are the reference's: a document only adds list instances to them).
         looked_up = docx.reference.memo.get("body")
@@ -150,7 +152,10 @@ class BodyWriter:
         return out
 
     def style(self, name: str) -> str:
-        return self.style_ids[name.casefold()]
+        found = self._by_name.get(name)
+        if found is None:
+            found = self._by_name[name] = self.style_ids[name.casefold()]
+        return found
 
     def _linked_list(self, style_name: str) -> str:
         """The abstractNumId of the list the style is linked to."""
@@ -274,7 +279,7 @@ class BodyWriter:
         def flush() -> None:
             merged: list[tuple[str, Format]] = []
             for text, f in pending:
-                if merged and merged[-1][1] == f:
+                if merged and (merged[-1][1] is f or merged[-1][1] == f):
                     merged[-1] = (merged[-1][0] + text, f)
                 else:
                     merged.append((text, f))
@@ -291,9 +296,9 @@ class BodyWriter:
             elif span.kind == "break":
                 pending.append((" ", f))
             elif span.kind == "define":
-                pending.append((f"\u201c{clean(span.text)}\u201d", replace(f, bold=True)))
+                pending.append((f"\u201c{clean(span.text)}\u201d", _derived(f, "strong", None)))
             elif span.kind == "open":
-                pending.append((f"[{clean(span.text)}]", replace(f, highlight=True)))
+                pending.append((f"[{clean(span.text)}]", _derived(f, "open", None)))
             elif span.kind == "ref":
                 name = self.bookmark_names.get(span.target)
                 # A target in a part left out (a scheme on its own), or deleted text: no field.
@@ -473,7 +478,7 @@ class BodyWriter:
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
         # Deleted text's references are written as text, so need no bookmark.
-        targets = {s.target for s in spans(document.parts, without="del", kind="ref")}
+        targets = ref_targets(document.parts)
         for part in document.parts:
             labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
@@ -753,7 +758,7 @@ class Para:
     content: list[str] = field(default_factory=list)
 
     def xml(self) -> str:
-        props = [f'<w:pStyle w:val="{esc_attr(self.style)}"/>']
+        props = [_pstyle(self.style)]
         if self.keep_next:
             props.append("<w:keepNext/>")
         if self.page_break:
@@ -764,14 +769,19 @@ class Para:
         props.append(self.spacing)
         if self.ind is not None:
             left, hanging = self.ind
-            props.append(tag("ind", left=left, hanging=hanging) if hanging else
-                         tag("ind", left=left))
+            props.append(f'<w:ind w:left="{left}" w:hanging="{hanging}"/>' if hanging else
+                         f'<w:ind w:left="{left}"/>')
         if self.jc:
             props.append(tag("jc", val=self.jc))
         if self.outline is not None:
-            props.append(tag("outlineLvl", val=self.outline))
+            props.append(f'<w:outlineLvl w:val="{self.outline}"/>')
         props.append(self.mark)
         return f"<w:p><w:pPr>{''.join(props)}</w:pPr>{''.join(self.content)}</w:p>"
+
+
+@functools.lru_cache(maxsize=256)
+def _pstyle(style_id: str) -> str:
+    return f'<w:pStyle w:val="{esc_attr(style_id)}"/>'
 
 
 _JC = {"right": '<w:jc w:val="right"/>', "center": '<w:jc w:val="center"/>'}
@@ -845,13 +855,27 @@ def _label(item: Block | Part) -> str | None:
 def _format(outer: Format, span: Span) -> Format:
     """The format of a span's text inside ``outer``: bold or italic inside a bold or italic
     span, changed as the innermost change says."""
+    kind = span.kind
+    if kind != "strong" and kind != "em":
+        if not span.change:  # most spans
+            return outer
+        kind = "text"
+    return _derived(outer, kind, span.change)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derived(outer: Format, kind: str, change: str | None) -> Format:
+    """``outer`` changed as ``change`` says and made bold for "strong", italic for "em" and
+    highlighted for "open" (made once for each: ``replace`` is slow, and every span asks)."""
     f = outer
-    if span.change:
-        f = replace(f, change=span.change)
-    if span.kind == "strong":
+    if change:
+        f = replace(f, change=change)
+    if kind == "strong":
         f = replace(f, bold=True)
-    elif span.kind == "em":
+    elif kind == "em":
         f = replace(f, italic=True)
+    elif kind == "open":
+        f = replace(f, highlight=True)
     return f
 
 
@@ -867,6 +891,34 @@ def _row_change(row: list[Cell]) -> str | None:
                 return None
             changes.add(span.change)
     return changes.pop() if len(changes) == 1 else None
+
+
+def ref_targets(parts: list[Part]) -> set[str]:
+    """The targets of the parts' references, deleted text left out: what
+    ``spans(parts, without="del", kind="ref")`` finds, without a generator's cost a span (this
+    runs over every span of every document)."""
+    targets: set[str] = set()
+    for part in parts:
+        if part.change != "del":
+            _ref_targets(part.title, targets)
+            for block in part.blocks:
+                if block.change != "del":
+                    _ref_targets(block.spans, targets)
+                    for row in block.rows:
+                        for cell in row:
+                            _ref_targets(cell.spans, targets)
+    return targets
+
+
+def _ref_targets(items: list[Span], targets: set[str]) -> None:
+    """Add the targets of the references among ``items`` (see :func:`ref_targets`)."""
+    for span in items:
+        if span.change == "del":
+            continue
+        if span.kind == "ref":
+            targets.add(span.target)
+        if span.children:
+            _ref_targets(span.children, targets)
 
 
 def _lead_in(block: Block, following: Block | None) -> bool:
