@@ -556,3 +556,32 @@ def test_the_package_is_zipped_as_zipfile_zips_it() -> None:
         assert archive.testzip() is None
         assert archive.read("word/styles.xml") == odd["word/styles.xml"]
         assert archive.namelist()[0] == "[Content_Types].xml"
+
+
+def test_a_build_s_documents_share_runs_but_not_a_reference_s() -> None:
+    """An agreement and its scheme on its own, written with one ``shared``, come out as each
+    does alone; a paragraph with a reference is not shared, since its field names the
+    agreement's bookmark while the scheme on its own, without the clause, prints text."""
+    from s75docs.document.resolve import select_parts
+    from s75docs.write.docx_body import Shared
+
+    text = SAMPLE.read_text(encoding="utf-8").replace(
+        "1. Any overspend is shared in proportion to the contributions.",
+        "1. Any overspend is shared in proportion to the contributions.\n"
+        "1. The contributions are paid into the fund of {@pooled.fund}.")
+    agreement = build_tree(text)
+    scheme_part = next(p for p in agreement.parts if p.kind == "scheme")
+    scheme = select_parts(agreement, [scheme_part])
+    meta = replace(META, title=scheme_part.heading, part_of=META.title)
+    shared: Shared = {}
+    together = [write_docx(agreement, META, REFERENCE, shared),
+                write_docx(scheme, meta, REFERENCE, shared)]
+    assert together == [write_docx(agreement, META, REFERENCE),
+                        write_docx(scheme, meta, REFERENCE)]
+    assert any(entry[0] in scheme_part.blocks for entry in shared.values())  # something shared
+
+    def paid_in(data: bytes) -> etree._Element:
+        return next(p for _, p in body_paragraphs(data) if "paid into the fund" in text_of(p))
+
+    assert paid_in(together[0]).xpath(".//w:instrText", namespaces=NS)  # a REF field
+    assert not paid_in(together[1]).xpath(".//w:instrText", namespaces=NS)  # text alone

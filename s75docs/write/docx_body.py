@@ -80,6 +80,11 @@ REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
                    PARTIES, RECITALS, LIST_BULLET, TABLE_TEXT, TABLE_STYLE)
 
 
+# What a build's documents share (see BodyWriter.block_runs): by id(block), the block, the
+# revisions' author and date, and its runs.
+Shared = dict[int, tuple[Block, tuple[str, object], list[str]]]
+
+
 class BodyWriter:
     # looked up in the reference's styles and lists (see _look_up)
     style_ids: dict[str, str]
@@ -92,11 +97,14 @@ class BodyWriter:
     bullet_hanging: int
     clause_number_text: str
 
-    def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None) -> None:
+    def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None,
+                 shared: Shared | None = None) -> None:
         self.docx = docx
         self.where = where
         self.revision_author = clean(meta.revision_author) if meta else AUTHOR
         self.revision_date = meta.revision_date if meta else None
+        self.shared = shared
+        self.fixed = True  # no reference met in the runs being written (see block_runs)
         self.body = docx.document.find(qn("w:body"))
         self.numbering = docx.numbering
         self._by_name: dict[str, str] = {}  # style ids by the names the writer asks for
@@ -267,6 +275,23 @@ class BodyWriter:
         paragraph.content.insert(0, start)
         paragraph.content.append(f'<w:bookmarkEnd w:id="{bookmark_id}"/>')
 
+    def block_runs(self, block: Block) -> list[str]:
+        """A paragraph's runs; written once for the documents sharing ``shared`` (a build's
+        agreement and each scheme on its own), unless they hold a reference, whose field
+        depends on the document's bookmarks. Revision ids are tokens, the same everywhere;
+        their author and date are part of the key."""
+        if self.shared is None:
+            return self.runs(block.spans)
+        key = (self.revision_author, self.revision_date)
+        found = self.shared.get(id(block))
+        if found is not None and found[0] is block and found[1] == key:
+            return found[2]
+        self.fixed = True
+        out = self.runs(block.spans)
+        if self.fixed:
+            self.shared[id(block)] = (block, key, out)
+        return out
+
     def runs(self, items: list[Span], fmt: Format = PLAIN) -> list[str]:
         """Runs for spans, neighbouring text of one format merged into one run."""
         if not fmt.change and len(items) == 1 and items[0].kind == "text" and \
@@ -300,6 +325,7 @@ class BodyWriter:
             elif span.kind == "open":
                 pending.append((f"[{clean(span.text)}]", _derived(f, "open", None)))
             elif span.kind == "ref":
+                self.fixed = False
                 name = self.bookmark_names.get(span.target)
                 # A target in a part left out (a scheme on its own), or deleted text: no field.
                 if name is None or f.change == "del":
@@ -499,7 +525,7 @@ class BodyWriter:
                     nums = {k: v for k, v in nums.items() if k == "clause"}
                 p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING,
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 out.append(p)
             elif block.kind == "clause":
                 clause = self.clause(block, nums, in_terms=part.kind == "body")
@@ -510,7 +536,7 @@ class BodyWriter:
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
                 p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 out.append(p)
             elif block.kind == "table":
                 spacer = following is None or following.kind == "table"
@@ -523,7 +549,7 @@ class BodyWriter:
                 level = min(block.level, MAX_STYLE_LEVEL)
                 p = self.paragraph(BODY.format(level) if level else "Normal",
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 self.bookmark(p, _label(block))
                 out.append(p)
         for position, element in enumerate(out[:-1]):  # what introduces a table stays with it
@@ -540,7 +566,7 @@ class BodyWriter:
         keep = following is not None and not _all_strong(following)
         style = EXECUTION_TEXT if EXECUTION_TEXT.casefold() in self.style_ids else "Normal"
         p = self.paragraph(style, keep_next=keep, change=block.change)
-        p.content.extend(self.runs(block.spans))
+        p.content.extend(self.block_runs(block))
         self.bookmark(p, _label(block))
         return p
 
@@ -582,7 +608,7 @@ class BodyWriter:
             p = self.paragraph(style, num=(nums[style_kind], ilvl),
                                ind=self._indent(abstract, ilvl) if level > 1 else None,
                                change=block.change)
-        p.content.extend(self.runs(block.spans))
+        p.content.extend(self.block_runs(block))
         self.bookmark(p, _label(block))
         if in_terms and style_kind == "clause" and level == 1 and block.change != "del":
             # A redline's contents list the headings as they now read.
