@@ -585,3 +585,19 @@ def test_a_build_s_documents_share_runs_but_not_a_reference_s() -> None:
 
     assert paid_in(together[0]).xpath(".//w:instrText", namespaces=NS)  # a REF field
     assert not paid_in(together[1]).xpath(".//w:instrText", namespaces=NS)  # text alone
+
+
+def test_remembered_relationships_and_content_types_follow_their_parts() -> None:
+    """The relationships and content types written once per set of parts are written anew
+    for a different set (a part added, a target changed), never served from the last."""
+    from s75docs.write.docx_package import RT_STYLES, Rel, _content_types, _rels_xml
+
+    first = _rels_xml("word", (Rel("rId1", RT_STYLES, "word/styles.xml"),))
+    assert b'Target="styles.xml"' in first
+    assert _rels_xml("word", (Rel("rId1", RT_STYLES, "word/styles.xml"),)) == first
+    moved = _rels_xml("word", (Rel("rId1", RT_STYLES, "word/other/styles.xml"),))
+    assert b'Target="other/styles.xml"' in moved and b'Target="styles.xml"' not in moved
+    parts = (("word/document.xml", "application/main+xml"),)
+    assert b"/word/settings.xml" not in _content_types(parts)
+    assert b'PartName="/word/settings.xml" ContentType="application/settings+xml"' in \
+        _content_types((*parts, ("word/settings.xml", "application/settings+xml")))

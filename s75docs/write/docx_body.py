@@ -108,6 +108,7 @@ class BodyWriter:
         self.body = docx.document.find(qn("w:body"))
         self.numbering = docx.numbering
         self._by_name: dict[str, str] = {}  # style ids by the names the writer asks for
+        self._num_ids: set[int] | None = None  # the list instances' ids in use (_new_num)
         # What the reference's styles and lists say, looked up once per reference (the lists'
         # definitions are the reference's: a document only adds list instances to them).
         looked_up = docx.reference.memo.get("body")
@@ -209,9 +210,12 @@ class BodyWriter:
 
     def _new_num(self, abstract_id: str) -> int:
         """A new instance of a list, counting from 1 on every level."""
-        used = {int(n) for n in self.numbering.xpath("w:num/@w:numId")
-                if n.isdigit()}
+        used = self._num_ids
+        if used is None:  # the reference's; then each added here (the lists of every part)
+            used = self._num_ids = {int(n) for n in self.numbering.xpath("w:num/@w:numId")
+                                    if n.isdigit()}
         num_id = next(n for n in range(1, len(used) + 2) if n not in used)
+        used.add(num_id)
         overrides = "".join(f'<w:lvlOverride w:ilvl="{ilvl}"><w:startOverride w:val="1"/>'
                             "</w:lvlOverride>" for ilvl in range(9))
         num = fragment(f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
