@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s75docs.check.compliance import Row, compliance, compliance_findings, load_map
 from s75docs.check.data import run_checks
@@ -36,6 +37,9 @@ from s75docs.render.wording import (
     render_line,
 )
 from s75docs.write.markdown import PartTexts, write_markdown
+
+if TYPE_CHECKING:
+    from s75docs.write.docx_body import Shared
 
 AGREEMENT_TEMPLATE = "agreement.md.j2"
 
@@ -199,20 +203,23 @@ def outputs_for(loaded: Loaded, document: Document, formats: tuple[str, ...],
     """Every output file of a build, by path relative to build/<reference>/."""
     reference = reference_docx(dirs)
     written: PartTexts = {}  # each scheme's own document repeats its part of the agreement
-    files = document_files(loaded, document, "agreement", formats, reference, written)
+    word: Shared = {}  # ... in Word too (write_docx's ``shared``)
+    files = document_files(loaded, document, "agreement", formats, reference, written, word)
     for number, part in enumerate(scheme_parts(document), 1):
         scheme = select_parts(document, [part])
         scheme.meta = {**document.meta, "title": part.heading, "part_of": document.meta["title"]}
         files.update(document_files(loaded, scheme, f"schedules/{number:02d}-{part.key or number}",
-                                    formats, reference, written))
+                                    formats, reference, written, word))
     files["open-points.md"] = open_points_markdown(document, dirs).encode("utf-8")
     return files
 
 
 def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str, ...],
-                   reference: Path, written: PartTexts | None = None) -> dict[str, bytes]:
+                   reference: Path, written: PartTexts | None = None,
+                   word: Shared | None = None) -> dict[str, bytes]:
     """One document written in each format asked for: ``{stem}.md``, ``.docx``, ``.pdf`` (made
-    from the .docx by LibreOffice); ``written`` as for :func:`write_markdown`."""
+    from the .docx by LibreOffice); ``written`` as for :func:`write_markdown`, ``word`` as
+    ``shared`` for :func:`write_docx`."""
     files: dict[str, bytes] = {}
     if "md" in formats:
         files[f"{stem}.md"] = write_markdown(doc, written).encode("utf-8")
@@ -229,7 +236,7 @@ def document_files(loaded: Loaded, doc: Document, stem: str, formats: tuple[str,
             dated=doc.meta.get("dated", ""),
             part_of=doc.meta.get("part_of", ""),
         )
-        docx = {f"{stem}.docx": write_docx(doc, meta, reference)}
+        docx = {f"{stem}.docx": write_docx(doc, meta, reference, word)}
         if "pdf" in formats:
             from s75docs.write.pdf import docx_to_pdf
 

@@ -317,3 +317,29 @@ def test_a_template_changed_in_a_long_lived_process_is_hashed_again(tmp_path: Pa
     clause.write_text("two months", "utf-8")  # in place, the same size
     os.utime(clause, ns=(1, 1))  # even with the modification time set back
     assert template_files(tmp_path) not in (first, second)
+
+
+def test_template_files_are_the_files_a_build_could_use(tmp_path: Path) -> None:
+    """The template folder's listing (one scandir walk) takes what ``Path.rglob("*")`` with
+    the suffix test took: templates in sub-folders, ``reference.docx``, links to files; not
+    other files, not a name that is all suffix, not a folder named like a template, not a
+    link to a folder or a broken link."""
+    from s75docs.output.inputs import file_digest, template_files
+
+    wanted = ["a.j2", "b.yaml", "c.txt", "reference.docx", ".hidden.j2", "sub/deep/e.j2"]
+    for name in [*wanted, "d.md", ".j2", "x.", "notes.J2"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, "utf-8")
+    (tmp_path / "dir.j2").mkdir()
+    (tmp_path / "dir.j2" / "in.yaml").write_text("1", "utf-8")
+    wanted.append("dir.j2/in.yaml")
+    try:
+        os.symlink(tmp_path / "a.j2", tmp_path / "link.j2")
+        os.symlink(tmp_path / "missing", tmp_path / "broken.j2")
+        os.symlink(tmp_path / "sub", tmp_path / "folder-link", target_is_directory=True)
+        wanted.append("link.j2")
+    except (OSError, NotImplementedError):  # Windows without the right to make links
+        pass
+    found = template_files(tmp_path)
+    assert sorted(found) == sorted(wanted)
+    assert found["sub/deep/e.j2"] == file_digest(tmp_path / "sub" / "deep" / "e.j2")

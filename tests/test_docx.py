@@ -515,3 +515,89 @@ def test_clean_drops_what_xml_forbids_and_spaces_line_ends(text: str) -> None:
     """``clean``'s shortcut for printable text gives what its substitutions give."""
     expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
     assert clean(text) == expected.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def test_bookmarked_targets_are_the_references_outside_deleted_text() -> None:
+    """The writer's own walk for the labels to bookmark finds what ``spans`` finds: references
+    in titles, clauses, nested emphasis and table cells, none inside deleted text."""
+    from s75docs.document.nodes import Block, Cell, Part, Span
+    from s75docs.write.docx_body import ref_targets
+
+    def ref(target: str, change: str | None = None) -> Span:
+        return Span("ref", target=target, number="1", change=change)
+
+    parts = [*sample().parts, Part("schedule", [ref("title")], blocks=[
+        Block("text", [Span("strong", children=[ref("nested"), ref("gone", "del")])]),
+        Block("text", [ref("deleted-block")], change="del"),
+        Block("table", rows=[[Cell([ref("cell")]), Cell([Span("em", children=[ref("deep")])])]]),
+    ]), Part("schedule", [ref("deleted-part")], change="del")]
+    found = ref_targets(parts)
+    expected = {s.target for s in spans(parts, without="del", kind="ref")}
+    assert found == expected
+    assert {"title", "nested", "cell", "deep"} <= found
+    assert not {"gone", "deleted-block", "deleted-part"} & found
+
+
+def test_the_package_is_zipped_as_zipfile_zips_it() -> None:
+    """The writer's own zip (small entries deflated once per process) gives zipfile's bytes:
+    for a document's entries, names beyond ASCII, empty and large entries, an entry deflated
+    before, and an entry changed since (never the remembered bytes of its old content)."""
+    from s75docs.write.docx_xml import _zipfile_zip, deterministic_zip
+
+    with zipfile.ZipFile(io.BytesIO(write_docx(sample(), META, REFERENCE))) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    assert deterministic_zip(entries) == _zipfile_zip(entries)
+    assert deterministic_zip(entries) == _zipfile_zip(entries)  # remembered entries too
+    odd = {**entries, "word/média/é.xml": "é".encode() * 5, "empty.xml": b"",
+           "big.bin": os.urandom(200_000), "word/styles.xml": entries["word/styles.xml"] + b" "}
+    zipped = deterministic_zip(odd)
+    assert zipped == _zipfile_zip(odd)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("word/styles.xml") == odd["word/styles.xml"]
+        assert archive.namelist()[0] == "[Content_Types].xml"
+
+
+def test_a_build_s_documents_share_runs_but_not_a_reference_s() -> None:
+    """An agreement and its scheme on its own, written with one ``shared``, come out as each
+    does alone; a paragraph with a reference is not shared, since its field names the
+    agreement's bookmark while the scheme on its own, without the clause, prints text."""
+    from s75docs.document.resolve import select_parts
+    from s75docs.write.docx_body import Shared
+
+    text = SAMPLE.read_text(encoding="utf-8").replace(
+        "1. Any overspend is shared in proportion to the contributions.",
+        "1. Any overspend is shared in proportion to the contributions.\n"
+        "1. The contributions are paid into the fund of {@pooled.fund}.")
+    agreement = build_tree(text)
+    scheme_part = next(p for p in agreement.parts if p.kind == "scheme")
+    scheme = select_parts(agreement, [scheme_part])
+    meta = replace(META, title=scheme_part.heading, part_of=META.title)
+    shared: Shared = {}
+    together = [write_docx(agreement, META, REFERENCE, shared),
+                write_docx(scheme, meta, REFERENCE, shared)]
+    assert together == [write_docx(agreement, META, REFERENCE),
+                        write_docx(scheme, meta, REFERENCE)]
+    assert any(entry[0] in scheme_part.blocks for entry in shared.values())  # something shared
+
+    def paid_in(data: bytes) -> etree._Element:
+        return next(p for _, p in body_paragraphs(data) if "paid into the fund" in text_of(p))
+
+    assert paid_in(together[0]).xpath(".//w:instrText", namespaces=NS)  # a REF field
+    assert not paid_in(together[1]).xpath(".//w:instrText", namespaces=NS)  # text alone
+
+
+def test_remembered_relationships_and_content_types_follow_their_parts() -> None:
+    """The relationships and content types written once per set of parts are written anew
+    for a different set (a part added, a target changed), never served from the last."""
+    from s75docs.write.docx_package import RT_STYLES, Rel, _content_types, _rels_xml
+
+    first = _rels_xml("word", (Rel("rId1", RT_STYLES, "word/styles.xml"),))
+    assert b'Target="styles.xml"' in first
+    assert _rels_xml("word", (Rel("rId1", RT_STYLES, "word/styles.xml"),)) == first
+    moved = _rels_xml("word", (Rel("rId1", RT_STYLES, "word/other/styles.xml"),))
+    assert b'Target="other/styles.xml"' in moved and b'Target="styles.xml"' not in moved
+    parts = (("word/document.xml", "application/main+xml"),)
+    assert b"/word/settings.xml" not in _content_types(parts)
+    assert b'PartName="/word/settings.xml" ContentType="application/settings+xml"' in \
+        _content_types((*parts, ("word/settings.xml", "application/settings+xml")))

@@ -110,9 +110,12 @@ def write_atomically(destination: Path, files: dict[str, bytes],
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.new-", dir=parent))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are ordinary files
     try:
+        made = {staging}
         for relative, data in sorted(files.items()):
             target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             target.write_bytes(data)
         if verify is not None:
             verify(staging)
@@ -136,13 +139,31 @@ def clean_stale(destination: Path) -> None:
     two-rename swap: if the build died between the renames, they are put back.
     """
     parent = destination.parent
-    for retired in sorted(parent.glob(f".{destination.name}.old-*")):
+    old, new = _leftovers(parent, destination.name)
+    for retired in sorted(old):
         if not destination.exists() and not destination.is_symlink():
             os.rename(retired, destination)
         else:
             shutil.rmtree(retired, ignore_errors=True)
-    for staging in parent.glob(f".{destination.name}.new-*"):
+    for staging in new:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _leftovers(parent: Path, name: str) -> tuple[list[Path], list[Path]]:
+    """The ``.<name>.old-*`` and ``.<name>.new-*`` entries of ``parent``, found in one listing
+    (a batch's output folder holds every agreement's outputs, listed for each of them)."""
+    old_prefix = os.path.normcase(f".{name}.old-")
+    new_prefix = os.path.normcase(f".{name}.new-")
+    old: list[Path] = []
+    new: list[Path] = []
+    with os.scandir(parent) as entries:
+        for entry in entries:
+            folded = os.path.normcase(entry.name)
+            if folded.startswith(old_prefix):
+                old.append(parent / entry.name)
+            elif folded.startswith(new_prefix):
+                new.append(parent / entry.name)
+    return old, new
 
 
 _RENAME_EXCHANGE = 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 import stat
 from collections.abc import Sequence
@@ -51,32 +52,60 @@ def tool_fingerprint() -> dict[str, str]:
 
 def template_files(folder: Path) -> dict[str, str]:
     """Every file in one template folder a build could use, by path relative to the folder."""
-    found = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
-             if path.suffix in TEMPLATE_SUFFIXES or path.name == "reference.docx"}
-    return {name: _template_digest(path) for name, path in sorted(found.items())
-            if path.is_file()}
+    found: dict[str, tuple[str, os.stat_result]] = {}
+    _scan(str(folder), "", found)
+    return {name: _template_digest(path, status) for name, (path, status) in sorted(found.items())}
+
+
+def _scan(directory: str, prefix: str, found: dict[str, tuple[str, os.stat_result]]) -> None:
+    """The template files under ``directory`` (as ``Path.rglob("*")`` finds them: symbolic links
+    to folders not followed; links to files taken as their files) with their status, read once
+    by ``os.scandir`` (a batch lists the template folders for every agreement)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        name = prefix + entry.name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                _scan(entry.path, name + "/", found)
+                continue
+            if _suffix(entry.name) not in TEMPLATE_SUFFIXES and entry.name != "reference.docx":
+                continue
+            status = entry.stat()  # follows a link, as Path.is_file and Path.stat do
+        except OSError:
+            continue
+        if stat.S_ISREG(status.st_mode):
+            found[name] = (entry.path, status)
+
+
+def _suffix(name: str) -> str:
+    """A file name's suffix as ``Path.suffix`` reads it (none for ``.j2`` alone)."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 _TEMPLATE_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
 
 
-def _template_digest(path: Path) -> str:
+def _template_digest(path: str, status: os.stat_result) -> str:
     """A template file's digest, remembered for the process while its inode, size and modification
     and change times stay the same: a batch hashes the same template folders for every
     agreement (an editor's save makes a new inode or moves the change time, which cannot be
     set back)."""
-    status = path.stat()
-    key = (str(path), status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size)
+    key = (path, status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size)
     digest = _TEMPLATE_DIGESTS.get(key)
     if digest is None:
-        digest = _TEMPLATE_DIGESTS[key] = file_digest(path)
+        digest = _TEMPLATE_DIGESTS[key] = file_digest(Path(path))
     return digest
 
 
 def _input_name(path: Path, root: Path) -> str:
-    """``<agreement folder>/schedules/x.yaml``, ``s75docs:schedules/x.yaml`` for our presets."""
+    """``<agreement folder>/schedules/x.yaml``, ``s75docs:schedules/x.yaml`` for our presets;
+    ``root`` resolved already (it is the same for every file of a build)."""
     full = path.resolve()
-    for base, prefix in ((root.resolve(), root.resolve().name + "/"), (PACKAGE, "s75docs:")):
+    for base, prefix in ((root, root.name + "/"), (PACKAGE, "s75docs:")):
         if full.is_relative_to(base):
             return prefix + full.relative_to(base).as_posix()
     return full.as_posix()
@@ -87,8 +116,9 @@ def inputs_record(files: list[Path], root: Path, dirs: list[Path],
     """The inputs of one build: agreement files, template folders (in search order), formats,
     tool. ``digest`` is one hash over all of it."""
     presets = root / "presets"  # a preset added here would shadow a built-in one
+    resolved = root.resolve()
     record: dict[str, Any] = {
-        "agreement": dict(sorted((_input_name(p, root), file_digest(p)) for p in files)),
+        "agreement": dict(sorted((_input_name(p, resolved), file_digest(p)) for p in files)),
         "presets": sorted(p.name for p in presets.glob("*.yaml")) if presets.is_dir() else [],
         "templates": [template_files(d) for d in dirs],
         "formats": sorted(set(formats)),

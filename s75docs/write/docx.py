@@ -47,7 +47,7 @@ from markupsafe import Markup
 from s75docs.document.nodes import Document
 from s75docs.document.typography import curl
 from s75docs.errors import Finding, S75Error
-from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter
+from s75docs.write.docx_body import PLACEHOLDER_STYLE, BodyWriter, Shared
 from s75docs.write.docx_cover import NAMES, DocxtplNeededError, cover, cover_environment, template_text
 from s75docs.write.docx_package import Package, Reference, load_reference
 from s75docs.write.docx_xml import AUTHOR, core_properties, deterministic_zip, track_revisions
@@ -69,8 +69,11 @@ class DocxMeta:
     track_revisions: bool = False  # a redline: Track Changes on for the reader's own edits
 
 
-def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
-    """The document as .docx bytes, on the styles and cover of ``reference``."""
+def write_docx(document: Document, meta: DocxMeta, reference: Path,
+               shared: Shared | None = None) -> bytes:
+    """The document as .docx bytes, on the styles and cover of ``reference``. Documents made
+    of the same finished parts (a build's agreement and each scheme on its own) may pass one
+    ``shared``, so that what they have in common is written once."""
     reference = Path(reference)
     where = str(reference)
     parsed = load_reference(reference)
@@ -93,7 +96,7 @@ def write_docx(document: Document, meta: DocxMeta, reference: Path) -> bytes:
         cover(parsed).fill(package, context, where)
     except DocxtplNeededError:
         package = _docxtpl_package(reference, context, where)
-    body = BodyWriter(package, where, meta).write(document)
+    body = BodyWriter(package, where, meta, shared).write(document)
     core_properties(package, meta)
     if meta.track_revisions:
         track_revisions(package)

@@ -13,6 +13,7 @@ tokens until they are numbered in document order, with the reference's own. See
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import weakref
 from dataclasses import dataclass, field, replace
@@ -79,6 +80,11 @@ REQUIRED_STYLES = (PART_HEADING, AGREEMENT_TITLE, FRONT_HEADING, SUB_HEADING,
                    PARTIES, RECITALS, LIST_BULLET, TABLE_TEXT, TABLE_STYLE)
 
 
+# What a build's documents share (see BodyWriter.block_runs): by id(block), the block, the
+# revisions' author and date, and its runs.
+Shared = dict[int, tuple[Block, tuple[str, object], list[str]]]
+
+
 class BodyWriter:
     # looked up in the reference's styles and lists (see _look_up)
     style_ids: dict[str, str]
@@ -91,13 +97,18 @@ class BodyWriter:
     bullet_hanging: int
     clause_number_text: str
 
-    def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None) -> None:
+    def __init__(self, docx: Package, where: str, meta: DocxMeta | None = None,
+                 shared: Shared | None = None) -> None:
         self.docx = docx
         self.where = where
         self.revision_author = clean(meta.revision_author) if meta else AUTHOR
         self.revision_date = meta.revision_date if meta else None
+        self.shared = shared
+        self.fixed = True  # no reference met in the runs being written (see block_runs)
         self.body = docx.document.find(qn("w:body"))
         self.numbering = docx.numbering
+        self._by_name: dict[str, str] = {}  # style ids by the names the writer asks for
+        self._num_ids: set[int] | None = None  # the list instances' ids in use (_new_num)
         # What the reference's styles and lists say, looked up once per reference (the lists'
         # definitions are the reference's: a document only adds list instances to them).
         looked_up = docx.reference.memo.get("body")
@@ -150,7 +161,10 @@ class BodyWriter:
         return out
 
     def style(self, name: str) -> str:
-        return self.style_ids[name.casefold()]
+        found = self._by_name.get(name)
+        if found is None:
+            found = self._by_name[name] = self.style_ids[name.casefold()]
+        return found
 
     def _linked_list(self, style_name: str) -> str:
         """The abstractNumId of the list the style is linked to."""
@@ -196,9 +210,12 @@ class BodyWriter:
 
     def _new_num(self, abstract_id: str) -> int:
         """A new instance of a list, counting from 1 on every level."""
-        used = {int(n) for n in self.numbering.xpath("w:num/@w:numId")
-                if n.isdigit()}
+        used = self._num_ids
+        if used is None:  # the reference's; then each added here (the lists of every part)
+            used = self._num_ids = {int(n) for n in self.numbering.xpath("w:num/@w:numId")
+                                    if n.isdigit()}
         num_id = next(n for n in range(1, len(used) + 2) if n not in used)
+        used.add(num_id)
         overrides = "".join(f'<w:lvlOverride w:ilvl="{ilvl}"><w:startOverride w:val="1"/>'
                             "</w:lvlOverride>" for ilvl in range(9))
         num = fragment(f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{int(abstract_id)}"/>'
@@ -262,6 +279,23 @@ class BodyWriter:
         paragraph.content.insert(0, start)
         paragraph.content.append(f'<w:bookmarkEnd w:id="{bookmark_id}"/>')
 
+    def block_runs(self, block: Block) -> list[str]:
+        """A paragraph's runs; written once for the documents sharing ``shared`` (a build's
+        agreement and each scheme on its own), unless they hold a reference, whose field
+        depends on the document's bookmarks. Revision ids are tokens, the same everywhere;
+        their author and date are part of the key."""
+        if self.shared is None:
+            return self.runs(block.spans)
+        key = (self.revision_author, self.revision_date)
+        found = self.shared.get(id(block))
+        if found is not None and found[0] is block and found[1] == key:
+            return found[2]
+        self.fixed = True
+        out = self.runs(block.spans)
+        if self.fixed:
+            self.shared[id(block)] = (block, key, out)
+        return out
+
     def runs(self, items: list[Span], fmt: Format = PLAIN) -> list[str]:
         """Runs for spans, neighbouring text of one format merged into one run."""
         if not fmt.change and len(items) == 1 and items[0].kind == "text" and \
@@ -274,7 +308,7 @@ class BodyWriter:
         def flush() -> None:
             merged: list[tuple[str, Format]] = []
             for text, f in pending:
-                if merged and merged[-1][1] == f:
+                if merged and (merged[-1][1] is f or merged[-1][1] == f):
                     merged[-1] = (merged[-1][0] + text, f)
                 else:
                     merged.append((text, f))
@@ -291,10 +325,11 @@ class BodyWriter:
             elif span.kind == "break":
                 pending.append((" ", f))
             elif span.kind == "define":
-                pending.append((f"\u201c{clean(span.text)}\u201d", replace(f, bold=True)))
+                pending.append((f"\u201c{clean(span.text)}\u201d", _derived(f, "strong", None)))
             elif span.kind == "open":
-                pending.append((f"[{clean(span.text)}]", replace(f, highlight=True)))
+                pending.append((f"[{clean(span.text)}]", _derived(f, "open", None)))
             elif span.kind == "ref":
+                self.fixed = False
                 name = self.bookmark_names.get(span.target)
                 # A target in a part left out (a scheme on its own), or deleted text: no field.
                 if name is None or f.change == "del":
@@ -473,7 +508,7 @@ class BodyWriter:
     def _name_bookmarks(self, document: Document) -> None:
         """``_Ref_s75_0001`` ... for every referenced label, in document order."""
         # Deleted text's references are written as text, so need no bookmark.
-        targets = {s.target for s in spans(document.parts, without="del", kind="ref")}
+        targets = ref_targets(document.parts)
         for part in document.parts:
             labels = [(_label(part), True)] + [(_label(b), False) for b in part.blocks]
             for label, is_part in labels:
@@ -494,7 +529,7 @@ class BodyWriter:
                     nums = {k: v for k, v in nums.items() if k == "clause"}
                 p = self.paragraph(SUB_HEADING if numbered else FRONT_HEADING,
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 out.append(p)
             elif block.kind == "clause":
                 clause = self.clause(block, nums, in_terms=part.kind == "body")
@@ -505,7 +540,7 @@ class BodyWriter:
                 left = self.text_at[min(block.level, MAX_STYLE_LEVEL)] + self.bullet_hanging
                 p = self.paragraph(LIST_BULLET, ind=(left, self.bullet_hanging),
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 out.append(p)
             elif block.kind == "table":
                 spacer = following is None or following.kind == "table"
@@ -518,7 +553,7 @@ class BodyWriter:
                 level = min(block.level, MAX_STYLE_LEVEL)
                 p = self.paragraph(BODY.format(level) if level else "Normal",
                                    change=block.change)
-                p.content.extend(self.runs(block.spans))
+                p.content.extend(self.block_runs(block))
                 self.bookmark(p, _label(block))
                 out.append(p)
         for position, element in enumerate(out[:-1]):  # what introduces a table stays with it
@@ -535,7 +570,7 @@ class BodyWriter:
         keep = following is not None and not _all_strong(following)
         style = EXECUTION_TEXT if EXECUTION_TEXT.casefold() in self.style_ids else "Normal"
         p = self.paragraph(style, keep_next=keep, change=block.change)
-        p.content.extend(self.runs(block.spans))
+        p.content.extend(self.block_runs(block))
         self.bookmark(p, _label(block))
         return p
 
@@ -577,7 +612,7 @@ class BodyWriter:
             p = self.paragraph(style, num=(nums[style_kind], ilvl),
                                ind=self._indent(abstract, ilvl) if level > 1 else None,
                                change=block.change)
-        p.content.extend(self.runs(block.spans))
+        p.content.extend(self.block_runs(block))
         self.bookmark(p, _label(block))
         if in_terms and style_kind == "clause" and level == 1 and block.change != "del":
             # A redline's contents list the headings as they now read.
@@ -753,7 +788,7 @@ class Para:
     content: list[str] = field(default_factory=list)
 
     def xml(self) -> str:
-        props = [f'<w:pStyle w:val="{esc_attr(self.style)}"/>']
+        props = [_pstyle(self.style)]
         if self.keep_next:
             props.append("<w:keepNext/>")
         if self.page_break:
@@ -764,14 +799,19 @@ class Para:
         props.append(self.spacing)
         if self.ind is not None:
             left, hanging = self.ind
-            props.append(tag("ind", left=left, hanging=hanging) if hanging else
-                         tag("ind", left=left))
+            props.append(f'<w:ind w:left="{left}" w:hanging="{hanging}"/>' if hanging else
+                         f'<w:ind w:left="{left}"/>')
         if self.jc:
             props.append(tag("jc", val=self.jc))
         if self.outline is not None:
-            props.append(tag("outlineLvl", val=self.outline))
+            props.append(f'<w:outlineLvl w:val="{self.outline}"/>')
         props.append(self.mark)
         return f"<w:p><w:pPr>{''.join(props)}</w:pPr>{''.join(self.content)}</w:p>"
+
+
+@functools.lru_cache(maxsize=256)
+def _pstyle(style_id: str) -> str:
+    return f'<w:pStyle w:val="{esc_attr(style_id)}"/>'
 
 
 _JC = {"right": '<w:jc w:val="right"/>', "center": '<w:jc w:val="center"/>'}
@@ -845,13 +885,27 @@ def _label(item: Block | Part) -> str | None:
 def _format(outer: Format, span: Span) -> Format:
     """The format of a span's text inside ``outer``: bold or italic inside a bold or italic
     span, changed as the innermost change says."""
+    kind = span.kind
+    if kind != "strong" and kind != "em":
+        if not span.change:  # most spans
+            return outer
+        kind = "text"
+    return _derived(outer, kind, span.change)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derived(outer: Format, kind: str, change: str | None) -> Format:
+    """``outer`` changed as ``change`` says and made bold for "strong", italic for "em" and
+    highlighted for "open" (made once for each: ``replace`` is slow, and every span asks)."""
     f = outer
-    if span.change:
-        f = replace(f, change=span.change)
-    if span.kind == "strong":
+    if change:
+        f = replace(f, change=change)
+    if kind == "strong":
         f = replace(f, bold=True)
-    elif span.kind == "em":
+    elif kind == "em":
         f = replace(f, italic=True)
+    elif kind == "open":
+        f = replace(f, highlight=True)
     return f
 
 
@@ -867,6 +921,34 @@ def _row_change(row: list[Cell]) -> str | None:
                 return None
             changes.add(span.change)
     return changes.pop() if len(changes) == 1 else None
+
+
+def ref_targets(parts: list[Part]) -> set[str]:
+    """The targets of the parts' references, deleted text left out: what
+    ``spans(parts, without="del", kind="ref")`` finds, without a generator's cost a span (this
+    runs over every span of every document)."""
+    targets: set[str] = set()
+    for part in parts:
+        if part.change != "del":
+            _ref_targets(part.title, targets)
+            for block in part.blocks:
+                if block.change != "del":
+                    _ref_targets(block.spans, targets)
+                    for row in block.rows:
+                        for cell in row:
+                            _ref_targets(cell.spans, targets)
+    return targets
+
+
+def _ref_targets(items: list[Span], targets: set[str]) -> None:
+    """Add the targets of the references among ``items`` (see :func:`ref_targets`)."""
+    for span in items:
+        if span.change == "del":
+            continue
+        if span.kind == "ref":
+            targets.add(span.target)
+        if span.children:
+            _ref_targets(span.children, targets)
 
 
 def _lead_in(block: Block, following: Block | None) -> bool:

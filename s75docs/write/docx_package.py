@@ -243,7 +243,7 @@ class Package:
     def entries(self) -> dict[str, bytes]:
         """The zip's entries, as python-docx's ``save`` writes them."""
         entries = {"[Content_Types].xml": self._content_types(),
-                   "_rels/.rels": _rels_xml("", self.package_rels)}
+                   "_rels/.rels": _rels_xml("", tuple(self.package_rels))}
         for part in self.parts.values():
             if part.name in self.trees:
                 entries[part.name] = serialise(self.trees[part.name])
@@ -254,28 +254,39 @@ class Package:
             if part.rels:
                 folder, base = posixpath.split(part.name)
                 entries[posixpath.join(folder, "_rels", base + ".rels")] = \
-                    _rels_xml(folder, part.rels)
+                    _rels_xml(folder, tuple(part.rels))
         return entries
 
     def _content_types(self) -> bytes:
-        defaults = {"rels": "application/vnd.openxmlformats-package.relationships+xml",
-                    "xml": "application/xml"}
-        overrides = {}
-        for part in self.parts.values():
-            ext = posixpath.splitext(part.name)[1][1:]
-            if (ext.lower(), part.content_type) in _DEFAULT_TYPES:
-                defaults[ext] = part.content_type
-            else:
-                overrides["/" + part.name] = part.content_type
-        xml = "".join(f'<Default Extension="{esc_attr(ext)}" ContentType="{esc_attr(ct)}"/>'
-                      for ext, ct in sorted(defaults.items()))
-        xml += "".join(f'<Override PartName="{esc_attr(name)}" ContentType="{esc_attr(ct)}"/>'
-                       for name, ct in sorted(overrides.items()))
-        return DECLARATION + f'<Types xmlns="{_TYPES_NS}">{xml}</Types>'.encode()
+        return _content_types(tuple((part.name, part.content_type)
+                                    for part in self.parts.values()))
 
 
-def _rels_xml(folder: str, rels: list[Rel]) -> bytes:
-    """A relationships part as python-docx writes it (internal targets relative to the part)."""
+@functools.lru_cache(maxsize=64)
+def _content_types(parts: tuple[tuple[str, str], ...]) -> bytes:
+    """The ``[Content_Types].xml`` of parts (name, content type), written once for each set
+    (every document of a reference has the same)."""
+    defaults = {"rels": "application/vnd.openxmlformats-package.relationships+xml",
+                "xml": "application/xml"}
+    overrides = {}
+    for name, content_type in parts:
+        ext = posixpath.splitext(name)[1][1:]
+        if (ext.lower(), content_type) in _DEFAULT_TYPES:
+            defaults[ext] = content_type
+        else:
+            overrides["/" + name] = content_type
+    xml = "".join(f'<Default Extension="{esc_attr(ext)}" ContentType="{esc_attr(ct)}"/>'
+                  for ext, ct in sorted(defaults.items()))
+    xml += "".join(f'<Override PartName="{esc_attr(name)}" ContentType="{esc_attr(ct)}"/>'
+                   for name, ct in sorted(overrides.items()))
+    return DECLARATION + f'<Types xmlns="{_TYPES_NS}">{xml}</Types>'.encode()
+
+
+@functools.lru_cache(maxsize=64)
+def _rels_xml(folder: str, rels: tuple[Rel, ...]) -> bytes:
+    """A relationships part as python-docx writes it (internal targets relative to the part);
+    written once for each folder and relationships (every document of a reference has the
+    same)."""
     xml = ""
     for rel in rels:
         target = rel.target if rel.external else \
