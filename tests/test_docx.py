@@ -538,26 +538,6 @@ def test_bookmarked_targets_are_the_references_outside_deleted_text() -> None:
     assert not {"gone", "deleted-block", "deleted-part"} & found
 
 
-def test_the_package_is_zipped_as_zipfile_zips_it() -> None:
-    """The writer's own zip (small entries deflated once per process) gives zipfile's bytes:
-    for a document's entries, names beyond ASCII, empty and large entries, an entry deflated
-    before, and an entry changed since (never the remembered bytes of its old content)."""
-    from s75docs.write.docx_xml import _zipfile_zip, deterministic_zip
-
-    with zipfile.ZipFile(io.BytesIO(write_docx(sample(), META, REFERENCE))) as archive:
-        entries = {name: archive.read(name) for name in archive.namelist()}
-    assert deterministic_zip(entries) == _zipfile_zip(entries)
-    assert deterministic_zip(entries) == _zipfile_zip(entries)  # remembered entries too
-    odd = {**entries, "word/média/é.xml": "é".encode() * 5, "empty.xml": b"",
-           "big.bin": os.urandom(200_000), "word/styles.xml": entries["word/styles.xml"] + b" "}
-    zipped = deterministic_zip(odd)
-    assert zipped == _zipfile_zip(odd)
-    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
-        assert archive.testzip() is None
-        assert archive.read("word/styles.xml") == odd["word/styles.xml"]
-        assert archive.namelist()[0] == "[Content_Types].xml"
-
-
 def test_a_build_s_documents_share_runs_but_not_a_reference_s() -> None:
     """An agreement and its scheme on its own, written with one ``shared``, come out as each
     does alone; a paragraph with a reference is not shared, since its field names the

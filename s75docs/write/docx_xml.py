@@ -11,9 +11,7 @@ import datetime as dt
 import functools
 import io
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -237,56 +235,8 @@ def strip_ids(element: Any) -> None:
 def deterministic_zip(entries: dict[str, bytes], replace: dict[str, bytes] | None = None
                       ) -> bytes:
     """The package zipped with fixed dates, attributes and entry order; ``replace`` gives the
-    bytes of entries written apart (the document part, with its body spliced in).
-
-    The bytes are those ``zipfile`` writes (``writestr`` of each entry, deflated at level 6, to a
-    seekable file), written here so that an entry every document shares (the styles, the
-    theme, a schedule's numbering) is deflated once per process, not once per document.
-    """
+    bytes of entries written apart (the document part, with its body spliced in)."""
     entries = {**entries, **(replace or {})}
-    if sum(map(len, entries.values())) > _ZIP64_AT or len(entries) > 1000:  # pragma: no cover
-        return _zipfile_zip(entries)  # zip64 sizes or counts: zipfile's own
-    local: list[bytes] = []
-    central: list[bytes] = []
-    offset = 0
-    for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
-        data = entries[name]
-        crc, deflated = _deflate_shared(data) if len(data) <= _SHARED_SIZE else _deflate(data)
-        try:
-            filename, flags = name.encode("ascii"), 0
-        except UnicodeEncodeError:
-            filename, flags = name.encode("utf-8"), 0x800
-        sizes = (crc, len(deflated), len(data), len(filename))
-        local += [_LOCAL.pack(b"PK\x03\x04", 20, 0, flags, 8, *_ZIP_DOS, *sizes, 0), filename,
-                  deflated]
-        central += [_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, flags, 8, *_ZIP_DOS, *sizes, 0, 0,
-                                  0, 0, 0o644 << 16, offset), filename]
-        offset += _LOCAL.size + len(filename) + len(deflated)
-    directory = b"".join(central)
-    end = _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0)
-    return b"".join([*local, directory, end])
-
-
-_LOCAL = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # structCentralDir
-_END = struct.Struct("<4s4H2LH")  # structEndArchive
-_ZIP_DOS = ((ZIP_DATE[3] << 11 | ZIP_DATE[4] << 5 | ZIP_DATE[5] // 2),
-            (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2])  # time, date
-_ZIP64_AT = (1 << 31) // 2  # zipfile turns to zip64 near 2 GiB: leave such a package to it
-_SHARED_SIZE = 64 * 1024  # entries this small are remembered: the reference's own parts
-
-
-def _deflate(data: bytes) -> tuple[int, bytes]:
-    """CRC and deflated bytes of an entry, as zipfile's ``writestr`` makes them at level 6."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return zlib.crc32(data), compressor.compress(data) + compressor.flush()
-
-
-_deflate_shared = functools.lru_cache(maxsize=128)(_deflate)
-
-
-def _zipfile_zip(entries: dict[str, bytes]) -> bytes:
-    """The package as ``zipfile`` writes it (what :func:`deterministic_zip` matches)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name in sorted(entries, key=lambda n: (n != "[Content_Types].xml", n)):
