@@ -190,19 +190,19 @@ class Package:
     @property
     def styles(self) -> Any:
         """The styles part's tree, shared by every document of the process: read it only."""
-        name = self.related(RT_STYLES)
-        if name is None:
-            raise S75Error(Finding("error", "the reference document has no styles",
-                                   self.reference.where, code="template"))
-        return self.reference.trees[name]
+        return self.reference.trees[self._required(RT_STYLES, "styles")]
 
     @property
     def numbering(self) -> Any:
-        name = self.related(RT_NUMBERING)
+        return self.tree(self._required(RT_NUMBERING, "numbering"))
+
+    def _required(self, reltype: str, what: str) -> str:
+        """The name of a part every reference must have, or a clear error naming it."""
+        name = self.related(reltype)
         if name is None:
-            raise S75Error(Finding("error", "the reference document has no numbering",
+            raise S75Error(Finding("error", f"the reference document has no {what}",
                                    self.reference.where, code="template"))
-        return self.tree(name)
+        return name
 
     def settings(self) -> Any:
         """The settings part's tree; a minimal part is added to a reference without one."""
