@@ -257,28 +257,6 @@ def summary_cells(results: list[Result]) -> list[tuple[str, str, str, str]]:
             for r in results]
 
 
-SUMMARY_HEADINGS = ("agreement", "status", "open points", "seconds")
-
-
-def plain_summary_table(results: list[Result], width: int) -> str | None:
-    """The summary table as :func:`summary_table` prints it to a file or pipe (no colours),
-    without loading rich; None when rich must lay it out (a cell that would wrap, or text
-    whose width on screen is not its length)."""
-    rows = [SUMMARY_HEADINGS, *summary_cells(results)]
-    if not all(cell.isascii() and cell.isprintable() for row in rows for cell in row):
-        return None
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    if sum(widths) + 3 * 3 > width:
-        return None
-
-    def line(row: tuple[str, ...], bar: str) -> str:
-        return f" {bar} ".join((row[0].ljust(widths[0]), row[1].ljust(widths[1]),
-                                row[2].rjust(widths[2]), row[3].rjust(widths[3])))
-
-    rule = "╇".join("━" * (w + (1 if i in (0, 3) else 2)) for i, w in enumerate(widths))
-    return "\n".join([line(rows[0], "┃"), rule, *(line(r, "│") for r in rows[1:])])
-
-
 def summary_line(results: list[Result], seconds: float, jobs: int) -> str:
     counts = {s: sum(1 for r in results if r.status == s) for s in ("built", "skipped", "failed")}
     return (f"{counts['built']} built, {counts['skipped']} skipped, {counts['failed']} failed "

@@ -30,19 +30,6 @@ def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _maybe_terminal(stream: Any) -> bool:
-    """Whether rich could treat the stream as a terminal: a tty, or an environment variable
-    that makes rich act as one (or a notebook's)."""
-    forced = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS",
-              "JUPYTER_LINES", "DATABRICKS_RUNTIME_VERSION")
-    if any(os.environ.get(name) for name in forced) or "ipykernel" in sys.modules:
-        return True
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return True  # no answer: let rich decide
-
-
 def print_findings(findings: list[Finding], *, stderr: bool = False) -> None:
     """Findings as a table on a terminal; one a line (``severity file:line: path: message``)
     when piped, so that editors and grep can follow the locations."""
@@ -166,26 +153,19 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     import time
 
     from s75docs.api import build as build_all
-    from s75docs.batch import (
-        plain_summary_table,
-        progress_display,
-        summary_line,
-        summary_table,
-    )
+    from s75docs.batch import progress_display, summary_line, summary_table
     from s75docs.constants import default_jobs
 
     jobs = jobs or default_jobs()
-    # rich (~50 ms to import) only where it shows something: a terminal, a failure.
-    err = _console(stderr=True) if _maybe_terminal(sys.stderr) else None
-    progress = progress_display(err) if err is not None and err.is_terminal else None
+    err = _console(stderr=True)
+    progress = progress_display(err) if err.is_terminal else None
     task = progress.add_task("", total=len(paths), failed=0) if progress else None
     failed = 0
 
     def report(result):  # type: ignore[no-untyped-def]
-        nonlocal failed, err
+        nonlocal failed
         if result.status == "failed":
             failed += 1
-            err = err or _console(stderr=True)
             err.print(f"{result.path}: build failed", markup=False)
             for finding in result.findings:
                 err.print(str(finding), markup=False)
@@ -202,20 +182,12 @@ def build(paths: tuple[Path, ...], out_dir: Path, formats: str,
     finally:
         if progress is not None:
             progress.stop()
-    line = summary_line(results, time.perf_counter() - start,
-                        1 if jobs == 1 or len(paths) == 1 else min(jobs, len(paths)))
-    width = max(80, max(len(str(r.path)) for r in results) + 60)
-    utf = (getattr(sys.stdout, "encoding", None) or "").lower().startswith("utf")
-    plain = plain_summary_table(results, width) if utf and not _maybe_terminal(sys.stdout) \
-        else None  # rich draws ASCII boxes for another encoding
-    if plain is not None:
-        click.echo(f"{plain}\n{line}")
-    else:
-        out = _console()
-        if not out.is_terminal:
-            out.width = width
-        out.print(summary_table(results))
-        out.print(line)
+    out = _console()
+    if not out.is_terminal:
+        out.width = max(80, max(len(str(r.path)) for r in results) + 60)
+    out.print(summary_table(results))
+    out.print(summary_line(results, time.perf_counter() - start,
+                           1 if jobs == 1 or len(paths) == 1 else min(jobs, len(paths))))
     if failed:
         sys.exit(1)
 

@@ -83,14 +83,3 @@ def test_a_word_build_loads_neither_python_docx_nor_docxtpl(tmp_path: Path) -> N
         assert "1 built" in output and "lxml" in modules
         assert list((tmp_path / attempt).rglob("*.docx"))
     assert not modules & {"docx", "docxtpl"}, sorted(modules & {"docx", "docxtpl"})
-
-
-def test_a_piped_build_prints_its_summary_without_rich(tmp_path: Path) -> None:
-    """rich is for terminals (colours, the progress bar) and failures; a piped build's
-    summary is the same table without it."""
-    if any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE")):
-        pytest.skip("the environment makes rich treat a pipe as a terminal")
-    modules, output = loaded_after("build", str(MINIMAL), "-o", str(tmp_path / "out"),
-                                   "--format", "md")
-    assert "\u2503 status \u2503" in output and "1 built" in output
-    assert "rich" not in modules
