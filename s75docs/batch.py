@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # imported where a batch runs in parallel: a one-off build ne
     import multiprocessing.context
     from concurrent.futures import Future
 
+    from s75docs.output.inputs import Reference
+
 Status = Literal["built", "skipped", "failed"]
 
 
@@ -87,18 +89,20 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
     return result
 
 
-def skip_if_unchanged(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
-                      templates: Sequence[Path] = ()) -> Result | None:
+def skip_if_unchanged(path: Path | str, found: Reference | None, out_dir: Path | str,
+                      formats: tuple[str, ...], templates: Sequence[Path] = ()) -> Result | None:
     """A "skipped" Result when the last build's recorded inputs are unchanged, found by hashing
     files only (no YAML schema, no rendering, none of the heavy imports); else None, and
-    :func:`build_one` decides."""
+    :func:`build_one` decides. ``found`` is the folder's agreement.yaml as read for the
+    references' check."""
     from s75docs.output.inputs import unchanged_since_last_build
 
     start = time.perf_counter()
-    found = unchanged_since_last_build(path, out_dir, formats, templates)
-    if found is None:
+    last = None if found is None else unchanged_since_last_build(found, out_dir, formats,
+                                                                 templates)
+    if last is None:
         return None
-    destination, recorded = found
+    destination, recorded = last
     open_points = recorded.get("open_points")
     return Result(Path(path), "skipped", reference=destination.name, destination=destination,
                   detail="up to date",
@@ -123,15 +127,16 @@ def _warm_up() -> None:
         pass
 
 
-def _one_folder_per_reference(paths: Sequence[Path | str]) -> None:
-    """Two folders with one ``reference`` would write the same output folder: refuse the whole
-    batch before anything is written, naming both."""
+def _one_folder_per_reference(paths: Sequence[Path | str]) -> list[Reference | None]:
+    """Each folder's agreement.yaml read without the schema (None where that cannot be done
+    cheaply). Two folders with one ``reference`` would write the same output folder: refuse the
+    whole batch before anything is written, naming both."""
     from s75docs.output.inputs import read_reference
 
     first: dict[str, Path] = {}
     clashes: list[Finding] = []
-    for path in paths:
-        found = read_reference(path)
+    read = [read_reference(path) for path in paths]
+    for found in read:
         if found is None:
             continue
         root, _, reference = found
@@ -143,6 +148,7 @@ def _one_folder_per_reference(paths: Sequence[Path | str]) -> None:
                                    "reference"))
     if clashes:
         raise S75Error(clashes)
+    return read
 
 
 def _leave_interrupts_to_the_parent() -> None:
@@ -166,14 +172,14 @@ def build_many(paths: Sequence[Path | str], out_dir: Path | str = "build",
     each one finishes, ``on_start`` once the work has started (after any worker has forked).
     """
     formats = choose_formats(formats)
-    _one_folder_per_reference(paths)
+    read = _one_folder_per_reference(paths)
     jobs = max(1, jobs or default_jobs())
     templates = tuple(templates)
     notify = on_result or (lambda result: None)
     results: dict[int, Result] = {}
     if not force:
         for index, path in enumerate(paths):
-            skipped = skip_if_unchanged(path, out_dir, formats, templates)
+            skipped = skip_if_unchanged(path, read[index], out_dir, formats, templates)
             if skipped is not None:
                 results[index] = skipped
     pending = [i for i in range(len(paths)) if i not in results]

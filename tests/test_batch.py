@@ -142,6 +142,28 @@ def test_the_record_covers_formats_and_is_deterministic(corpus: list[Path]) -> N
         inputs.inputs_json(record(MD), {"a": b"", "b": b""}, EXAMPLE)
 
 
+def test_each_agreement_yaml_is_read_once_before_the_builds(corpus: list[Path], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The references' check and the unchanged check share one reading of each folder: the
+    parent reads them all before any worker starts, so a second reading is time no build
+    uses."""
+    seen: list[Path] = []
+    read = inputs.read_reference
+
+    def counting(path: Path | str) -> inputs.Reference | None:
+        seen.append(Path(path))
+        return read(path)
+
+    monkeypatch.setattr(inputs, "read_reference", counting)
+    out = tmp_path / "out"
+    build_many(corpus, out, jobs=1, formats=MD)
+    assert sorted(seen) == sorted(corpus)
+    seen.clear()
+    assert _statuses(build_many(corpus, out, jobs=1, formats=MD)) == ["skipped"] * 4
+    assert sorted(seen) == sorted(corpus)
+
+
 def test_the_quick_check_and_the_full_check_agree(corpus: list[Path], tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Unchanged agreements are found by hashing alone; without that shortcut, loading each

@@ -88,6 +88,27 @@ def test_opens_with_python_docx(written: bytes) -> None:
     assert opened.sections[0].page_height.mm == pytest.approx(297, abs=0.5)
 
 
+def test_the_writer_leaves_no_reference_cycle() -> None:
+    """Everything the writer makes is freed as soon as it is done with, not left for the
+    collector: a cycle through the writer would hold its package (the reference's parsed parts)
+    until a collection, and cost every build of a batch that collection's walk."""
+    import gc
+
+    document = sample()
+    gc.collect()
+    gc.disable()
+    try:
+        write_docx(document, META, REFERENCE)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kept = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not kept & {"BodyWriter", "Package", "_Document", "_Element"}
+
+
 def test_clauses_have_clause_styles_and_no_typed_numbers(written: bytes) -> None:
     document = sample()
     expected = [(f"Clause {b.level}", b.plain()) for p in document.parts

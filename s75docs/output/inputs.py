@@ -195,7 +195,10 @@ def _recorded_path(name: str, root: Path) -> Path | None:
         return None
 
 
-def read_reference(path: Path | str) -> tuple[Path, dict[str, Any], str] | None:
+Reference = tuple[Path, dict[str, Any], str]  # a folder's root, agreement.yaml, its reference
+
+
+def read_reference(path: Path | str) -> Reference | None:
     """An agreement folder's root, its agreement.yaml as plain data and its ``reference``,
     read without the schema; None when they cannot be read so cheaply (a full load will say
     why)."""
@@ -217,24 +220,19 @@ def read_reference(path: Path | str) -> tuple[Path, dict[str, Any], str] | None:
     return root, data, reference
 
 
-def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
-                               templates: Sequence[Path] = ()
+def unchanged_since_last_build(found: Reference, out_dir: Path | str,
+                               formats: tuple[str, ...], templates: Sequence[Path] = ()
                                ) -> tuple[Path, dict[str, Any]] | None:
     """The output folder and ``.inputs`` of an agreement's last build when nothing has changed
     since, found without loading the agreement (no schema, no budget tables); None when in any
-    doubt.
+    doubt. ``found`` is what :func:`read_reference` read of the folder.
 
-    Reads ``reference`` (and ``templates``) from agreement.yaml, then hashes the files that the
+    Takes ``reference`` (and ``templates``) from agreement.yaml, then hashes the files that the
     last build recorded. That is the same answer as loading: which files a load reads follows
     from the contents of the files it read (schedule list, ``extends``, ``budget_files``) and
     from the agreement's ``presets/`` folder, and all of those are in the record.
     """
-    import yaml
-
     try:
-        found = read_reference(path)
-        if found is None:
-            return None
         root, data, reference = found
         destination = Path(out_dir) / reference
         recorded = json.loads(_regular_file(destination / INPUTS_FILE).read_bytes())
@@ -252,6 +250,5 @@ def unchanged_since_last_build(path: Path | str, out_dir: Path | str, formats: t
             return None
         record = inputs_record(files, root, dirs, formats)  # type: ignore[arg-type]
         return (destination, recorded) if up_to_date(destination, record, root) else None
-    except (OSError, ValueError, TypeError, AttributeError, KeyError, yaml.YAMLError,
-            RecursionError):
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
         return None

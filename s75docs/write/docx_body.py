@@ -304,48 +304,41 @@ class BodyWriter:
             return [text_run(text, fmt)] if text else []
         out: list[tuple[str, str | None]] = []
         pending: list[tuple[str, Format]] = []
-
-        def flush() -> None:
-            merged: list[tuple[str, Format]] = []
-            for text, f in pending:
-                if merged and (merged[-1][1] is f or merged[-1][1] == f):
-                    merged[-1] = (merged[-1][0] + text, f)
-                else:
-                    merged.append((text, f))
-            out.extend((text_run(text, f), f.change) for text, f in merged if text)
-            pending.clear()
-
-        def visit(span: Span, outer: Format) -> None:
-            f = _format(outer, span)
-            if span.children:
-                for child in span.children:
-                    visit(child, f)
-            elif span.kind == "text":
-                pending.append((clean(span.text), f))
-            elif span.kind == "break":
-                pending.append((" ", f))
-            elif span.kind == "define":
-                pending.append((f"\u201c{clean(span.text)}\u201d", _derived(f, "strong", None)))
-            elif span.kind == "open":
-                pending.append((f"[{clean(span.text)}]", _derived(f, "open", None)))
-            elif span.kind == "ref":
-                self.fixed = False
-                name = self.bookmark_names.get(span.target)
-                # A target in a part left out (a scheme on its own), or deleted text: no field.
-                if name is None or f.change == "del":
-                    pending.append((clean(span.plain()), f))
-                    return
-                pending.append((clean(span.before), f))
-                flush()
-                switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
-                out.extend((run, f.change) for run in
-                           field_runs(f"REF {name} {switches}", clean(span.number), f))
-                pending.append((clean(span.after), f))
-
         for span in items:
-            visit(span, fmt)
-        flush()
+            self._visit(span, fmt, pending, out)
+        _flush(pending, out)
         return self.tracked(out)
+
+    def _visit(self, span: Span, outer: Format, pending: list[tuple[str, Format]],
+               out: list[tuple[str, str | None]]) -> None:
+        """One span's text into ``pending``, a reference's field straight into ``out``.
+        (A method, not a function nested in :meth:`runs`: a nested function calling itself is
+        a reference cycle, which would keep the whole writer until the collector ran.)"""
+        f = _format(outer, span)
+        if span.children:
+            for child in span.children:
+                self._visit(child, f, pending, out)
+        elif span.kind == "text":
+            pending.append((clean(span.text), f))
+        elif span.kind == "break":
+            pending.append((" ", f))
+        elif span.kind == "define":
+            pending.append((f"\u201c{clean(span.text)}\u201d", _derived(f, "strong", None)))
+        elif span.kind == "open":
+            pending.append((f"[{clean(span.text)}]", _derived(f, "open", None)))
+        elif span.kind == "ref":
+            self.fixed = False
+            name = self.bookmark_names.get(span.target)
+            # A target in a part left out (a scheme on its own), or deleted text: no field.
+            if name is None or f.change == "del":
+                pending.append((clean(span.plain()), f))
+                return
+            pending.append((clean(span.before), f))
+            _flush(pending, out)
+            switches = "\\h" if self.part_targets.get(span.target) else "\\w \\h"
+            out.extend((run, f.change) for run in
+                       field_runs(f"REF {name} {switches}", clean(span.number), f))
+            pending.append((clean(span.after), f))
 
     # the document
 
@@ -881,6 +874,18 @@ def _label(item: Block | Part) -> str | None:
     """The label to bookmark: none on deleted text, whose references are written as text."""
     return None if item.change == "del" else item.label
 
+
+
+def _flush(pending: list[tuple[str, Format]], out: list[tuple[str, str | None]]) -> None:
+    """The pending texts as runs, neighbours of one format merged into one run."""
+    merged: list[tuple[str, Format]] = []
+    for text, f in pending:
+        if merged and (merged[-1][1] is f or merged[-1][1] == f):
+            merged[-1] = (merged[-1][0] + text, f)
+        else:
+            merged.append((text, f))
+    out.extend((text_run(text, f), f.change) for text, f in merged if text)
+    pending.clear()
 
 def _format(outer: Format, span: Span) -> Format:
     """The format of a span's text inside ``outer``: bold or italic inside a bold or italic
