@@ -28,7 +28,13 @@ from s75docs.options import choose_formats
 from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
-from s75docs.render.environment import long_date, render_seconds, render_template, template_dirs
+from s75docs.render.environment import (
+    folders_fixed,
+    long_date,
+    render_seconds,
+    render_template,
+    template_dirs,
+)
 from s75docs.render.limits import TimeLimitError, stage, time_limit
 from s75docs.render.wording import (
     DRAFT_MARKING,
@@ -104,7 +110,7 @@ def prepare(path: Path | str | Loaded, *, final: bool = False,
     Rendering is skipped when the data has errors (the templates would only fail on them).
     ``path`` may be an agreement already loaded (a batch build loads it first to hash it).
     """
-    with fewer_collections():
+    with fewer_collections(), folders_fixed():
         return _prepare(path, final=final, templates=templates)
 
 
@@ -261,7 +267,7 @@ def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
 
     Errors in the checks stop the build before anything is written.
     """
-    with fewer_collections():
+    with fewer_collections(), folders_fixed():
         return _build_agreement(path, out_dir, formats=formats, templates=templates)
 
 

@@ -266,6 +266,35 @@ def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: P
     assert len(compiled) == first, compiled[first:]
 
 
+def test_template_folders_are_listed_once_a_build_and_an_edit_is_seen_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within one build the template folders are taken as they were at its first render (one
+    listing, not one a render); the next build in the same process sees a template edited
+    since."""
+    listed: list[list[Path]] = []
+    original = render._folder_state
+
+    def listing(dirs: list[Path]) -> tuple[object, ...]:
+        listed.append(dirs)
+        return original(dirs)
+
+    monkeypatch.setattr(render, "_folder_state", listing)
+    folder = _copy(MINIMAL, tmp_path / "data" / "north", "north-2024")
+    templates = tmp_path / "firm"
+    (templates / "body").mkdir(parents=True)
+    out = tmp_path / "out"
+    assert _statuses(build_many([folder], out, jobs=1, formats=MD, templates=[templates])) \
+        == ["built"]
+    assert len(listed) == 1
+    assert "in duplicate" not in (out / "north-2024" / "agreement.md").read_text(encoding="utf-8")
+    ours = ROOT / "s75docs" / "templates" / "body" / "counterparts.md.j2"
+    (templates / "body" / ours.name).write_text(ours.read_text(encoding="utf-8").replace(
+        "in any number of counterparts", "in duplicate"), encoding="utf-8")
+    build_many([folder], out, jobs=1, formats=MD, templates=[templates])
+    assert len(listed) == 2
+    assert "in duplicate" in (out / "north-2024" / "agreement.md").read_text(encoding="utf-8")
+
+
 def test_compiled_templates_are_kept_on_disk_between_processes(
         corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("S75DOCS_NO_CACHE", raising=False)

@@ -9,14 +9,17 @@ the helper functions below, as :class:`Safe` strings the escaper leaves alone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
 import stat
 import sys
+import threading
 import traceback
 import types
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -475,11 +478,40 @@ def _folder_state(template_dirs: list[Path]) -> tuple[object, ...]:
     return tuple(state)
 
 
+class _Fixed(threading.local):
+    states: dict[tuple[str, ...], tuple[object, ...]] | None = None
+
+
+_FIXED = _Fixed()
+
+
+@contextlib.contextmanager
+def folders_fixed() -> Iterator[None]:
+    """Take the template folders as they were at the first render for the rest of one piece of
+    work (one agreement's build: its agreement, draft marking and reports, four renders), so
+    that their files are listed once, not before every render. A scope inside another shares
+    the outer one's."""
+    if _FIXED.states is not None:
+        yield
+        return
+    _FIXED.states = {}
+    try:
+        yield
+    finally:
+        _FIXED.states = None
+
+
 def environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     """One compiled environment per template search path, reused across agreements while its
-    folders are unchanged (an edited template is compiled afresh, even in a long-lived process)."""
+    folders are unchanged (an edited template is compiled afresh, even in a long-lived process;
+    within :func:`folders_fixed`, as they were at its first render)."""
     key = tuple(str(d.resolve()) for d in template_dirs)
-    state = _folder_state(template_dirs)
+    states = _FIXED.states
+    state = states.get(key) if states is not None else None
+    if state is None:
+        state = _folder_state(template_dirs)
+        if states is not None:
+            states[key] = state
     cached = _ENVIRONMENTS.get(key)
     if cached is None or cached[0] != state:
         _ENVIRONMENTS[key] = cached = (state, make_environment(template_dirs))
