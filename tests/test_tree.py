@@ -140,6 +140,24 @@ def test_escaped_data_comes_out_literally(text: str) -> None:
     assert item.plain() == curl(("Name: " + re.sub(r"\s+", " ", text)).rstrip())
 
 
+_WORDS = st.sampled_from(["Partner", "Partners", "Host", "Pooled Fund", "Fund", "the", "s", "Ss",
+                          "Host Partner", "ICB", "Funds", "Partnership"])
+
+
+@given(st.sets(_WORDS, max_size=6), st.lists(_WORDS | st.sampled_from([" ", ", ", "-", "."]),
+                                               max_size=30))
+def test_the_covering_pattern_matches_as_one_alternative_a_term_would(
+        terms: set[str], words: list[str]) -> None:
+    from s75docs.check.terms import covering
+
+    text = "".join(words)
+    covered = covering(terms)
+    known = sorted(terms, key=len, reverse=True)
+    one_each = "|".join(rf"\b{re.escape(t)}s?\b" for t in known)
+    assert (covered.sub("\u00a7", text) if covered else text) == \
+        (re.sub(one_each, "\u00a7", text) if known else text)
+
+
 def test_terms_defined_but_unused_or_used_but_undefined_are_reported() -> None:
     from s75docs.check.terms import undefined_terms, unused_terms
     from s75docs.model.agreement import OpenPoint
