@@ -125,5 +125,11 @@ def test_which_calls_go_straight_to_the_callable() -> None:
     assert not _direct(join_and, (["x"],), {})  # not a text helper
     assert not _direct("x".center, (10,), {}) and not _direct("x".join, (["y"],), {})
     assert not _direct([].append, ("x",), {})
+    # Reading a dict or list builds nothing it does not hold: its inputs are not weighed.
+    big = {str(n): n for n in range(100_000)}
+    assert _direct(big.get, ("1", None), {}) and _direct(big.items, (), {})
+    assert _direct(list(big).index, ("1",), {}) and _direct([].count, (["x"],), {})
+    assert not _direct(big.update, ({"x": 1},), {}) and not _direct(big.pop, ("1",), {})
+    assert not _direct(big.setdefault, ("y", []), {}) and not _direct([].extend, (["x"],), {})
     with pytest.raises(TypeError):
         text_helper(jinja2.pass_context(lambda context, x: x))

@@ -51,7 +51,13 @@ from s75docs.render.bounds import (
     too_heavy,
     too_heavy_message,
 )
-from s75docs.render.imports import RenderNamespace, changed, changes_nothing, pure
+from s75docs.render.imports import (
+    READ_ONLY_METHODS,
+    RenderNamespace,
+    changed,
+    changes_nothing,
+    pure,
+)
 from s75docs.render.limits import time_limit
 
 RENDER_SECONDS = 20.0  # S75DOCS_RENDER_SECONDS overrides it (a lower bound for tests, say)
@@ -313,10 +319,12 @@ _LOOP_KEYWORDS = frozenset({"_loop_vars", "_block_vars"})
 def _direct(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether a template's call may skip the sandbox's plumbing and the weighing of its
     inputs: a macro (whose own work is checked as it goes, and which changes nothing), one of
-    our text helpers given only text (:func:`~s75docs.render.bounds.text_helper`), or a
-    shrinking method of a text given only text. Each of these is safe to call, takes no
-    context, changes no object and builds at most a few times what its inputs hold;
-    its result is checked all the same. Any other call takes the full path."""
+    our text helpers given only text (:func:`~s75docs.render.bounds.text_helper`), a
+    shrinking method of a text given only text, or a method that only reads a dict or list
+    (``get``, ``items``, ``index`` ...: it returns what the container holds, a view of it or
+    a copy, never more). Each of these is safe to call, takes no context, changes no object
+    and builds at most a few times what its inputs hold; its result is checked all the same.
+    Any other call takes the full path."""
     kind = type(obj)
     if kind is Macro:
         return True
@@ -325,9 +333,14 @@ def _direct(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     if kind is types.FunctionType:
         if not is_text_helper(obj):
             return False
-    elif kind is not types.BuiltinMethodType or type(obj.__self__) is not str \
-            or obj.__name__ not in _SHRINKING:
+    elif kind is not types.BuiltinMethodType:
         return False
+    else:
+        receiver = type(obj.__self__)
+        if receiver is dict or receiver is list:
+            return not kwargs and obj.__name__ in READ_ONLY_METHODS
+        if receiver is not str or obj.__name__ not in _SHRINKING:
+            return False
     for arg in args:
         if not isinstance(arg, str):
             return False
