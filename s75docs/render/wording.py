@@ -7,6 +7,7 @@ None of it is written here. The draft marking, the titles a deed and a varied ag
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,14 +46,19 @@ def plain(text: str) -> Safe:
     """Report text on one line as a Markdown previewer prints it: quotes curled as in the
     documents, and escaped for CommonMark only where a previewer would read it (not the
     template escaping, whose backslashes before every ``.`` or ``(`` would show in the file)."""
-    return Safe(escape_inline(curl(" ".join(str(text).split()))))
+    return Safe(_one_line(str(text)))
 
 
 @text_helper
 def cell(text: str) -> Safe:
     """Report text for a pipe-table cell: as ``plain``, with ``|`` escaped so that a title holding
     one cannot shift the columns after it."""
-    return Safe(plain(text).replace("|", "\\|"))
+    return Safe(_one_line(str(text)).replace("|", "\\|"))
+
+
+@functools.lru_cache(maxsize=4096)  # a report repeats its regulations and items, and every
+def _one_line(text: str) -> str:  # agreement of a batch the same ones
+    return escape_inline(curl(" ".join(text.split())))
 
 
 def _report(name: str, context: dict[str, Any], dirs: list[Path]) -> str:
