@@ -295,7 +295,9 @@ _MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's limit on cells a short row i
 
 def _segments(markdown: str) -> Iterator[tuple[str, Any]]:
     """The text as ("text", Markdown) and ("table", :data:`Table`) in order."""
-    lines = _NEWLINES.sub("\n", markdown).replace("\0", "\ufffd").split("\n")
+    if "\r" in markdown:  # (rarely: the substitution rewrites every line of a long text)
+        markdown = _NEWLINES.sub("\n", markdown)
+    lines = markdown.replace("\0", "\ufffd").split("\n")
     start = index = 0
     while index < len(lines):
         line = lines[index]
