@@ -129,6 +129,7 @@ def test_which_calls_go_straight_to_the_callable() -> None:
     big = {str(n): n for n in range(100_000)}
     assert _direct(big.get, ("1", None), {}) and _direct(big.items, (), {})
     assert _direct(list(big).index, ("1",), {}) and _direct([].count, (["x"],), {})
+    assert _direct(big.get, ("1",), {"_loop_vars": {}}) and not _direct(big.get, (), {"k": 1})
     assert not _direct(big.update, ({"x": 1},), {}) and not _direct(big.pop, ("1",), {})
     assert not _direct(big.setdefault, ("y", []), {}) and not _direct([].extend, (["x"],), {})
     with pytest.raises(TypeError):

@@ -337,8 +337,8 @@ def _direct(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         return False
     else:
         receiver = type(obj.__self__)
-        if receiver is dict or receiver is list:
-            return not kwargs and obj.__name__ in READ_ONLY_METHODS
+        if receiver is dict or receiver is list:  # (only a loop's keywords: dropped in call)
+            return obj.__name__ in READ_ONLY_METHODS
         if receiver is not str or obj.__name__ not in _SHRINKING:
             return False
     for arg in args:
