@@ -22,7 +22,7 @@ PART_KINDS = ("front", "body", "schedule", "scheme", "execution")
 NUMBERED_PARTS = ("body", "schedule", "scheme")
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an agreement makes tens of thousands of spans
 class Span:
     """A run of inline content. ``ref`` spans carry their computed text once resolved."""
 
@@ -49,7 +49,7 @@ class Span:
         return self.text
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     spans: list[Span]
     align: str = "left"
@@ -59,7 +59,7 @@ class Cell:
         return plain_text(self.spans)
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)  # (the Word writer's table cache holds it weakly)
 class Block:
     """One paragraph-level element of a part."""
 
@@ -78,7 +78,7 @@ class Block:
         return plain_text(self.spans)
 
 
-@dataclass
+@dataclass(slots=True)
 class Part:
     kind: PartKind
     title: list[Span]

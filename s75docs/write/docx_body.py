@@ -764,7 +764,7 @@ class Table:
         return self.text
 
 
-@dataclass
+@dataclass(slots=True)
 class Para:
     """A paragraph still open to change (bookmarks, keep with next, the gap after a table):
     its properties, in the order WordprocessingML puts them, and its content as XML."""
