@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from s75docs.check.fields import may_hold
+from s75docs.check.fields import fields_holding
 from s75docs.check.integrated import check_integrated
 from s75docs.constants import AGREEMENT_PARTNER_FIELDS, SCHEDULE_PARTNER_FIELDS, partner_fields
 from s75docs.errors import Finding, Severity
@@ -536,8 +536,8 @@ def _items(value: Any, path: PathKey) -> list[tuple[Any, PathKey]]:
 def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields of ``model`` whose type lets them hold text, notes left out, last first (the
     walk's stack order): a budget line's amount is not visited."""
-    return tuple(name for name, info in reversed(model.model_fields.items())
-                 if name not in _NOTE_FIELDS and may_hold(info.annotation, str))
+    return tuple(name for name in reversed(fields_holding(model, str))
+                 if name not in _NOTE_FIELDS)
 
 
 def check_drafting(loaded: Loaded) -> Iterator[Finding]:
@@ -584,10 +584,7 @@ def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, OpenPoint]]:
 def _open_point_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields of ``model`` whose type lets them hold an open point, last first (the walk's
     stack order): the budget lines, tens of thousands of them, are not visited at all."""
-    return tuple(name for name, info in reversed(model.model_fields.items())
-                 if may_hold(info.annotation, OpenPoint))
-
-
+    return tuple(reversed(fields_holding(model, OpenPoint)))
 
 
 def open_points(agreement: Agreement) -> list[tuple[PathKey, OpenPoint]]:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 
-def may_hold(annotation: Any, target: type, seen: set[type] | None = None) -> bool:
+def _may_hold(annotation: Any, target: type, seen: set[type] | None = None) -> bool:
     """Whether a value of the type ``annotation`` could be or contain a ``target``; anything
     not plainly a scalar (``Any``, a bare list) is taken to."""
     seen = set() if seen is None else seen
@@ -24,7 +24,7 @@ def may_hold(annotation: Any, target: type, seen: set[type] | None = None) -> bo
             if annotation in seen:
                 return False
             seen.add(annotation)
-            return any(may_hold(info.annotation, target, seen)
+            return any(_may_hold(info.annotation, target, seen)
                        for info in annotation.model_fields.values())
         return not issubclass(annotation, _SCALARS)
     if typing.get_origin(annotation) is typing.Literal:
@@ -32,7 +32,7 @@ def may_hold(annotation: Any, target: type, seen: set[type] | None = None) -> bo
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         args = args[:1]
-    return not args or any(may_hold(arg, target, seen) for arg in args)
+    return not args or any(_may_hold(arg, target, seen) for arg in args)
 
 
 _SCALARS = (str, int, float, Decimal, dt.date, type(None))
@@ -42,4 +42,4 @@ _SCALARS = (str, int, float, Decimal, dt.date, type(None))
 def fields_holding(model: type[BaseModel], target: type) -> tuple[str, ...]:
     """The fields of ``model`` whose type lets them hold a ``target``, in order."""
     return tuple(name for name, info in model.model_fields.items()
-                 if may_hold(info.annotation, target))
+                 if _may_hold(info.annotation, target))

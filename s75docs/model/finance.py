@@ -91,12 +91,6 @@ def successors_of(agreement: Agreement) -> dict[str, str]:
             for before in partner.history if before.key}
 
 
-def agreement_totals(agreement: Agreement, *, as_successors: bool = False) -> Totals:
-    """Sums of the agreement's budget lines, by partner as given or (``as_successors``) as
-    each body's successor."""
-    return _totals(agreement.schedules, successors_of(agreement) if as_successors else {})
-
-
 def _totals(schedules: list[Schedule], owner: dict[str, str]) -> Totals:
     return totals_of([line.model_copy(update={"partner": owner.get(line.partner, line.partner)})
                       if line.partner in owner else line

@@ -285,7 +285,7 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         if agreement.contributions.presentation == "per_partner" else [],
         "aligned_schemes": [s for s in schemes if s.aligned],
         "has": {a.value: a in arrangements for a in Arrangement},
-        "totals": merged_totals([s.totals for s in schemes]),  # agreement_totals(agreement)
+        "totals": merged_totals([s.totals for s in schemes]),  # every budget line's
         "risk_schemes": [s for s in schemes if s.key in shared],
         # Each optional clause: true (printed), false (removed) or none (never in this agreement).
         "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
