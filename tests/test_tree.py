@@ -88,6 +88,19 @@ def test_unused_definitions_are_dropped_and_used_ones_kept() -> None:
     assert "Unused Term" not in md
 
 
+def test_a_term_used_where_text_meets_a_table_or_a_title_is_kept() -> None:
+    # The last paragraph ends with one term, a table's last cell holds the other, and a
+    # part's title follows: each is used as a word of its own, however the text is joined.
+    doc = build_tree(
+        "# Agreed Terms {.body}\n\n## Definitions\n\n1. In this Agreement:\n"
+        "   1. {=Host Partner} means the Partner hosting the fund;\n"
+        "   1. {=Lead Commissioner} means the Partner leading.\n\n"
+        "## The Fund\n\n1. The fund is kept by the Host Partner\n\n"
+        "| Role | Holder |\n|---|---|\n| Total | Lead Commissioner |\n\n"
+        "# Governance {.schedule}\n\n## Board\n\n1. The board meets.\n")
+    assert doc.defined_terms() == ["Host Partner", "Lead Commissioner"]
+
+
 def test_open_points_are_bracketed_and_listed() -> None:
     doc = build_tree(BODY + "\n1. The lead is {?lead commissioner to be agreed}.\n")
     assert "[lead commissioner to be agreed]" in write_markdown(doc)

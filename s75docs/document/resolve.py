@@ -7,6 +7,7 @@ cited ("clause 22.2") comes from the citation forms of the template folders.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -72,10 +73,11 @@ def prune_definitions(document: Document) -> None:
     if not defining:
         return
     chosen = {id(b) for b in defining}
-    others = " ".join(b.plain() for p in document.parts for b in p.blocks if id(b) not in chosen)
-    others += " ".join(plain_text(c.spans) for p in document.parts for b in p.blocks
-                       for r in b.rows for c in r)
-    others += " ".join(plain_text(p.title) for p in document.parts)
+    others = " ".join(itertools.chain(
+        (b.plain() for p in document.parts for b in p.blocks if id(b) not in chosen),
+        (plain_text(c.spans) for p in document.parts for b in p.blocks for r in b.rows
+         for c in r),
+        (plain_text(p.title) for p in document.parts)))
     used = {b.defines for b in defining if b.defines and _uses(others, b.defines)}
     changed = True
     while changed:
