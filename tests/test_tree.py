@@ -258,3 +258,14 @@ def test_a_table_on_its_own_reads_as_markdown_it_reads_it(rows: list[list[str]])
                  for c in row] for row in block.rows]
 
     assert read(head + "\n" + table + "\n") == read(head + table + "\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "\n\n", "# ", "## ", "#### ", "#", " ", "a", "1. "]),
+                max_size=40).map("".join))
+def test_markdown_is_cut_before_each_heading_after_a_blank_line(text: str) -> None:
+    from s75docs.document.reader import pieces
+
+    # The cut points as a look-behind pattern states them, cut by re.split.
+    expected = [p for p in re.split(r"(?<=\n\n)(?=#{1,3} )", text) if p]
+    assert pieces(text) == expected
