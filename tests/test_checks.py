@@ -73,6 +73,17 @@ def test_each_excluded_function_is_named_wherever_a_scheme_lists_it(tmp_path: Pa
     assert len(found) == len(cases)
 
 
+def test_a_gp_surgery_is_premises_not_the_excluded_function(tmp_path: Path) -> None:
+    folder = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, folder)
+    text = (folder / SCHEDULE).read_text(encoding="utf-8").replace("services:\n", (
+        "services:\n  - Link workers based in each GP surgery\n"
+        "  - Clinics at the doctor\u2019s surgery\n  - Minor surgery\n"), 1)
+    (folder / SCHEDULE).write_text(text, encoding="utf-8")
+    found = [f.path for f in run_checks(load_agreement(folder)) if f.code == "statute.excluded"]
+    assert found == ["schedules[0].services[2]"]
+
+
 def test_budget_as_workbook_reads_the_same_figures(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -40,7 +40,10 @@ PathKey = tuple[str | int, ...]
 # Functions section 75 cannot cover (reg 3 / reg 6 of SI 2000/617), each with the words that
 # reveal it and the reason a person is given.
 EXCLUDED_FUNCTIONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bsurg(ery|ical)\b", re.I), "surgery"),
+    # (not a GP's or doctor's surgery: the premises, where much integrated care is based)
+    (re.compile(r"\bsurg(?:ical\b|ery\b(?<!\bGP surgery)(?<!\bGP's surgery)"
+                r"(?<!\bGP’s surgery)(?<!\bdoctor's surgery)(?<!\bdoctor’s surgery))",
+                re.I), "surgery"),
     (re.compile(r"\bradiotherapy\b", re.I), "radiotherapy"),
     (re.compile(r"\btermination of pregnanc(y|ies)\b|\babortion", re.I), "termination of pregnancy"),
     (re.compile(r"\bendoscop(y|ies|ic)\b", re.I), "endoscopy"),
