@@ -52,14 +52,25 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
 
     Never raises for a problem with the agreement: a failure is a Result with its findings.
     """
+    from s75docs.render.folders import folders_fixed
+
+    start = time.perf_counter()
+    path = Path(path)
+    result = Result(path, "failed")
+    try:
+        with folders_fixed():  # one listing of the template folders, here and in the build
+            return _build_one(path, out_dir, formats, templates, force, result)
+    finally:
+        result.seconds = time.perf_counter() - start
+
+
+def _build_one(path: Path, out_dir: Path | str, formats: tuple[str, ...],
+               templates: Sequence[Path], force: bool, result: Result) -> Result:
     from s75docs.check.data import run_checks
     from s75docs.load.folder import load_agreement
     from s75docs.output.inputs import inputs_record, up_to_date
     from s75docs.pipeline import build_agreement, user_template_dirs
 
-    start = time.perf_counter()
-    path = Path(path)
-    result = Result(path, "failed")
     try:
         loaded = load_agreement(path)
         result.reference = loaded.agreement.reference
@@ -84,8 +95,6 @@ def build_one(path: Path | str, out_dir: Path | str, formats: tuple[str, ...],
         result.findings = [Finding("error", f"internal error: {type(exc).__name__}: {exc} "
                                    "(run with --debug for the traceback)", str(path))]
         result.detail = traceback.format_exc()
-    finally:
-        result.seconds = time.perf_counter() - start
     return result
 
 

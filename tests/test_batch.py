@@ -268,30 +268,34 @@ def test_templates_are_compiled_once_per_process(corpus: list[Path], tmp_path: P
 
 def test_template_folders_are_listed_once_a_build_and_an_edit_is_seen_by_the_next(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within one build the template folders are taken as they were at its first render (one
-    listing, not one a render); the next build in the same process sees a template edited
-    since."""
-    listed: list[list[Path]] = []
-    original = render._folder_state
+    """Within one build each template folder is listed once, as it was at the first look, for
+    the inputs record and every render; the next build in the same process sees a template
+    edited since."""
+    from s75docs.render import folders
 
-    def listing(dirs: list[Path]) -> tuple[object, ...]:
-        listed.append(dirs)
-        return original(dirs)
+    listed: list[str] = []
+    original = folders._scan
 
-    monkeypatch.setattr(render, "_folder_state", listing)
+    def scan(directory: str, prefix: str, found: folders.Listing) -> None:
+        if not prefix:
+            listed.append(directory)
+        original(directory, prefix, found)
+
+    monkeypatch.setattr(folders, "_scan", scan)
     folder = _copy(MINIMAL, tmp_path / "data" / "north", "north-2024")
     templates = tmp_path / "firm"
     (templates / "body").mkdir(parents=True)
     out = tmp_path / "out"
     assert _statuses(build_many([folder], out, jobs=1, formats=MD, templates=[templates])) \
         == ["built"]
-    assert len(listed) == 1
+    assert sorted(listed) == sorted([str(templates), str(ROOT / "s75docs" / "templates")])
     assert "in duplicate" not in (out / "north-2024" / "agreement.md").read_text(encoding="utf-8")
     ours = ROOT / "s75docs" / "templates" / "body" / "counterparts.md.j2"
     (templates / "body" / ours.name).write_text(ours.read_text(encoding="utf-8").replace(
         "in any number of counterparts", "in duplicate"), encoding="utf-8")
     build_many([folder], out, jobs=1, formats=MD, templates=[templates])
-    assert len(listed) == 2
+    # Now that a record exists, the batch's up-to-date check lists them too, before the build.
+    assert sorted(listed[2:]) == sorted(2 * [str(templates), str(ROOT / "s75docs" / "templates")])
     assert "in duplicate" in (out / "north-2024" / "agreement.md").read_text(encoding="utf-8")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from s75docs.constants import AGREEMENT_FILE, BUILTIN_TEMPLATES, INPUTS_FILE, KEY_PATTERN, PACKAGE
+from s75docs.render.folders import listing
 
 TEMPLATE_SUFFIXES = (".j2", ".yaml", ".txt")  # and reference.docx
 _REFERENCE = re.compile(KEY_PATTERN)
@@ -51,33 +52,12 @@ def tool_fingerprint() -> dict[str, str]:
 
 
 def template_files(folder: Path) -> dict[str, str]:
-    """Every file in one template folder a build could use, by path relative to the folder."""
-    found: dict[str, tuple[str, os.stat_result]] = {}
-    _scan(str(folder), "", found)
-    return {name: _template_digest(path, status) for name, (path, status) in sorted(found.items())}
-
-
-def _scan(directory: str, prefix: str, found: dict[str, tuple[str, os.stat_result]]) -> None:
-    """The template files under ``directory`` (as ``Path.rglob("*")`` finds them: symbolic links
-    to folders not followed; links to files taken as their files) with their status, read once
-    by ``os.scandir`` (a batch lists the template folders for every agreement)."""
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return
-    for entry in entries:
-        name = prefix + entry.name
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                _scan(entry.path, name + "/", found)
-                continue
-            if _suffix(entry.name) not in TEMPLATE_SUFFIXES and entry.name != "reference.docx":
-                continue
-            status = entry.stat()  # follows a link, as Path.is_file and Path.stat do
-        except OSError:
-            continue
-        if stat.S_ISREG(status.st_mode):
-            found[name] = (entry.path, status)
+    """Every file in one template folder a build could use, by path relative to the folder:
+    templates (``.j2``, ``.yaml``, ``.txt``) and ``reference.docx``."""
+    return {name: _template_digest(path, status)
+            for name, (path, status) in sorted(listing(folder).items())
+            if _suffix(base := name.rpartition("/")[2]) in TEMPLATE_SUFFIXES
+            or base == "reference.docx"}
 
 
 def _suffix(name: str) -> str:

@@ -9,17 +9,14 @@ the helper functions below, as :class:`Safe` strings the escaper leaves alone.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
 import stat
 import sys
-import threading
 import traceback
 import types
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +48,7 @@ from s75docs.render.bounds import (
     too_heavy,
     too_heavy_message,
 )
+from s75docs.render.folders import listing
 from s75docs.render.imports import (
     READ_ONLY_METHODS,
     RenderNamespace,
@@ -474,57 +472,19 @@ _ENVIRONMENTS: dict[tuple[str, ...], tuple[tuple[object, ...], SandboxedEnvironm
 
 
 def _folder_state(template_dirs: list[Path]) -> tuple[object, ...]:
-    """Every file in the search path with its size and modification time: cheap to take (one
-    ``stat`` a file), and it changes when a template is edited, added or removed. Taken before
-    every render, so walked with ``os`` (pathlib's ``rglob`` took twice as long)."""
-    state: list[object] = []
-    for folder in template_dirs:
-        for root, dirs, files in os.walk(folder):
-            dirs.sort()
-            for name in sorted([*dirs, *files]):
-                path = os.path.join(root, name)
-                try:
-                    info = os.stat(path)
-                except OSError:
-                    continue
-                state.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
-    return tuple(state)
-
-
-class _Fixed(threading.local):
-    states: dict[tuple[str, ...], tuple[object, ...]] | None = None
-
-
-_FIXED = _Fixed()
-
-
-@contextlib.contextmanager
-def folders_fixed() -> Iterator[None]:
-    """Take the template folders as they were at the first render for the rest of one piece of
-    work (one agreement's build: its agreement, draft marking and reports, four renders), so
-    that their files are listed once, not before every render. A scope inside another shares
-    the outer one's."""
-    if _FIXED.states is not None:
-        yield
-        return
-    _FIXED.states = {}
-    try:
-        yield
-    finally:
-        _FIXED.states = None
+    """Every file in the search path with its size, modification time and inode: cheap to take
+    (the folders' listing), and it changes when a template is edited, added or removed."""
+    return tuple((str(folder), name, status.st_size, status.st_mtime_ns, status.st_ino)
+                 for folder in template_dirs
+                 for name, (_, status) in sorted(listing(folder).items()))
 
 
 def environment(template_dirs: list[Path]) -> SandboxedEnvironment:
     """One compiled environment per template search path, reused across agreements while its
     folders are unchanged (an edited template is compiled afresh, even in a long-lived process;
-    within :func:`folders_fixed`, as they were at its first render)."""
+    within :func:`~s75docs.render.folders.folders_fixed`, as they were at its first listing)."""
     key = tuple(str(d.resolve()) for d in template_dirs)
-    states = _FIXED.states
-    state = states.get(key) if states is not None else None
-    if state is None:
-        state = _folder_state(template_dirs)
-        if states is not None:
-            states[key] = state
+    state = _folder_state(template_dirs)
     cached = _ENVIRONMENTS.get(key)
     if cached is None or cached[0] != state:
         _ENVIRONMENTS[key] = cached = (state, make_environment(template_dirs))
