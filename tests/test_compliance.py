@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OXON = ROOT / "examples" / "oxfordshire-2022"
 HARINGEY = ROOT / "examples" / "haringey-2016"
 WESTMERE = ROOT / "examples" / "westmere-integrated-2024"
+SUFFOLK = ROOT / "examples" / "suffolk-bcf-2025"
 CONSENT = ("reg 7(2)", "reg 8(2)", "reg 9(2)")
 
 
@@ -56,6 +57,18 @@ def test_an_item_resting_on_an_open_point_is_open_not_satisfied() -> None:
     report = compliance_markdown("T", haringey, template_dirs())
     line = next(x for x in report.splitlines() if x.startswith("| reg 4(2) |"))
     assert line.endswith("| open: consultation to be agreed |")
+
+
+def test_contributions_the_data_marks_illustrative_are_open_not_satisfied() -> None:
+    """Suffolk's budget lines are illustrative (the scheme prints them as an open point), so the
+    contributions the Regulations require are still to be agreed; a scheme without the mark
+    (Westmere's after-care pool) is satisfied."""
+    scheme = "Suffolk Better Care Fund"
+    for regulation in ("reg 7(3)(b)", "reg 9(3)(b)"):
+        [row] = find(rows(SUFFOLK), regulation, scheme)
+        assert row.status == "open" and row.open[-1] == "contributions", row
+    [pooled] = find(rows(WESTMERE), "reg 7(3)(b)", "Section 117 After-care")
+    assert pooled.status == "satisfied"
 
 
 def test_rows_name_the_arrangement_they_check() -> None:
@@ -108,7 +121,6 @@ def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: 
     assert not [r for r in rows(OXON) if r.regulation in CONSENT]  # no trust, no row
 
 
-SUFFOLK = ROOT / "examples" / "suffolk-bcf-2025"
 TERMINATION = ROOT / "s75docs" / "templates" / "body" / "termination.md.j2"
 
 

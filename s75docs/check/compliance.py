@@ -130,7 +130,12 @@ def _targets(agreement: Agreement, entry: MapItem) -> Iterator[tuple[object, Sch
             yield schedule, schedule
 
 
-def _is_open(value: object) -> bool:
+def _is_open(source: object, path: str) -> bool:
+    """Whether the value at ``path`` is still to be agreed: not given, an open point, or a
+    scheme's budget lines where its data marks them ``illustrative`` (printed as an open point)."""
+    if path == "contributions" and isinstance(source, Schedule) and source.illustrative:
+        return True
+    value = _value(source, path)
     return value is None or isinstance(value, OpenPoint) or value == [] or value == ""
 
 
@@ -165,7 +170,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
                     where = _where(document, name)
                     (found if where else missing).append(where or name)
                 source = partner if partner is not None else subject
-                open_fields = [path for path in entry.data if _is_open(_value(source, path))]
+                open_fields = [path for path in entry.data if _is_open(source, path)]
                 rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
                                 partner.name if partner else "", entry.severity))
     return rows
