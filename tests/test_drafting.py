@@ -461,7 +461,7 @@ def test_terms_of_reference_go_to_the_partnerships_board_not_a_council_committee
                      governance.index("Joint Commissioning Executive\n")]
     assert "Quorum" not in hwb and "terms of reference" not in hwb
     assert "and this Agreement does not change them." in hwb
-    assert "the terms of reference of the Joint Commissioning Executive in Schedule 6" in text
+    assert "The terms of reference of the Joint Commissioning Executive are in Schedule 6." in text
     assert "The Joint Commissioning Executive monitors the Schemes" in text
     assert "through the Oxfordshire Health and Wellbeing Board" not in text
     assert not findings(folder, "governance")
@@ -483,7 +483,7 @@ def test_with_only_a_council_committee_clause_and_terms_of_reference_name_one_bo
     assert "19.1.1 the Oxfordshire Health and Wellbeing Board; and" in bodies
     assert "19.1.2 a partnership board that the Partners establish on the terms of reference in " \
         "Schedule 6, [name of the Partners' own partnership board to be agreed]." in bodies
-    assert "the terms of reference of the partnership board in Schedule 6" in clause(text, "19.2")
+    assert "The terms of reference of the partnership board are in Schedule 6." in clause(text, "19.2")
     assert "The partnership board monitors the Schemes" in text
     assert "principal governance body" not in text
     by_part = parts(text)
