@@ -113,6 +113,28 @@ def test_risk_share_scope_is_data(tmp_path: Path) -> None:
         == [True]
 
 
+def test_shares_that_follow_each_years_contributions_are_stated_for_each_year(
+        built: dict[str, str]) -> None:
+    """Clause 11.3 shares "in proportion to their Contributions ... for the Financial Year
+    concerned": where Suffolk's two years give different shares, each year's is stated (not
+    the two years' sum), and the illustration says which year's it uses. Westmere's three years
+    give the same shares, stated once."""
+    suffolk = built["suffolk-bcf-2025"]
+    shares = clause(suffolk, "11.3")
+    assert "11.3.1 the Council: 38.59% for 2025/26 and 37.66% for 2026/27;" in shares
+    assert "11.3.3 the SNEE ICB: 55.51% for 2025/26 and 56.35% for 2026/27." in shares
+    schedule = next(t for h, t in parts(suffolk).items() if h.startswith("Schedule 3"))
+    assert "| 2026/27 | the Norfolk and Waveney ICB | £6,450,000 | 5.98% |" in schedule
+    assert "| 2025/26 | **Total** | **£105,200,000** | **100%** |" in schedule
+    assert "add together the Contributions" not in schedule
+    assert "at the end of the 2025/26 Financial Year would be shared in that year's shares" \
+        in schedule
+    assert "| the Council | 38.59% | £385,931.56 |" in schedule
+    westmere = built["westmere-integrated-2024"]
+    assert "the Council: 50%;" in clause(westmere, "12.3") + clause(westmere, "11.3")
+    assert " for 2024/25" not in clause(westmere, "12.3") + clause(westmere, "11.3")
+
+
 def test_a_shared_pooled_fund_is_established_once(built: dict[str, str]) -> None:
     for text in built.values():
         assert text.count("establish the following Pooled Fund") == 1

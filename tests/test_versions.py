@@ -656,7 +656,7 @@ def test_an_icb_merger_end_to_end(tmp_path: Path) -> None:
             "NHS England transfer scheme of 2026.") in recitals
     assert "(A) Suffolk County Council, NHS Norfolk and Waveney Integrated Care Board and NHS " \
         "Suffolk and North East Essex Integrated Care Board entered into" in recitals
-    assert "“the ICB: 61.88%.”" in deed  # the risk share: the ICBs' 2025/26 money is its now
+    assert "“the ICB: 61.41% for 2025/26 and 62.34% for 2026/27.”" in deed  # the ICBs' money, year by year
     merged = tmp_path / "merged"
     assert run("check", merged).returncode == 0
     assert run("check", tmp_path / "deed" / "data").returncode == 0

@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from s75docs.model.agreement import Agreement, Arrangement, BudgetLine, Schedule
 
+_HUNDREDTH = Decimal("0.01")  # a percentage as printed; a penny
+
 
 @dataclass
 class Totals:
@@ -121,22 +123,38 @@ def risk_share_totals(agreement: Agreement) -> Totals:
     return _totals(risk_share_schedules(agreement), successors_of(agreement))
 
 
-def risk_shares(agreement: Agreement, covered: Totals | None = None) -> dict[str, Decimal]:
+def risk_shares(agreement: Agreement, covered: Totals | None = None,
+                year: str | None = None) -> dict[str, Decimal]:
     """Each partner's percentage of an over- or underspend, fixed or in proportion to the
-    Contributions the risk share covers (``covered``, if already summed)."""
+    Contributions the risk share covers (``covered``, if already summed): those of ``year``
+    alone if one is given, else of every year together."""
     share = agreement.risk_share
     if share.method == "fixed":
         return dict(share.shares)
     if covered is None:
         covered = risk_share_totals(agreement)
-    if covered.total == 0:
+    total = covered.get(year=year)
+    if total == 0:
         return {}
     # A partner with no Contribution the risk share covers (a trust in an integrated service
     # beside a pooled fund) takes no share, and is not listed with 0%.
     return {
-        partner.key: covered.get(partner.key) * 100 / covered.total
+        partner.key: covered.get(partner.key, year) * 100 / total
         for partner in agreement.partners if partner.key in covered.by_partner
     }
+
+
+def risk_shares_by_year(agreement: Agreement, covered: Totals) -> dict[str, dict[str, Decimal]]:
+    """Proportional shares year by year, where the Contributions give the years different
+    shares to the two decimal places printed; empty where one set of shares holds for every
+    year (the risk share clause then states the shares once)."""
+    years = covered.years
+    if agreement.risk_share.method != "proportional" or len(years) < 2 or "" in years:
+        return {}
+    by_year = {year: risk_shares(agreement, covered, year) for year in years}
+    printed = {tuple(v.quantize(_HUNDREDTH) for v in shares.values())
+               for shares in by_year.values()}
+    return by_year if len(printed) > 1 else {}
 
 
 def split(amount: Decimal, shares: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -145,7 +163,7 @@ def split(amount: Decimal, shares: dict[str, Decimal]) -> dict[str, Decimal]:
     keys = list(shares)
     parts: dict[str, Decimal] = {}
     for key in keys[:-1]:
-        parts[key] = (amount * shares[key] / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        parts[key] = (amount * shares[key] / 100).quantize(_HUNDREDTH, ROUND_HALF_UP)
     if keys:
         parts[keys[-1]] = amount - sum(parts.values(), Decimal(0))
     return parts

@@ -27,6 +27,7 @@ from s75docs.model.finance import (
     risk_share_schedules,
     risk_share_totals,
     risk_shares,
+    risk_shares_by_year,
     schedule_totals,
     split,
     totals_of,
@@ -247,6 +248,10 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
     schemes = [scheme_view(agreement, s, i + 1) for i, s in enumerate(agreement.schedules)]
     risk_totals = risk_share_totals(agreement)
     shares = risk_shares(agreement, risk_totals)
+    shares_by_year = risk_shares_by_year(agreement, risk_totals)
+    # The worked illustration is of one year: the first, where the years' shares differ.
+    illustration_year = next(iter(shares_by_year), None)
+    illustration_shares = shares_by_year[illustration_year] if illustration_year else shares
     arrangements = {a for s in agreement.schedules for a in s.arrangements}
     shared = {s.key for s in risk_share_schedules(agreement)}
     by_key = {p.key: p for p in agreement.partners}
@@ -291,11 +296,15 @@ def template_context(agreement: Agreement) -> dict[str, Any]:
         "clauses": {f.value: agreement.clauses.get(f, f.default) for f in ClauseFamily},
         "risk_totals": risk_totals,
         "risk_shares": shares,
+        "risk_shares_by_year": shares_by_year,
+        "illustration_year": illustration_year,
+        "illustration_shares": illustration_shares,
         # Proportional shares worked out from figures the data marks illustrative are not real.
         "illustrative_shares": agreement.risk_share.method == "proportional" and any(
             s.illustrative for s in agreement.schedules if s.key in shared),
         "illustrative_overspend": ILLUSTRATIVE_OVERSPEND,
-        "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, shares) if shares else {},
+        "illustrative_split": split(ILLUSTRATIVE_OVERSPEND, illustration_shares)
+        if illustration_shares else {},
         "is_open": is_open,
         "is_period": is_period,
     }
