@@ -86,10 +86,10 @@ def test_aligned_budgets_stay_outside_the_pooled_risk_share(built: dict[str, str
     for heading, scheme in by_part.items():
         if heading.startswith(("Scheme 3", "Scheme 4")):  # Start Well, Public Health
             assert "as clause 9.4 provides; they are not shared under clause 12." in scheme
-            assert "are shared under clause 12" not in scheme
+            assert "fall within the risk share" not in scheme
         elif heading.startswith(("Scheme 1", "Scheme 2")):
-            assert "Overspends and Underspends on the single pooled budget are shared under " \
-                   "clause 12." in scheme
+            assert "Overspends and Underspends on the single pooled budget fall within the risk " \
+                   "share in clause 12, and are dealt with as it provides." in scheme
 
 
 def test_risk_share_scope_is_data(tmp_path: Path) -> None:
@@ -105,7 +105,8 @@ def test_risk_share_scope_is_data(tmp_path: Path) -> None:
            "(Children's Services) are shared under clause 12" in clause(text, "9.4")
     assert "on the Aligned Budgets for Public Health are not shared" in text
     start_well = next(t for h, t in parts(text).items() if h.startswith("Scheme 3"))
-    assert "Overspends and Underspends on this Scheme are shared under clause 12." in start_well
+    assert "Overspends and Underspends on this Scheme fall within the risk share in clause 12" \
+        in start_well
 
     wrong = copy(tmp_path / "wrong", OXFORDSHIRE, {"agreement.yaml": [(
         "  change: a further", "  applies_to: [no-such-scheme]\n  change: a further")]})
@@ -133,6 +134,21 @@ def test_shares_that_follow_each_years_contributions_are_stated_for_each_year(
     westmere = built["westmere-integrated-2024"]
     assert "the Council: 50%;" in clause(westmere, "12.3") + clause(westmere, "11.3")
     assert " for 2024/25" not in clause(westmere, "12.3") + clause(westmere, "11.3")
+
+
+def test_a_pooled_fund_that_ends_returns_its_underspend(built: dict[str, str]) -> None:
+    """On termination an Underspend cannot be carried forward in a fund that is ending (the
+    default of clause 11.6, Suffolk's own text too): the final account returns it. And a
+    Scheme says its fund falls within the risk share, not that every Underspend is shared."""
+    suffolk = built["suffolk-bcf-2025"]
+    assert clause(suffolk, "21.4.4") == (
+        "21.4.4 prepare a final account of each Pooled Fund; any Overspend on it is dealt with "
+        "under clause 11, and any Underspend left in it is returned to the Partners in the shares "
+        "in clause 11.3, unless they agree otherwise.")
+    assert "Underspends are carried forward in the Pooled Fund" in clause(suffolk, "11.6")
+    scheme = next(t for h, t in parts(suffolk).items() if h.startswith("Scheme 1"))
+    assert "fall within the risk share in clause 11, and are dealt with as it provides." in scheme
+    assert "are shared under clause 11" not in suffolk
 
 
 def test_a_shared_pooled_fund_is_established_once(built: dict[str, str]) -> None:

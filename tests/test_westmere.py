@@ -149,9 +149,9 @@ def test_budgets_ending_with_the_initial_term_are_open_for_an_extension(out: Pat
 def test_the_risk_share_schedule_shares_between_those_who_pay_in(out: Path) -> None:
     text = (out / "agreement.md").read_text("utf-8")
     schedule = text[text.index("# Schedule 4: Risk Share"):text.index("# Schedule 5")]
-    assert ("1.2 The Partners that pay into the Pooled Fund share an Overspend or Underspend in "
-            "proportion to their Contributions to the Pooled Fund for the Financial Year in which "
-            "it arises") in schedule
+    assert ("1.2 Where clause 12 provides for an Overspend or Underspend to be shared, the "
+            "Partners that pay into the Pooled Fund share it in proportion to their Contributions "
+            "to the Pooled Fund for the Financial Year in which it arises") in schedule
 
 
 def test_schedules_speak_of_the_providing_partner_and_the_functions_kept(out: Path) -> None:
