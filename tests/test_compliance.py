@@ -71,6 +71,19 @@ def test_contributions_the_data_marks_illustrative_are_open_not_satisfied() -> N
     assert pooled.status == "satisfied"
 
 
+def test_an_item_with_an_open_point_inside_its_record_is_open() -> None:
+    """Suffolk's consultation is recorded but its date is still to be agreed: the reg 4(2) row
+    is open and says what is; Westmere's, dated, is satisfied."""
+    found = rows(SUFFOLK)
+    [consultation] = find(found, "reg 4(2)")
+    assert consultation.status == "open" and consultation.open == ["consultation.date"]
+    report = compliance_markdown("T", found, template_dirs())
+    line = next(x for x in report.splitlines() if x.startswith("| reg 4(2) |"))
+    assert line.endswith("| open: consultation date to be agreed |")
+    [dated] = find(rows(WESTMERE), "reg 4(2)")
+    assert dated.status == "satisfied"
+
+
 def test_rows_name_the_arrangement_they_check() -> None:
     haringey = rows(HARINGEY)
     # Learning Disabilities: the Council leads, so it exercises NHS functions (reg 9).

@@ -130,13 +130,29 @@ def _targets(agreement: Agreement, entry: MapItem) -> Iterator[tuple[object, Sch
             yield schedule, schedule
 
 
-def _is_open(source: object, path: str) -> bool:
-    """Whether the value at ``path`` is still to be agreed: not given, an open point, or a
-    scheme's budget lines where its data marks them ``illustrative`` (printed as an open point)."""
+def _open_at(source: object, path: str) -> str | None:
+    """Where the value at ``path`` is still to be agreed, if it is: ``path`` when it is not
+    given, an open point, or a scheme's budget lines that its data marks ``illustrative``
+    (printed as an open point); the path of an open point inside it (``consultation.date``)."""
     if path == "contributions" and isinstance(source, Schedule) and source.illustrative:
-        return True
+        return path
     value = _value(source, path)
-    return value is None or isinstance(value, OpenPoint) or value == [] or value == ""
+    if value is None or value == [] or value == "":
+        return path
+    return _open_point_in(value, path)
+
+
+def _open_point_in(value: object, path: str) -> str | None:
+    """The path of an open point: ``value`` itself, or a field of a record (not a list: a budget
+    table may hold 100,000 lines) or of a record inside it."""
+    if isinstance(value, OpenPoint):
+        return path
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            found = _open_point_in(getattr(value, name), f"{path}.{name}")
+            if found:
+                return found
+    return None
 
 
 def _value(source: object, path: str) -> object:
@@ -170,7 +186,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
                     where = _where(document, name)
                     (found if where else missing).append(where or name)
                 source = partner if partner is not None else subject
-                open_fields = [path for path in entry.data if _is_open(source, path)]
+                open_fields = [at for path in entry.data if (at := _open_at(source, path))]
                 rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
                                 partner.name if partner else "", entry.severity))
     return rows
