@@ -40,7 +40,7 @@ def test_rows_follow_each_schemes_delegations_with_three_partners() -> None:
     integrated, aftercare = "Integrated Adult Mental Health Services", "Section 117 After-care"
     assert {r.regulation[:5] for r in westmere if r.scheme == integrated} == {"reg 8"}
     assert {r.regulation[:5] for r in westmere if r.scheme == aftercare} == {"reg 7", "reg 9"}
-    assert all(r.status == "satisfied" for r in westmere)
+    assert all(r.status == "satisfied" for r in westmere if not r.regulation.endswith("(3)(f)"))
     assert len(find(westmere, "reg 8(2)", integrated)) == 1  # the Trust's consent
 
 
@@ -82,6 +82,28 @@ def test_an_item_with_an_open_point_inside_its_record_is_open() -> None:
     assert line.endswith("| open: consultation date to be agreed |")
     [dated] = find(rows(WESTMERE), "reg 4(2)")
     assert dated.status == "satisfied"
+
+
+def test_an_open_point_in_a_cited_clause_leaves_the_item_open() -> None:
+    """Westmere's termination clause leaves the notice on the Trust losing its registration to
+    be agreed: every duration row that cites the clause is open and shows the bracketed note.
+    In Haringey, clause 5.2's paragraph for the Older People scheme has an open lead
+    commissioner, which leaves that scheme's rows open but not the other schemes' that cite
+    the same clause."""
+    westmere = rows(WESTMERE)
+    duration = [r for r in westmere if r.regulation.endswith("(3)(f)")]
+    assert len(duration) == 3
+    for row in duration:
+        assert row.status == "open" and not row.open
+        assert row.points == ["notice period when the Trust loses its registration"]
+    report = compliance_markdown("T", westmere, template_dirs())
+    assert report.count("| open: [notice period when the Trust loses its registration] |") == 3
+    assert all(r.satisfied for r in westmere if not r.regulation.endswith("(3)(f)"))
+    haringey = rows(HARINGEY)
+    [functions] = find(haringey, "reg 9(3)(c)", "Learning Disabilities")
+    assert functions.where[-1] == "clause 5.2" and functions.status == "satisfied"
+    [pooled] = find(haringey, "reg 7(3)(g)", "Older People (Better Care Fund)")
+    assert "host partner to follow the choice of lead commissioner" in pooled.points
 
 
 def test_rows_name_the_arrangement_they_check() -> None:

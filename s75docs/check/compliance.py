@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from s75docs.document.nodes import Document
+from s75docs.document.nodes import Block, Document, spans
 from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
@@ -62,10 +62,12 @@ class Row:
     open: list[str] = field(default_factory=list)  # data fields still to be agreed
     partner: str = ""  # the NHS trust a consent row is about
     severity: Literal["error", "warning"] = "error"  # of the finding when it is missing
+    points: list[str] = field(default_factory=list)  # open points in the clauses it cites
 
     @property
     def status(self) -> Status:
-        return "missing" if self.missing else "open" if self.open else "satisfied"
+        return "missing" if self.missing else "open" if self.open or self.points else \
+            "satisfied"
 
     @property
     def satisfied(self) -> bool:
@@ -89,6 +91,39 @@ def _read_map(path: Path, mtime_ns: int, size: int, inode: int) -> tuple[MapItem
     except (ValidationError, TypeError) as exc:
         raise S75Error(Finding("error", f"statute map is not valid: {exc}",
                                str(path), code="compliance")) from exc
+
+
+def _open_points_under(document: Document, label: str) -> list[tuple[Block, str]]:
+    """The open points in the clause a label marks, the paragraphs numbered under it included
+    (a whole part, for a part's label), each with its paragraph: a notice period still to be
+    agreed in the termination clause leaves the item that cites the clause open."""
+    target = document.labels.get(label)
+    if target is None:
+        return []
+    part, block = target
+    under = part.blocks
+    if block is not None:
+        index = next(i for i, b in enumerate(part.blocks) if b is block)
+        under = [block]
+        if block.kind == "clause":
+            for other in part.blocks[index + 1:]:
+                if other.kind == "clause" and other.level <= block.level:
+                    break
+                under.append(other)
+    return [(paragraph, span.text) for paragraph in under
+            for span in spans([paragraph], kind="open")]
+
+
+def _counts_for(schedule: Schedule | None, label: str, paragraph: Block,
+                titles: list[str]) -> bool:
+    """Whether an open point in a cited clause leaves this row open: always in a clause of the
+    scheme's own (a label with ``{key}`` or ``{partner}``) or for the agreement as a whole; in
+    a clause of the agreement's, only where its paragraph names no scheme (clause 5.2 gives one
+    paragraph to each scheme, and another scheme's open point is not this one's)."""
+    if schedule is None or "{" in label:
+        return True
+    text = paragraph.plain()
+    return not any(title in text for title in titles)
 
 
 def _where(document: Document, label: str) -> str | None:
@@ -168,6 +203,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     rows: list[Row] = []
     trusts: list[Partner | None] = [p for p in agreement.partners if p.kind.is_trust]
     parties_of: dict[int, set[str]] = {}  # each scheme's, once: it reads every budget line
+    titles = [s.title for s in agreement.schedules]
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
@@ -180,15 +216,20 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
                     if entry.per_trust else [None]:
                 found: list[str] = []
                 missing: list[str] = []
+                points: dict[str, None] = {}
                 for label in entry.labels:
                     name = label.replace("{key}", key).replace(
                         "{partner}", partner.key if partner else "")
                     where = _where(document, name)
                     (found if where else missing).append(where or name)
+                    if where:
+                        points.update((point, None) for paragraph, point
+                                      in _open_points_under(document, name)
+                                      if _counts_for(schedule, label, paragraph, titles))
                 source = partner if partner is not None else subject
                 open_fields = [at for path in entry.data if (at := _open_at(source, path))]
                 rows.append(Row(entry.item, entry.regulation, title, found, missing, open_fields,
-                                partner.name if partner else "", entry.severity))
+                                partner.name if partner else "", entry.severity, list(points)))
     return rows
 
 
