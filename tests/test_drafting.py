@@ -151,6 +151,25 @@ def test_a_pooled_fund_that_ends_returns_its_underspend(built: dict[str, str]) -
     assert "are shared under clause 11" not in suffolk
 
 
+def test_clauses_give_duties_to_offices_and_stages_that_exist(built: dict[str, str]) -> None:
+    """Westmere: no secretary to the Board is provided for, and the informal stage of the
+    dispute clause is the officers', not the Board's; the ICB contributes no budget to the
+    aligned Scheme; and an Overspend a Partner causes on the Council's Aligned Budget stays
+    under clause 9.4, as clause 12.7 says, the breach clause speaking of the Pooled Fund."""
+    text = built["westmere-integrated-2024"]
+    assert "secretary" not in text
+    assert "The Partners arrange for the Westmere Mental Health Partnership Board to have a " \
+        "register of the declarations" in text
+    assert "6.1.8 helps the Partners to resolve disputes between them, without changing the " \
+        "procedure in clause 23." in text
+    assert clause(text, "9.1").startswith("9.1 The budgets that the Partners contribute to the "
+                                          "following Schemes are Aligned Budgets")
+    assert clause(text, "12.6").startswith("12.6 Where an Overspend on the Pooled Fund results")
+    assert "dealt with under clause 9.4" in clause(text, "12.7")
+    assert clause(built["suffolk-bcf-2025"], "11.7").startswith(
+        "11.7 Where an Overspend results from a Partner's breach")
+
+
 def test_a_shared_pooled_fund_is_established_once(built: dict[str, str]) -> None:
     for text in built.values():
         assert text.count("establish the following Pooled Fund") == 1
