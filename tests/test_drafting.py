@@ -170,6 +170,17 @@ def test_clauses_give_duties_to_offices_and_stages_that_exist(built: dict[str, s
         "11.7 Where an Overspend results from a Partner's breach")
 
 
+def test_the_delegation_clause_keeps_out_the_functions_a_partner_keeps(
+        built: dict[str, str]) -> None:
+    """Westmere's Council keeps its safeguarding and other functions (Scheme 1 para 7.1); the
+    clauses prevail over a Scheme Specification, so clause 5.2 carves them out itself."""
+    assert clause(built["westmere-integrated-2024"], "5.2.1") == (
+        "5.2.1 for the Integrated Adult Mental Health Services Scheme, the Trust exercises the "
+        "Health-Related Functions of the Council, under regulation 8 of the Regulations, other "
+        "than the functions that paragraph 7.1 of Scheme 1 says the Council keeps; and")
+    assert "7.1 The Council keeps the following functions" in built["westmere-integrated-2024"]
+
+
 def test_a_shared_pooled_fund_is_established_once(built: dict[str, str]) -> None:
     for text in built.values():
         assert text.count("establish the following Pooled Fund") == 1

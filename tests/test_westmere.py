@@ -46,7 +46,8 @@ def test_three_partners_each_act_only_for_the_partner_whose_functions_they_exerc
         "functions for that purpose under regulation 8 or 9 of the Regulations (see clause 6.4), "
         "for the Integrated Adult Mental Health Services Scheme; and",
         "5.2.1 for the Integrated Adult Mental Health Services Scheme, the Trust exercises the "
-        "Health-Related Functions of the Council, under regulation 8 of the Regulations; and",
+        "Health-Related Functions of the Council, under regulation 8 of the Regulations, other "
+        "than the functions that paragraph 7.1 of Scheme 1 says the Council keeps; and",
         "5.2.2 for the Section 117 After-care Scheme, the Council exercises the NHS Functions of "
         "the ICB, under regulation 9 of the Regulations.",
         "6.1 The Lead Commissioner for each of the following Schemes commissions the Services "
