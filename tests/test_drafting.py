@@ -168,6 +168,11 @@ def test_clauses_give_duties_to_offices_and_stages_that_exist(built: dict[str, s
     assert "dealt with under clause 9.4" in clause(text, "12.7")
     assert clause(built["suffolk-bcf-2025"], "11.7").startswith(
         "11.7 Where an Overspend results from a Partner's breach")
+    # A Scheme with neither indicators nor monitoring arrangements is measured by its aims.
+    assert "1.1.2 for the Section 117 After-care Scheme, its aims and outcomes in paragraph 2 of " \
+        "Scheme 2, its Scheme Specification setting no indicators." in text
+    assert "1.1.1 for the Live Well (Adults with Support Needs) Scheme, the assurance and " \
+        "monitoring arrangements in paragraph 10 of Scheme 1;" in built["oxfordshire-2022"]
 
 
 def test_the_delegation_clause_keeps_out_the_functions_a_partner_keeps(
