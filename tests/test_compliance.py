@@ -196,8 +196,8 @@ def test_a_trust_consents_only_to_the_arrangements_it_is_party_to(tmp_path: Path
     [(_, block)] = [t for name, t in prepared.document.labels.items()
                     if name.startswith("functions.consent.")]
     assert block is not None
-    assert ("has obtained the consent of the commissioners with which it holds NHS contracts, "
-            "as regulation 8(2) of the Regulations requires:") in block.plain()
+    assert ("has obtained the consent of its commissioners that regulation 8(2) of the "
+            "Regulations requires:") in block.plain()
     # Were the Trust to pay into the after-care pool, it would be party to regs 7 and 9 there.
     folder = tmp_path / "westmere"
     shutil.copytree(WESTMERE, folder)
