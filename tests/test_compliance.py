@@ -152,7 +152,7 @@ def test_an_nhs_trust_partner_gets_a_consent_row_for_each_arrangement(tmp_path: 
     [(part, block)] = [t for name, t in prepared.document.labels.items()
                        if name.startswith("functions.consent.")]
     assert block is not None and consent[0].where == [f"clause {block.full_number}"]
-    assert "has obtained the consent of the commissioners" in block.plain()
+    assert "has obtained the consent of its commissioners" in block.plain()
     assert not [r for r in rows(OXON) if r.regulation in CONSENT]  # no trust, no row
 
 
