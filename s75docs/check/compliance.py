@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from s75docs.document.nodes import Block, Document, spans
+from s75docs.document.nodes import Block, Document, flat_without_open, spans
 from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
@@ -93,25 +93,37 @@ def _read_map(path: Path, mtime_ns: int, size: int, inode: int) -> tuple[MapItem
                                str(path), code="compliance")) from exc
 
 
-def _open_points_under(document: Document, label: str) -> list[tuple[Block, str]]:
-    """The open points in the clause a label marks, the paragraphs numbered under it included
-    (a whole part, for a part's label), each with its paragraph: a notice period still to be
-    agreed in the termination clause leaves the item that cites the clause open."""
-    target = document.labels.get(label)
-    if target is None:
-        return []
-    part, block = target
-    under = part.blocks
-    if block is not None:
-        index = next(i for i, b in enumerate(part.blocks) if b is block)
-        under = [block]
-        if block.kind == "clause":
-            for other in part.blocks[index + 1:]:
-                if other.kind == "clause" and other.level <= block.level:
-                    break
-                under.append(other)
-    return [(paragraph, span.text) for paragraph in under
-            for span in spans([paragraph], kind="open")]
+class _OpenPoints:
+    """The open points under each label, found once for all the rows of a report."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.found: dict[str, list[tuple[Block, str]]] = {}
+
+    def under(self, label: str) -> list[tuple[Block, str]]:
+        """The open points in the clause a label marks, the paragraphs numbered under it
+        included (a whole part, for a part's label), each with its paragraph: a notice period
+        still to be agreed in the termination clause leaves the item citing the clause open."""
+        if label not in self.found:
+            self.found[label] = self._under(label)
+        return self.found[label]
+
+    def _under(self, label: str) -> list[tuple[Block, str]]:
+        target = self.document.labels.get(label)
+        if target is None:
+            return []
+        part, block = target
+        under = part.blocks
+        if block is not None:
+            index = next(i for i, b in enumerate(part.blocks) if b is block)
+            under = [block]
+            if block.kind == "clause":
+                for other in part.blocks[index + 1:]:
+                    if other.kind == "clause" and other.level <= block.level:
+                        break
+                    under.append(other)
+        return [(paragraph, span.text) for paragraph in under
+                if not flat_without_open(paragraph) for span in spans([paragraph], kind="open")]
 
 
 def _counts_for(schedule: Schedule | None, label: str, paragraph: Block,
@@ -204,6 +216,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
     trusts: list[Partner | None] = [p for p in agreement.partners if p.kind.is_trust]
     parties_of: dict[int, set[str]] = {}  # each scheme's, once: it reads every budget line
     titles = [s.title for s in agreement.schedules]
+    open_points = _OpenPoints(document)
     for entry in items:
         for subject, schedule in _targets(agreement, entry):
             key, title = (schedule.key, schedule.title) if schedule else ("", "")
@@ -224,7 +237,7 @@ def compliance(agreement: Agreement, document: Document, items: list[MapItem]) -
                     (found if where else missing).append(where or name)
                     if where:
                         points.update((point, None) for paragraph, point
-                                      in _open_points_under(document, name)
+                                      in open_points.under(name)
                                       if _counts_for(schedule, label, paragraph, titles))
                 source = partner if partner is not None else subject
                 open_fields = [at for path in entry.data if (at := _open_at(source, path))]

@@ -115,7 +115,7 @@ class Document:
             places: list[tuple[Block | None, list[Node]]] = [(None, list(part.title))]
             places += [(block, [block]) for block in part.blocks]
             for block, items in places:
-                if block is not None and _flat_without_open(block):
+                if block is not None and flat_without_open(block):
                     continue  # most paragraphs: nothing to walk
                 for span in spans(items, kind="open"):
                     where = part.heading
@@ -129,7 +129,7 @@ class Document:
         return [b.defines for p in self.parts for b in p.blocks if b.defines]
 
 
-def _flat_without_open(block: Block) -> bool:
+def flat_without_open(block: Block) -> bool:
     """Whether a block is spans without children or rows, none of them an open point."""
     if block.rows:
         return False
