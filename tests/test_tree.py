@@ -269,3 +269,18 @@ def test_markdown_is_cut_before_each_heading_after_a_blank_line(text: str) -> No
     # The cut points as a look-behind pattern states them, cut by re.split.
     expected = [p for p in re.split(r"(?<=\n\n)(?=#{1,3} )", text) if p]
     assert pieces(text) == expected
+
+
+def test_a_clauses_descendants_run_past_its_text_to_the_next_clause_at_its_level() -> None:
+    """Under clause 1 sit its sub-clauses and the unnumbered text between them, up to clause 2
+    (the termination clause's "No Partner may rely on its own default" stands there)."""
+    from s75docs.document.nodes import descendants
+
+    doc = build_tree("# Terms {.body}\n\n## One\n\n1. First.\n1. Second:\n   1. an event.\n\n"
+                     "   Text of the second.\n\n1. Third.\n\n## Two\n\n1. Alone.\n")
+    blocks = doc.parts[0].blocks
+    names = [b.full_number or b.kind for b in blocks]
+    one, second = names.index("1"), names.index("1.2")
+    assert [names[i] for i in descendants(blocks, one)] == ["1.1", "1.2", "1.2.1", "text", "1.3"]
+    assert [names[i] for i in descendants(blocks, second)] == ["1.2.1", "text"]
+    assert list(descendants(blocks, names.index("2"))) == [names.index("2.1")]

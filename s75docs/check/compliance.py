@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from s75docs.document.nodes import Block, Document, flat_without_open, spans
+from s75docs.document.nodes import Block, Document, descendants, flat_without_open, spans
 from s75docs.errors import Finding, S75Error
 from s75docs.load.source import load_yaml
 from s75docs.model.agreement import Agreement, Arrangement, OpenPoint, Partner, Schedule
@@ -116,12 +116,7 @@ class _OpenPoints:
         under = part.blocks
         if block is not None:
             index = next(i for i, b in enumerate(part.blocks) if b is block)
-            under = [block]
-            if block.kind == "clause":
-                for other in part.blocks[index + 1:]:
-                    if other.kind == "clause" and other.level <= block.level:
-                        break
-                    under.append(other)
+            under = [block, *(part.blocks[i] for i in descendants(part.blocks, index))]
         return [(paragraph, span.text) for paragraph in under
                 if not flat_without_open(paragraph) for span in spans([paragraph], kind="open")]
 

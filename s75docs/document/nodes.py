@@ -129,6 +129,19 @@ class Document:
         return [b.defines for p in self.parts for b in p.blocks if b.defines]
 
 
+def descendants(blocks: list[Block], index: int) -> range:
+    """The blocks after ``index`` that sit under it: after a numbered clause, everything up to
+    the next clause at its level or above (its sub-clauses, and the text, lists and tables
+    between them); after a heading, everything up to the next heading."""
+    level = blocks[index].level
+    heading = blocks[index].kind == "heading"
+    end = index + 1
+    while end < len(blocks) and blocks[end].kind != "heading" and (
+            heading or blocks[end].kind != "clause" or blocks[end].level > level):
+        end += 1
+    return range(index + 1, end)
+
+
 def flat_without_open(block: Block) -> bool:
     """Whether a block is spans without children or rows, none of them an open point."""
     if block.rows:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from s75docs.constants import AGREEMENT_FILE, FORMATS
 from s75docs.document.citations import Citations, load_citations
-from s75docs.document.nodes import Block, Document, Part, Span, spans
+from s75docs.document.nodes import Block, Document, Part, Span, descendants, spans
 from s75docs.document.resolve import build_tree
 from s75docs.errors import Finding, S75Error
 from s75docs.load.roundtrip import YamlFile
@@ -171,18 +171,6 @@ def _block_text(block: Block) -> str:
     return table_text(block) if block.kind == "table" else block.plain()
 
 
-def _descendants(blocks: list[Block], index: int) -> range:
-    """The blocks after ``index`` that sit under it: its sub-clauses (a numbered clause's
-    deeper levels, or everything up to the next heading after a heading)."""
-    level = blocks[index].level
-    heading = blocks[index].kind == "heading"
-    end = index + 1
-    while end < len(blocks) and (blocks[end].kind != "heading" if heading
-                                 else blocks[end].level > level and blocks[end].kind == "clause"):
-        end += 1
-    return range(index + 1, end)
-
-
 def _with_sub_clauses(ops: list[Operation], old: Part, new: Part) -> list[Operation]:
     """A clause replaced or deleted together with all its sub-clauses is one operation ("clause
     13 is deleted and replaced with ..."), not one for the clause and one for each sub-clause."""
@@ -193,8 +181,8 @@ def _with_sub_clauses(ops: list[Operation], old: Part, new: Part) -> list[Operat
         if op.kind == "insert_clause" or not old.blocks[op.old_index].full_number \
                 or id(op) in absorbed:
             continue
-        olds = _descendants(old.blocks, op.old_index)
-        news = _descendants(new.blocks, op.new_index) if op.kind == "replace_clause" else range(0)
+        olds = descendants(old.blocks, op.old_index)
+        news = descendants(new.blocks, op.new_index) if op.kind == "replace_clause" else range(0)
         if not olds or not all(i in by_old for i in olds) or not all(j in by_new for j in news) \
                 or any(by_new[j].kind == "replace_clause" and by_new[j].old_index not in olds
                        for j in news) \
