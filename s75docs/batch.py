@@ -72,9 +72,11 @@ def _build_one(path: Path, out_dir: Path | str, formats: tuple[str, ...],
     from s75docs.pipeline import build_agreement, user_template_dirs
 
     try:
+        formats = choose_formats(formats)  # as the build records them
         loaded = load_agreement(path)
         result.reference = loaded.agreement.reference
         destination = Path(out_dir) / loaded.agreement.reference
+        record = None
         if not force:
             dirs = user_template_dirs(loaded, list(templates))
             record = inputs_record(loaded.files, loaded.root, dirs, formats)
@@ -85,7 +87,7 @@ def _build_one(path: Path, out_dir: Path | str, formats: tuple[str, ...],
                 result.open_points = sum(1 for f in findings if f.severity == "open")
                 return result
         result.destination, result.findings = build_agreement(
-            loaded, out_dir, formats=formats, templates=list(templates))
+            loaded, out_dir, formats=formats, templates=list(templates), inputs=record)
         result.status = "built"
         result.open_points = sum(1 for f in result.findings if f.severity == "open")
     except S75Error as exc:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s75docs.check.compliance import Row, compliance, compliance_findings, load_map
 from s75docs.check.data import run_checks
@@ -262,23 +262,26 @@ def reference_docx(dirs: list[Path]) -> Path:
 
 def build_agreement(path: Path | str | Loaded, out_dir: Path | str = "build", *,
                     formats: tuple[str, ...] = FORMATS, templates: list[Path] | None = None,
-                    ) -> tuple[Path, list[Finding]]:
+                    inputs: dict[str, Any] | None = None) -> tuple[Path, list[Finding]]:
     """Check, render and write one agreement; returns its output folder and the findings.
+    ``inputs`` is the inputs record of ``path`` as loaded, where the caller has already made
+    it (a batch's up-to-date check).
 
     Errors in the checks stop the build before anything is written.
     """
     with fewer_collections(), folders_fixed():
-        return _build_agreement(path, out_dir, formats=formats, templates=templates)
+        return _build_agreement(path, out_dir, formats=formats, templates=templates,
+                                inputs=inputs)
 
 
 def _build_agreement(path: Path | str | Loaded, out_dir: Path | str, *,
                      formats: tuple[str, ...], templates: list[Path] | None,
-                     ) -> tuple[Path, list[Finding]]:
+                     inputs: dict[str, Any] | None) -> tuple[Path, list[Finding]]:
     formats = choose_formats(formats)
     loaded = path if isinstance(path, Loaded) else load_agreement(path)
     # Hashed before rendering: an input edited during the build makes the next one rebuild.
-    record = inputs_record(loaded.files, loaded.root, user_template_dirs(loaded, templates),
-                           formats)
+    record = inputs if inputs is not None else inputs_record(
+        loaded.files, loaded.root, user_template_dirs(loaded, templates), formats)
     prepared = prepare(loaded, templates=templates)
     errors = [f for f in prepared.findings if f.severity == "error"]
     if errors or prepared.document is None:

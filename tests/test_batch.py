@@ -398,3 +398,29 @@ def test_template_files_are_the_files_a_build_could_use(tmp_path: Path) -> None:
     found = template_files(tmp_path)
     assert sorted(found) == sorted(wanted)
     assert found["sub/deep/e.j2"] == file_digest(tmp_path / "sub" / "deep" / "e.j2")
+
+
+def test_a_build_that_was_not_forced_hashes_its_inputs_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The up-to-date check's inputs record is the one the build writes: not made twice, and
+    the same record as a forced build's."""
+    import json
+
+    from s75docs import pipeline
+
+    made: list[Path] = []
+    original = inputs.inputs_record
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inputs, "inputs_record", counting)
+    monkeypatch.setattr(pipeline, "inputs_record", counting)
+    folder = _copy(MINIMAL, tmp_path / "data" / "north", "north-2024")
+    assert _statuses(build_many([folder], tmp_path / "out", jobs=1, formats=MD)) == ["built"]
+    assert len(made) == 1
+    build_many([folder], tmp_path / "forced", jobs=1, formats=MD, force=True)
+    records = [json.loads((tmp_path / out / "north-2024" / ".inputs").read_text("utf-8"))
+               for out in ("out", "forced")]
+    assert records[0]["digest"] == records[1]["digest"]
