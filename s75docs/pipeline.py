@@ -28,12 +28,7 @@ from s75docs.options import choose_formats
 from s75docs.output.atomic import publish
 from s75docs.output.inputs import inputs_json, inputs_record
 from s75docs.render.context import template_context
-from s75docs.render.environment import (
-    long_date,
-    render_seconds,
-    render_template,
-    template_dirs,
-)
+from s75docs.render.environment import long_date, render_seconds, render_template, template_dirs
 from s75docs.render.folders import folders_fixed
 from s75docs.render.limits import TimeLimitError, stage, time_limit
 from s75docs.render.wording import (
